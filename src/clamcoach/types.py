@@ -29,7 +29,14 @@ N_LANDMARKS = len(LANDMARKS)
 #: Left/right landmark pairs, so a label swap can be undone pair by pair.
 LR_PAIRS: tuple[tuple[int, int], ...] = tuple(
     (LM[n], LM["right_" + n[len("left_"):]]) for n in LANDMARKS if n.startswith("left_")
-)
+) + ((LM["mouth_left"], LM["mouth_right"]),)
+
+
+def lr_pair(part: str) -> tuple[int, int]:
+    """(left index, right index) of a paired landmark, e.g. ``lr_pair("knee")``."""
+    if part == "mouth":
+        return LM["mouth_left"], LM["mouth_right"]
+    return LM["left_" + part], LM["right_" + part]
 
 
 @dataclass(frozen=True, slots=True)

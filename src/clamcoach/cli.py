@@ -1,0 +1,132 @@
+"""The command line. Configures logging, reads config files, maps errors to exit codes.
+
+Each subcommand lives with its own module and registers itself here; optional parts (synth,
+web, history) fail with an install hint when their extra is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+import traceback
+from pathlib import Path
+from typing import Callable, Sequence
+
+from clamcoach import __version__
+from clamcoach.errors import ClamcoachError, OptionalDependencyMissing, UsageError
+
+log = logging.getLogger("clamcoach")
+
+#: (module, function registering its subcommands, the extra it needs)
+_PLUGINS: tuple[tuple[str, str, str], ...] = (
+    ("clamcoach.synth.cli", "add_parser", "synth"),
+    ("clamcoach.web.cli", "add_parser", "web"),
+    ("clamcoach.history_cli", "add_parsers", "storage"),
+)
+
+
+def _add_analyze(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("analyze", help="analyse a video of one set of clamshells",
+                       description="Analyse a video of one set of clamshells and say what to change.")
+    p.add_argument("video", help="the video file (mp4, mov, mkv, webm ...)")
+    p.add_argument("--json", metavar="FILE", help="write the analysis as JSON ('-' for standard output)")
+    p.add_argument("--csv", metavar="FILE", help="write per-frame kinematics as CSV")
+    p.add_argument("--report", metavar="FILE", help="write a self-contained HTML report")
+    p.add_argument("--pdf", metavar="FILE", help="also write the report as PDF (needs Chromium)")
+    p.add_argument("--annotated", metavar="FILE", help="write an annotated video (H.264 mp4)")
+    p.add_argument("--protocol", metavar="FILE", help="a TOML file with protocol keys to change")
+    p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                   help="change one protocol value, e.g. roll_back.error_deg=12 (repeatable)")
+    p.add_argument("--patient", metavar="NAME", help="save to this patient's history and use their prescription")
+    p.add_argument("--keep-video", action="store_true", help="with --patient: keep the video's path in the history")
+    p.add_argument("--backend", default="blazepose", help="pose backend (default: blazepose)")
+    p.add_argument("--max-side", type=int, default=1280, help="downscale frames to this longer side")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run_analyze)
+
+
+def _run_analyze(args: argparse.Namespace) -> int:
+    from clamcoach.analyze_cmd import run_analyze
+
+    return run_analyze(args)
+
+
+def _add_models(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("models", help="install the pose model files (done by `make setup`)")
+    p.add_argument("action", choices=["install", "path"])
+    p.set_defaults(func=_run_models)
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    from clamcoach.pose import models
+
+    if args.action == "install":
+        return models.main(["install"])
+    print(models.bundle_path())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clamcoach", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"clamcoach {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_analyze(sub)
+    _add_models(sub)
+    for module, register, extra in _PLUGINS:
+        _register_plugin(sub, module, register, extra)
+    return parser
+
+
+def _register_plugin(sub: argparse._SubParsersAction, module: str, register: str, extra: str) -> None:
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) or str(exc)
+        hint = f"needs the '{extra}' extra: pip install 'clamcoach[{extra}]' ({missing} is missing)"
+        name = module.rsplit(".", 2)[-2] if module.endswith(".cli") else module.rsplit(".", 1)[-1]
+        p = sub.add_parser(name.replace("history_cli", "history"), help=f"(unavailable: {hint})")
+        p.set_defaults(func=_missing(hint))
+        return
+    getattr(mod, register)(sub)
+
+
+def _missing(hint: str) -> Callable[[argparse.Namespace], int]:
+    def run(_args: argparse.Namespace) -> int:
+        raise OptionalDependencyMissing(hint)
+
+    return run
+
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its own message
+        return int(exc.code or 0) if exc.code not in (None, 0) else 0
+    debug = getattr(args, "debug", False)
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return UsageError.exit_code
+    try:
+        return int(args.func(args) or 0)
+    except ClamcoachError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"clamcoach: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("clamcoach: interrupted", file=sys.stderr)
+        return 130
+
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

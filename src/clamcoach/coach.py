@@ -1,0 +1,69 @@
+"""Which cue to say when: one at a time, most important first, never nagging.
+
+A cue is offered by the engine whenever something is worth saying; the coach lets one
+through only if no cue was said in the last ``gap_s`` seconds and the same cue not in the
+last ``repeat_s``. Corrections outrank praise; among corrections the method's priority
+decides (roll-back first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clamcoach.protocol import Protocol
+from clamcoach.rules import priority
+
+
+@dataclass(frozen=True)
+class Cue:
+    code: str
+    text: str
+    kind: str          # "correction" | "praise" | "info"
+    priority: int
+    t: float
+
+
+@dataclass(frozen=True)
+class CoachParams:
+    gap_s: float = 3.0
+    repeat_s: float = 10.0
+    praise_every: int = 3      # praise at most every n-th clean rep
+
+
+class Coach:
+    def __init__(self, proto: Protocol, params: CoachParams = CoachParams()) -> None:
+        self.proto = proto
+        self.p = params
+        self._last_any = -1e9
+        self._last: dict[str, float] = {}
+        self._clean_since_praise = 0
+        self.said: list[Cue] = []
+
+    def choose(self, t: float, codes: list[tuple[str, str]]) -> Cue | None:
+        """``codes``: (code, kind) offered at time t. Returns the cue to say now, if any."""
+        if not codes or t - self._last_any < self.p.gap_s:
+            return None
+        ranked = sorted(codes, key=lambda ck: (ck[1] != "correction", priority(ck[0])))
+        for code, kind in ranked:
+            if t - self._last.get(code, -1e9) < self.p.repeat_s:
+                continue
+            text = self.proto.cue(code)
+            if not text:
+                continue
+            cue = Cue(code=code, text=text, kind=kind, priority=priority(code), t=t)
+            self._last_any = t
+            self._last[code] = t
+            self.said.append(cue)
+            return cue
+        return None
+
+    def praise_due(self, clean: bool) -> bool:
+        """Count clean reps; True when one deserves a word of praise."""
+        if not clean:
+            self._clean_since_praise = 0
+            return False
+        self._clean_since_praise += 1
+        if self._clean_since_praise >= self.p.praise_every:
+            self._clean_since_praise = 0
+            return True
+        return False

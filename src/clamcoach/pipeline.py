@@ -1,0 +1,151 @@
+"""Frames in, steps out: the pose estimator in front of the engine.
+
+``LiveAnalyzer.process`` is what both the browser session and file analysis call for every
+frame, so analysing a file is a replay of live coaching.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from clamcoach.body import select_person
+from clamcoach.engine import Analysis, Engine, Step
+from clamcoach.errors import NoPersonError
+from clamcoach.io.video import VideoFrame, VideoInfo, open_video
+from clamcoach.pose import PoseEstimator, open_estimator
+from clamcoach.protocol import Protocol
+
+SNAPSHOT_MAX_SIDE = 640
+
+
+class LiveAnalyzer:
+    """Pose estimation plus the engine, one frame at a time."""
+
+    def __init__(self, protocol: Protocol, estimator: PoseEstimator, *, engine: Engine | None = None) -> None:
+        self.estimator = estimator
+        self.engine = engine or Engine(protocol)
+        self.snapshot: tuple[np.ndarray, np.ndarray] | None = None
+        self._multi = hasattr(estimator, "estimate_all")
+
+    def process(self, rgb: np.ndarray, t: float) -> Step:
+        if self._multi:
+            poses = self.estimator.estimate_all(rgb, t)  # type: ignore[attr-defined]
+            pose = select_person(poses, self.engine.body.last_hip_px) if len(poses) > 1 else (poses[0] if poses else None)
+        else:
+            pose = self.estimator.estimate(rgb, t)
+        step = self.engine.push(pose, t)
+        if self.snapshot is None and step.setup_ok and step.body is not None:
+            self.snapshot = _snapshot(rgb, step.body.image)
+        return step
+
+    def finish(self) -> Analysis:
+        analysis = self.engine.finish()
+        analysis.snapshot = self.snapshot
+        return analysis
+
+
+def _snapshot(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A small copy of the frame (for the report's still) and its landmarks, scaled alike."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, SNAPSHOT_MAX_SIDE / max(h, w))
+    lm = landmarks.copy()
+    if scale < 1.0:
+        import cv2
+
+        rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        lm[:, :2] *= scale
+    return rgb.copy(), lm
+
+
+@dataclass
+class FileResult:
+    analysis: Analysis
+    info: VideoInfo
+    frames_read: int
+    stopped_early_at_s: float | None
+    decode_error: str | None
+
+    def source(self) -> dict:
+        info = self.info
+        return {
+            "path": str(info.path),
+            "fps": round(info.fps, 3),
+            "frames": self.frames_read,
+            "width": info.width,
+            "height": info.height,
+            "duration_s": round(info.duration_s, 3),
+            "rotation": info.rotation,
+            "stopped_early_at_s": self.stopped_early_at_s,
+        }
+
+    def report(self) -> dict:
+        return self.analysis.to_dict(self.source())
+
+
+def analyze_video(
+    path: str | Path,
+    protocol: Protocol,
+    *,
+    estimator: PoseEstimator | None = None,
+    backend: str = "blazepose",
+    progress: Callable[[int, int], None] | None = None,
+    on_frame: Callable[[VideoFrame, Step], None] | None = None,
+    max_side: int = 1280,
+    require_person: bool = True,
+) -> FileResult:
+    """Analyse a whole file with the live engine. Raises the input errors of ``open_video``,
+    and ``NoPersonError`` when nobody was found in any frame."""
+    reader = open_video(path, max_side=max_side)
+    own = estimator is None
+    est = estimator or open_estimator(backend)
+    n = 0
+    try:
+        live = LiveAnalyzer(protocol, est)
+        for frame in reader:
+            step = live.process(frame.rgb, frame.t)
+            n += 1
+            if on_frame is not None:
+                on_frame(frame, step)
+            if progress is not None:
+                progress(n, reader.info.frames)
+        analysis = live.finish()
+    finally:
+        reader.close()
+        if own:
+            est.close()
+    if reader.stopped_early_at_s is not None:
+        analysis.warnings.append(
+            f"The video is damaged: analysed up to {reader.stopped_early_at_s:.1f} s "
+            f"({reader.decode_error or 'decoding stopped'})."
+        )
+    _gap_warnings(analysis)
+    if require_person and analysis.pose_coverage == 0.0:
+        raise NoPersonError(f"nobody was found in {Path(path).name} ({n} frames)")
+    return FileResult(analysis, reader.info, n, reader.stopped_early_at_s, reader.decode_error)
+
+
+def _gap_warnings(analysis: Analysis, min_gap_s: float = 0.5) -> None:
+    """Say where the person was out of view (gaps in the pose)."""
+    gaps: list[tuple[float, float]] = []
+    start = None
+    last_t = None
+    for row in analysis.frames:
+        missing = not math.isfinite(row["opening_deg"]) and row["landmarks"] is None
+        if missing and start is None:
+            start = row["t"]
+        if not missing and start is not None:
+            gaps.append((start, row["t"]))
+            start = None
+        last_t = row["t"]
+    if start is not None and last_t is not None:
+        gaps.append((start, last_t))
+    long = [(a, b) for a, b in gaps if b - a >= min_gap_s]
+    if long:
+        spans = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in long[:6])
+        more = f" and {len(long) - 6} more" if len(long) > 6 else ""
+        analysis.warnings.append(f"No usable pose (out of view or hidden) at {spans}{more}.")

@@ -1,0 +1,206 @@
+"""The exercise as data: defaults from ``protocols/clamshell.toml``, overridable per run.
+
+``load_protocol(file=None, overrides=())`` merges, in order: the packaged defaults, an
+optional TOML file holding only the keys to change, and ``section.key=value`` overrides. Every
+key is checked against the defaults (unknown keys and wrong types are errors), and all the
+problems are reported in one message.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+from clamcoach.errors import ProtocolError
+
+
+@dataclass(frozen=True)
+class Prescription:
+    sets: int
+    reps: int
+    hold_s: float
+    rest_s: float
+    side: str
+    band: str
+
+
+@dataclass(frozen=True)
+class SetupRules:
+    hip_target_deg: float
+    hip_min_deg: float
+    hip_max_deg: float
+    hip_flag_min_deg: float
+    hip_flag_max_deg: float
+    knee_target_deg: float
+    knee_min_deg: float
+    knee_max_deg: float
+    flag_hold_s: float
+    forward_roll_min_deg: float
+    forward_roll_max_deg: float
+    hand_on_hip_required: bool
+    settle_s: float
+
+
+@dataclass(frozen=True)
+class RollBackRules:
+    warn_deg: float
+    error_deg: float
+    sustain_s: float
+    check_trunk: bool
+
+
+@dataclass(frozen=True)
+class OpeningRules:
+    min_rep_deg: float
+    typical_min_deg: float
+    typical_max_deg: float
+    too_high_deg: float
+
+
+@dataclass(frozen=True)
+class FeetRules:
+    max_gap_shin_fraction: float
+
+
+@dataclass(frozen=True)
+class TempoRules:
+    min_up_s: float
+    min_down_s: float
+    hold_target_s: float
+    hold_min_s: float
+    hold_max_s: float
+
+
+@dataclass(frozen=True)
+class Protocol:
+    name: str
+    version: int
+    prescription: Prescription
+    setup: SetupRules
+    roll_back: RollBackRules
+    opening: OpeningRules
+    feet: FeetRules
+    tempo: TempoRules
+    cues: dict[str, str]
+    messages: dict[str, str]
+    raw: dict[str, Any]
+
+    def cue(self, code: str) -> str:
+        return self.cues.get(code, "")
+
+    def message(self, code: str) -> str:
+        return self.messages.get(code, "")
+
+
+_SECTIONS = {
+    "prescription": Prescription,
+    "setup": SetupRules,
+    "roll_back": RollBackRules,
+    "opening": OpeningRules,
+    "feet": FeetRules,
+    "tempo": TempoRules,
+}
+
+
+def default_data() -> dict[str, Any]:
+    text = resources.files("clamcoach.protocols").joinpath("clamshell.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def load_protocol(
+    file: str | Path | None = None,
+    overrides: Iterable[str] = (),
+    *,
+    patch: dict[str, Any] | None = None,
+) -> Protocol:
+    """The default protocol, changed by ``file``, then ``patch`` (a nested dict, e.g. a
+    prescription's overrides), then ``overrides`` (``"section.key=value"`` strings)."""
+    data = default_data()
+    problems: list[str] = []
+    if file is not None:
+        path = Path(file)
+        try:
+            user = tomllib.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            raise ProtocolError(f"protocol file not found: {path}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ProtocolError(f"protocol file {path} is not valid TOML: {exc}") from None
+        _merge(data, user, "", problems)
+    if patch:
+        _merge(data, patch, "", problems)
+    for item in overrides:
+        _apply_override(data, item, problems)
+    if problems:
+        raise ProtocolError("; ".join(problems))
+    return from_dict(data)
+
+
+def from_dict(data: dict[str, Any]) -> Protocol:
+    built = {}
+    for section, cls in _SECTIONS.items():
+        values = data[section]
+        built[section] = cls(**{f.name: values[f.name] for f in fields(cls)})
+    return Protocol(
+        name=data["name"],
+        version=int(data["version"]),
+        cues=dict(data["cues"]),
+        messages=dict(data["messages"]),
+        raw=copy.deepcopy(data),
+        **built,
+    )
+
+
+def _merge(base: dict, new: dict, prefix: str, problems: list[str]) -> None:
+    for key, value in new.items():
+        where = f"{prefix}{key}"
+        if key not in base:
+            problems.append(f"unknown protocol key '{where}'")
+        elif isinstance(base[key], dict):
+            if isinstance(value, dict):
+                _merge(base[key], value, where + ".", problems)
+            else:
+                problems.append(f"'{where}' must be a table")
+        else:
+            coerced = _coerce(base[key], value)
+            if coerced is None:
+                problems.append(
+                    f"'{where}' must be {type(base[key]).__name__}, got {value!r}"
+                )
+            else:
+                base[key] = coerced
+
+
+def _coerce(default: Any, value: Any) -> Any:
+    """``value`` in the type of ``default``, or None when it cannot be."""
+    if isinstance(default, bool):
+        return value if isinstance(value, bool) else None
+    if isinstance(default, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, (int, float)):
+            return type(default)(value) if isinstance(default, float) or float(value).is_integer() else float(value)
+        return None
+    if isinstance(default, str):
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _apply_override(data: dict, item: str, problems: list[str]) -> None:
+    key, sep, text = item.partition("=")
+    if not sep or "." not in key:
+        problems.append(f"override '{item}' is not of the form section.key=value")
+        return
+    try:
+        value = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()  # a bare word: a string
+    section, _, name = key.strip().rpartition(".")
+    node: dict[str, Any] = {}
+    cursor = node
+    for part in section.split("."):
+        cursor[part] = {}
+        cursor = cursor[part]
+    cursor[name] = value
+    _merge(data, node, "", problems)

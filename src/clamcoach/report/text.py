@@ -1,0 +1,81 @@
+"""The terminal summary: what a patient reads after a set, in plain words."""
+
+from __future__ import annotations
+
+import math
+
+from clamcoach.engine import Analysis
+from clamcoach.types import Finding, Severity
+
+_MARK = {Severity.ERROR: "!!", Severity.WARN: "! ", Severity.INFO: "- "}
+_NAMES = {
+    "roll_back": "rolled back", "lift_too_high": "lifted too high", "feet_apart": "feet apart",
+    "too_fast": "quick", "no_hold": "no pause at the top",
+}
+
+
+def _deg(x: float) -> str:
+    return "  n/a" if x is None or not math.isfinite(x) else f"{x:4.0f}°"
+
+
+def summary_text(analysis: Analysis, source_name: str, duration_s: float) -> str:
+    a = analysis
+    lines: list[str] = []
+    side = f", {a.top_side} leg on top" if a.top_side else ""
+    lines.append(f"clamcoach: {source_name} ({duration_s:.1f} s, {a.view.value} camera{side})")
+    lines.append("")
+    lines += _setup_lines(a)
+    lines.append("")
+    clean = a.clean_reps()
+    lines.append(f"Reps: {len(a.reps)} ({clean} clean)")
+    if a.reps:
+        roll_hdr = "roll-back" if a.view_can_see_roll else "roll-back (not visible)"
+        lines.append(f"  rep  opening  {roll_hdr:>9}   up    hold  down   notes")
+    for rep in a.reps:
+        notes = ", ".join(_NAMES.get(f.code, f.code) for f in rep.findings) or "good"
+        lines.append(
+            f"  {rep.index:>3}  {_deg(rep.opening_deg):>7}  {_deg(rep.roll_back_deg):>9}  "
+            f"{rep.up_s:4.1f}s {rep.hold_s:4.1f}s {rep.down_s:4.1f}s   {notes}"
+        )
+    advice = a.advice()
+    lines.append("")
+    if advice:
+        lines.append("What to change:")
+        for i, f in enumerate(advice, 1):
+            lines.append(f"  {i}. {f.cue}")
+            lines.append(f"     Why: {f.message}")
+    elif a.reps:
+        lines.append("Well done: every rep followed the method. Keep the control, not the height.")
+    if a.warnings or not a.view_can_see_roll:
+        lines.append("")
+        lines.append("Notes:")
+        from clamcoach.engine import VIEW_LIMITS
+
+        notes = list(a.warnings)
+        if not a.view_can_see_roll and a.view in VIEW_LIMITS:
+            notes.insert(0, VIEW_LIMITS[a.view])
+        for w in notes:
+            lines.append(f"  - {w}")
+    return "\n".join(lines) + "\n"
+
+
+def _setup_lines(a: Analysis) -> list[str]:
+    m = a.setup.measures
+    out = ["Setup:"]
+    if not m.side_lying:
+        out.append("  !! You don't seem to be lying on your side (or the setup never held still).")
+    elif not math.isfinite(m.hip_flexion_deg):
+        out.append("  - The setup never held still long enough to be checked.")
+    else:
+        roll = f"rolled forward {m.forward_roll_deg:.0f}°" if math.isfinite(m.forward_roll_deg) else "forward roll not visible from here"
+        hand = "hand on hip" if m.hand_on_hip >= 0.5 else "hand not on hip"
+        out.append(f"  Lying on your side; hips {m.hip_flexion_deg:.0f}°, knees {m.knee_flexion_deg:.0f}°; {roll}; {hand}.")
+    for f in a.setup.findings:
+        out.append(f"  {_MARK[f.severity]} {_finding_line(f)}")
+    if not a.setup.findings and m.side_lying and math.isfinite(m.hip_flexion_deg):
+        out.append("  Setup follows the method.")
+    return out
+
+
+def _finding_line(f: Finding) -> str:
+    return f.cue or f.code

@@ -1,0 +1,186 @@
+"""The method's checks: setup and per-rep measures -> Findings.
+
+Numbers come in typed (``Protocol`` sections); nothing here reads files. The roll-back check
+comes first, as in the method ("staying rolled forward matters more than how high the knee
+goes"). Each check is one small function so it can be tested (and removed) on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from clamcoach.protocol import Protocol
+from clamcoach.reps import RepEvent
+from clamcoach.types import Finding, Rep, Severity
+
+#: Order of importance, used for the report and for which cue wins.
+PRIORITY: tuple[str, ...] = (
+    "roll_back", "not_side_lying", "not_rolled_forward", "lift_too_high", "feet_apart",
+    "camera_view", "hip_angle", "knee_angle", "hand_not_on_hip", "too_fast", "no_hold",
+)
+
+#: Which extra measure sits where in a rep ``Sample.extra``.
+EXTRA = ("pelvis_roll_deg", "trunk_roll_deg", "ankle_gap_cm", "shin_length_cm", "knee_lift_cm")
+
+
+def priority(code: str) -> int:
+    return PRIORITY.index(code) if code in PRIORITY else len(PRIORITY)
+
+
+def finding(proto: Protocol, code: str, severity: Severity, value: float | None,
+            threshold: float | None, *, rep: int | None = None, t: float | None = None) -> Finding:
+    return Finding(code=code, severity=severity, value=value, threshold=threshold,
+                   message=proto.message(code), cue=proto.cue(code), rep=rep, t=t)
+
+
+# -- per-rep measures -----------------------------------------------------------------------
+
+def sustained_max(times: Sequence[float], values: Sequence[float], duration_s: float) -> float:
+    """The largest level the signal stays at or above for at least ``duration_s``.
+
+    ``max over t0 of min(values over [t0, t0 + duration_s])``; NaNs are ignored. A spike
+    shorter than ``duration_s`` does not count.
+    """
+    t = np.asarray(times, float)
+    v = np.asarray(values, float)
+    ok = np.isfinite(v)
+    t, v = t[ok], v[ok]
+    if len(v) == 0:
+        return math.nan
+    best = -math.inf
+    j = 0
+    for i in range(len(t)):
+        while j < len(t) and t[j] < t[i] + duration_s:
+            j += 1
+        if t[j - 1] - t[i] < duration_s * 0.75 and j == len(t):
+            break  # the window runs past the end
+        best = max(best, float(v[i:j].min()))
+    return best if math.isfinite(best) else math.nan
+
+
+def rep_measures(ev: RepEvent, index: int, proto: Protocol, roll_visible: bool) -> Rep:
+    """Per-rep numbers (without findings) from the rep's samples."""
+    t = [s.t for s in ev.samples]
+    col = {name: np.array([s.extra[i] for s in ev.samples], float) for i, name in enumerate(EXTRA)}
+    pre = [s for s in ev.rest_samples if s.t >= ev.start_s - 0.5] or list(ev.samples[:3])
+    start = {name: _median([s.extra[i] for s in pre] + [ev.samples[0].extra[i]])
+             for i, name in enumerate(EXTRA)}
+    sustain = proto.roll_back.sustain_s
+    if roll_visible:
+        roll_back = sustained_max(t, start["pelvis_roll_deg"] - col["pelvis_roll_deg"], sustain)
+        trunk_back = sustained_max(t, start["trunk_roll_deg"] - col["trunk_roll_deg"], sustain)
+    else:
+        roll_back = trunk_back = math.nan
+    shin = _median(col["shin_length_cm"])
+    return Rep(
+        index=index, start_s=ev.start_s, peak_s=ev.peak_s, end_s=ev.end_s,
+        opening_deg=ev.peak_opening - ev.start_level,
+        knee_lift_cm=float(np.nanmax(col["knee_lift_cm"]) - start["knee_lift_cm"]),
+        roll_back_deg=max(0.0, roll_back) if math.isfinite(roll_back) else math.nan,
+        trunk_roll_back_deg=max(0.0, trunk_back) if math.isfinite(trunk_back) else math.nan,
+        ankle_gap_cm=sustained_max(t, col["ankle_gap_cm"], sustain),
+        ankle_gap_limit_cm=proto.feet.max_gap_shin_fraction * shin,
+        up_s=ev.up_s, hold_s=ev.hold_s, down_s=ev.down_s,
+        roll_back_sustained_s=sustain, roll_confidence=1.0 if roll_visible else 0.0,
+    )
+
+
+def _median(values) -> float:
+    arr = np.asarray(values, float)
+    arr = arr[np.isfinite(arr)]
+    return float(np.median(arr)) if len(arr) else math.nan
+
+
+# -- per-rep checks -------------------------------------------------------------------------
+
+def check_roll_back(rep: Rep, proto: Protocol) -> Finding | None:
+    rb = proto.roll_back
+    value = rep.roll_back_deg
+    if rb.check_trunk and math.isfinite(rep.trunk_roll_back_deg):
+        value = max(value, rep.trunk_roll_back_deg) if math.isfinite(value) else rep.trunk_roll_back_deg
+    if not math.isfinite(value) or value < rb.warn_deg:
+        return None
+    severity, threshold = (Severity.ERROR, rb.error_deg) if value >= rb.error_deg else (Severity.WARN, rb.warn_deg)
+    return finding(proto, "roll_back", severity, value, threshold, rep=rep.index, t=rep.peak_s)
+
+
+def check_lift_too_high(rep: Rep, proto: Protocol) -> Finding | None:
+    if rep.opening_deg >= proto.opening.too_high_deg:
+        return finding(proto, "lift_too_high", Severity.WARN, rep.opening_deg,
+                       proto.opening.too_high_deg, rep=rep.index, t=rep.peak_s)
+    return None
+
+
+def check_feet_apart(rep: Rep, proto: Protocol) -> Finding | None:
+    if math.isfinite(rep.ankle_gap_cm) and rep.ankle_gap_cm > rep.ankle_gap_limit_cm:
+        return finding(proto, "feet_apart", Severity.WARN, rep.ankle_gap_cm,
+                       rep.ankle_gap_limit_cm, rep=rep.index, t=rep.peak_s)
+    return None
+
+
+def check_too_fast(rep: Rep, proto: Protocol) -> Finding | None:
+    tempo = proto.tempo
+    if rep.up_s < tempo.min_up_s or rep.down_s < tempo.min_down_s:
+        fastest = min(rep.up_s, rep.down_s)
+        return finding(proto, "too_fast", Severity.INFO, fastest,
+                       min(tempo.min_up_s, tempo.min_down_s), rep=rep.index, t=rep.end_s)
+    return None
+
+
+def check_no_hold(rep: Rep, proto: Protocol) -> Finding | None:
+    if rep.hold_s < proto.tempo.hold_min_s:
+        return finding(proto, "no_hold", Severity.INFO, rep.hold_s, proto.tempo.hold_min_s,
+                       rep=rep.index, t=rep.end_s)
+    return None
+
+
+REP_CHECKS: tuple[Callable[[Rep, Protocol], Finding | None], ...] = (
+    check_roll_back, check_lift_too_high, check_feet_apart, check_too_fast, check_no_hold,
+)
+
+
+def check_rep(rep: Rep, proto: Protocol) -> tuple[Finding, ...]:
+    found = (check(rep, proto) for check in REP_CHECKS)
+    return tuple(sorted((f for f in found if f is not None), key=lambda f: priority(f.code)))
+
+
+# -- setup checks ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SetupMeasures:
+    """Medians over the settled setup window."""
+
+    side_lying: bool
+    hip_flexion_deg: float
+    knee_flexion_deg: float
+    forward_roll_deg: float       # NaN when the view cannot see it
+    hand_on_hip: float            # fraction of the window with the hand on the hip
+    held_s: float                 # how long the window lasted
+    view_can_see_roll: bool
+    view: str
+
+
+def check_setup(m: SetupMeasures, proto: Protocol) -> tuple[Finding, ...]:
+    s = proto.setup
+    out: list[Finding] = []
+    if not m.side_lying:
+        out.append(finding(proto, "not_side_lying", Severity.ERROR, None, None))
+        return tuple(out)
+    if math.isfinite(m.forward_roll_deg) and m.forward_roll_deg < s.forward_roll_min_deg:
+        sev = Severity.WARN if m.forward_roll_deg <= 0 else Severity.INFO
+        out.append(finding(proto, "not_rolled_forward", sev, m.forward_roll_deg, s.forward_roll_min_deg))
+    if not m.view_can_see_roll:
+        out.append(finding(proto, "camera_view", Severity.WARN, None, None))
+    if m.held_s >= s.flag_hold_s and not (s.hip_flag_min_deg <= m.hip_flexion_deg <= s.hip_flag_max_deg):
+        limit = s.hip_flag_min_deg if m.hip_flexion_deg < s.hip_flag_min_deg else s.hip_flag_max_deg
+        out.append(finding(proto, "hip_angle", Severity.WARN, m.hip_flexion_deg, limit))
+    if not (s.knee_min_deg <= m.knee_flexion_deg <= s.knee_max_deg):
+        limit = s.knee_min_deg if m.knee_flexion_deg < s.knee_min_deg else s.knee_max_deg
+        out.append(finding(proto, "knee_angle", Severity.INFO, m.knee_flexion_deg, limit))
+    if s.hand_on_hip_required and m.hand_on_hip < 0.5:
+        out.append(finding(proto, "hand_not_on_hip", Severity.INFO, m.hand_on_hip, 0.5))
+    return tuple(sorted(out, key=lambda f: priority(f.code)))
