@@ -113,7 +113,7 @@ class SetupMonitor:
             return None
         self._window.append((kin, f))
         held = kin.t - self._window[0][0].t
-        if held < self.proto.setup.settle_s:
+        if held < max(self.proto.setup.settle_s, self.proto.setup.flag_hold_s):
             return None
         self.result = self._judge(held, view, roll_visible, kin.t)
         return self.result

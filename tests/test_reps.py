@@ -1,0 +1,94 @@
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clamcoach.reps import RepDetector, RepParams, Sample
+from skeleton import min_jerk
+
+
+def signal(n_reps, amp, up, hold, down, rest, fps=30.0, lead=2.0, noise=0.0, seed=0):
+    rng = np.random.default_rng(seed)
+    rep_len = up + hold + down + rest
+    total = lead + n_reps * rep_len + 1.5
+    truth = []
+    for k in range(n_reps):
+        s = lead + k * rep_len
+        truth.append((s, s + up, s + up + hold, s + up + hold + down))
+    out = []
+    for i in range(int(total * fps)):
+        t = i / fps
+        v = 0.0
+        for s, a, b, e in truth:
+            if s <= t < a:
+                v = min_jerk((t - s) / up)
+            elif a <= t < b:
+                v = 1.0
+            elif b <= t < e:
+                v = 1 - min_jerk((t - b) / down)
+        out.append((t, amp * v + (rng.normal(0, noise) if noise else 0.0)))
+    return out, truth
+
+
+def detect(samples, params=RepParams()):
+    det = RepDetector(params)
+    reps = []
+    for t, v in samples:
+        ev = det.push(Sample(t, v), t)
+        if ev:
+            reps.append(ev)
+    return reps
+
+
+def test_timing_of_a_minimum_jerk_rep_is_exact():
+    samples, truth = signal(1, 30, up=1.5, hold=2.0, down=1.8, rest=1.0, fps=60)
+    (rep,) = detect(samples)
+    s, a, b, e = truth[0]
+    assert rep.start_s == pytest.approx(s, abs=0.03)
+    assert rep.end_s == pytest.approx(e, abs=0.03)
+    assert rep.up_s == pytest.approx(1.5, abs=0.05)
+    assert rep.hold_s == pytest.approx(2.0, abs=0.05)
+    assert rep.down_s == pytest.approx(1.8, abs=0.05)
+    assert rep.peak_opening - rep.start_level == pytest.approx(30, abs=0.1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 6), amp=st.floats(6, 70), up=st.floats(0.6, 3), hold=st.floats(0, 3),
+       down=st.floats(0.6, 3), rest=st.floats(0.6, 3), fps=st.sampled_from([15.0, 30.0, 60.0]))
+def test_n_reps_in_n_reps_out(n, amp, up, hold, down, rest, fps):
+    samples, _ = signal(n, amp, up, hold, down, rest, fps=fps)
+    assert len(detect(samples)) == n
+
+
+def test_small_reps_count_weak_patients():
+    samples, _ = signal(4, 5.5, up=1.5, hold=1.5, down=1.5, rest=1.0, noise=0.3)
+    assert len(detect(samples)) == 4
+
+
+def test_noise_and_fidgets_do_not_count():
+    samples, _ = signal(0, 0, 1, 1, 1, 1, noise=0.6, lead=20)
+    assert detect(samples) == []
+    fidget, _ = signal(5, 3.5, up=0.4, hold=0.2, down=0.4, rest=0.5)
+    assert detect(fidget) == []
+
+
+def test_a_long_gap_abandons_the_rep_in_progress():
+    samples, _ = signal(1, 30, 1.5, 2, 1.5, 1)
+    det = RepDetector()
+    reps = []
+    for t, v in samples:
+        if 4.0 < t < 6.0:
+            det.push(None, t)
+            continue
+        ev = det.push(Sample(t, v), t)
+        if ev:
+            reps.append(ev)
+    assert reps == []
+
+
+def test_nan_is_a_gap():
+    det = RepDetector()
+    assert det.push(Sample(0.0, math.nan), 0.0) is None
+    assert det.state == "rest"
