@@ -1,0 +1,178 @@
+"""Fit the per-view measurement calibration on the TUNING set only; write calibration.json.
+
+For each camera view, linear models map raw geometric features (3-D world-landmark rolls,
+2-D image-line tilts and lengths, the hinge opening) to the truth:
+- pelvis and trunk roll: fitted on changes within each rep (relative to the rep's start),
+  which is what the roll-back check uses; the leg's motion leaking into the hip landmarks is
+  cancelled by including the opening as a feature;
+- opening: fitted on changes within each rep as well (the engine removes the closed level).
+A view's roll model is marked unusable when its leave-one-clip-out error on the per-rep
+roll-back exceeds ``--max-roll-mae`` degrees: the product then says it cannot judge the
+roll-back from that view.
+
+    .venv/bin/python benchmarks/fit_calibration.py [--data data/tuning] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from posecache import pose_frames  # noqa: E402
+
+from clamcoach.body import BodyTracker  # noqa: E402
+from clamcoach.geometry import features  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+ROLL_FEATURES = ("roll3d_hip", "roll3d_sh", "phi_hip", "lam_hip", "phi_sh", "lam_sh", "opening_hinge", "opening_2d")
+TRUNK_FEATURES = ("roll3d_sh", "phi_sh", "lam_sh", "roll3d_hip", "opening_hinge")
+OPEN_FEATURES = ("opening_hinge", "opening_2d")
+RIDGE = 1e-3
+
+
+def clips(data: Path) -> list[Path]:
+    manifest = data / "manifest.json"
+    if manifest.exists():
+        items = json.loads(manifest.read_text())
+        items = items.get("clips", items) if isinstance(items, dict) else items
+        return [data / (c["video"] if isinstance(c, dict) else c) for c in items]
+    return sorted(data.glob("*.mp4"))
+
+
+def clip_rows(video: Path) -> tuple[str, list[dict]]:
+    """Per-frame (features, truth, rep index) rows for one clip."""
+    truth = json.loads(video.with_suffix(".json").read_text())
+    view = truth["camera"]["view"]
+    gt_frames = truth["frames"]
+    gt_t = np.array([f["t"] for f in gt_frames])
+    reps = truth["reps"]
+    bt = BodyTracker()
+    rows = []
+    for t, pose in pose_frames(video):
+        body = bt.push(pose)
+        if body is None:
+            continue
+        f = features(body)
+        if not all(math.isfinite(f[k]) for k in ROLL_FEATURES):
+            continue
+        g = gt_frames[int(np.argmin(np.abs(gt_t - t)))]
+        rep = next((r["index"] for r in reps if r["start_s"] - 0.5 <= t <= r["end_s"] + 0.3), None)
+        rows.append({"t": t, "f": f, "g": g, "rep": rep})
+    return view, rows
+
+
+def rep_deltas(rows: list[dict], feats: tuple[str, ...], target: str, reps: dict) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Features and target relative to each rep's start (mean of the 0.5 s before it)."""
+    X, y, groups = [], [], []
+    by_rep = defaultdict(list)
+    for r in rows:
+        if r["rep"] is not None:
+            by_rep[r["rep"]].append(r)
+    for idx, rs in by_rep.items():
+        start = reps[idx]["start_s"]
+        pre = [r for r in rs if r["t"] <= start] or rs[:3]
+        f0 = np.mean([[r["f"][k] for k in feats] for r in pre], axis=0)
+        g0 = np.mean([r["g"][target] for r in pre])
+        for r in rs:
+            X.append([r["f"][k] for k in feats])
+            y.append(r["g"][target])
+            groups.append(idx)
+        X[-len(rs):] = [list(np.array(x) - f0) for x in X[-len(rs):]]
+        y[-len(rs):] = [v - g0 for v in y[-len(rs):]]
+    return np.array(X), np.array(y), groups
+
+
+def fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    A = X.T @ X + RIDGE * len(X) * np.eye(X.shape[1])
+    return np.linalg.solve(A, X.T @ y)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(ROOT / "data" / "tuning"))
+    ap.add_argument("--max-roll-mae", type=float, default=4.0)
+    ap.add_argument("--write", action="store_true", help="write src/clamcoach/calibration.json")
+    args = ap.parse_args(argv)
+    data = Path(args.data)
+    if "eval" in data.parts:
+        print("refusing to tune on the evaluation set", file=sys.stderr)
+        return 2
+    per_view: dict[str, list[tuple[str, list[dict], dict]]] = defaultdict(list)
+    for video in clips(data):
+        view, rows = clip_rows(video)
+        truth = json.loads(video.with_suffix(".json").read_text())
+        per_view[view].append((video.name, rows, {r["index"]: r for r in truth["reps"]}))
+        print(f"{video.name}: {view}, {len(rows)} frames with a pose", file=sys.stderr)
+
+    out = {"source": f"fitted on {data.relative_to(ROOT) if data.is_relative_to(ROOT) else data} "
+                     f"by benchmarks/fit_calibration.py", "views": {}}
+    for view, items in sorted(per_view.items()):
+        entry = {}
+        for name, feats, target in (("pelvis_roll", ROLL_FEATURES, "pelvis_roll_deg"),
+                                    ("trunk_roll", TRUNK_FEATURES, "trunk_roll_deg"),
+                                    ("opening", OPEN_FEATURES, "opening_deg")):
+            parts = [rep_deltas(rows, feats, target, reps) for _, rows, reps in items]
+            X = np.vstack([p[0] for p in parts if len(p[0])])
+            y = np.concatenate([p[1] for p in parts if len(p[1])])
+            w = fit(X, y)
+            mae = _loco_peak_mae(parts, target)
+            entry[name] = {"weights": {k: round(float(v), 5) for k, v in zip(feats, w)},
+                           "bias": 0.0, "rmse_deg": round(mae, 2)}
+            if name.endswith("roll"):
+                entry[name]["usable"] = bool(mae <= args.max_roll_mae)
+            print(f"{view:9s} {name:12s} leave-one-clip-out peak MAE {mae:5.2f} deg  "
+                  f"weights {entry[name]['weights']}", file=sys.stderr)
+        # Absolute roll: the bias that makes the fitted roll match the truth at rest.
+        rest = [(r["f"], r["g"]) for _, rows, _ in items for r in rows if r["rep"] is None]
+        if rest:
+            for name, target in (("pelvis_roll", "pelvis_roll_deg"), ("trunk_roll", "trunk_roll_deg")):
+                w = entry[name]["weights"]
+                entry[name]["bias"] = round(float(np.median(
+                    [g[target] - sum(wk * f[k] for k, wk in w.items()) for f, g in rest])), 3)
+        out["views"][view] = entry
+    # A view never seen in tuning (or "unknown") cannot judge the roll.
+    for view in ("front", "oblique", "overhead", "feet", "unknown"):
+        if view not in out["views"]:
+            out["views"][view] = {
+                "pelvis_roll": {"weights": {"roll3d_hip": 1.0}, "usable": False},
+                "trunk_roll": {"weights": {"roll3d_sh": 1.0}, "usable": False},
+                "opening": {"weights": {"opening_hinge": 1.0}},
+            }
+    text = json.dumps(out, indent=1) + "\n"
+    if args.write:
+        (ROOT / "src" / "clamcoach" / "calibration.json").write_text(text)
+        print("wrote src/clamcoach/calibration.json", file=sys.stderr)
+    else:
+        print(text)
+    return 0
+
+
+def _loco_peak_mae(parts, target: str) -> float:
+    """Leave one clip out: fit on the others, then the per-rep error of the peak change."""
+    errors = []
+    for i, (X_i, y_i, g_i) in enumerate(parts):
+        if not len(X_i):
+            continue
+        others = [p for j, p in enumerate(parts) if j != i and len(p[0])]
+        if not others:
+            continue
+        w = fit(np.vstack([p[0] for p in others]), np.concatenate([p[1] for p in others]))
+        pred = X_i @ w
+        for rep in set(g_i):
+            m = np.array(g_i) == rep
+            if target == "opening_deg":
+                errors.append(abs(pred[m].max() - y_i[m].max()))
+            else:  # roll-back: the largest fall below the start
+                errors.append(abs(max(0.0, -pred[m].min()) - max(0.0, -y_i[m].min())))
+    return float(np.mean(errors)) if errors else math.nan
+
+
+if __name__ == "__main__":
+    sys.exit(main())
