@@ -1,0 +1,16 @@
+"""Input and output at the edges: video frames in, files written atomically out."""
+
+from __future__ import annotations
+
+from clamcoach.io.atomic import atomic_path, write_bytes_atomic, write_text_atomic
+from clamcoach.io.video import VideoFrame, VideoInfo, VideoReader, open_video
+
+__all__ = [
+    "VideoFrame",
+    "VideoInfo",
+    "VideoReader",
+    "atomic_path",
+    "open_video",
+    "write_bytes_atomic",
+    "write_text_atomic",
+]

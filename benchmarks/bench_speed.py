@@ -1,0 +1,231 @@
+"""Speed and memory of analysis on one clip (``make bench``).
+
+    python benchmarks/bench_speed.py [CLIP] [--long-factor 10] [--no-memory]
+
+In one run:
+1. decode-only fps (the video reader alone);
+2. pose-only fps (time spent inside the estimator only, decoding excluded) and decode+pose fps;
+3. end-to-end fps through ``clamcoach.pipeline.analyze_video`` and its ratio to pose-only
+   (target >= 0.9: everything after the model should cost little);
+4. peak memory (VmHWM) of analysing the clip and a clip ``--long-factor`` times longer, each
+   in a fresh process (target ratio <= 1.2: memory stays flat with video length).
+
+CLIP defaults to data/demo/demo.mp4; if that is missing or unreadable a synthetic clip (the
+test fixture's person lying on their side) is made in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CLIP = ROOT / "data" / "demo" / "demo.mp4"
+FIXTURE = ROOT / "tests" / "fixtures" / "walking_person.jpg"
+
+from clamcoach.errors import ClamcoachError  # noqa: E402
+from clamcoach.io import open_video  # noqa: E402
+from clamcoach.pose import open_estimator  # noqa: E402
+
+
+def synthetic_clip(path: Path, seconds: float = 10.0, fps: int = 30) -> Path:
+    """The fixture person lying on their side on a 1280x720 canvas, sliding slowly."""
+    import cv2
+
+    person = cv2.cvtColor(cv2.imread(str(FIXTURE)), cv2.COLOR_BGR2RGB)
+    person = np.ascontiguousarray(np.rot90(person, 1))
+    person = cv2.resize(person, (760, 760), interpolation=cv2.INTER_LINEAR)
+    ph, pw = person.shape[:2]
+    canvas_w, canvas_h = 1280, 720
+    n = int(seconds * fps)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = canvas_w, canvas_h, "yuv420p"
+        stream.options = {"preset": "veryfast"}
+        for i in range(n):
+            x = 100 + int(100 * np.sin(i / fps))
+            canvas = np.full((canvas_h, canvas_w, 3), 80, np.uint8)
+            y0 = (canvas_h - ph) // 2
+            visible = min(ph, canvas_h - max(y0, 0))
+            canvas[max(y0, 0) : max(y0, 0) + visible, x : x + pw] = person[max(-y0, 0) : max(-y0, 0) + visible]
+            frame = av.VideoFrame.from_ndarray(canvas, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, fps)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return path
+
+
+def looped_clip(src: Path, dest: Path, factor: int) -> Path:
+    """``src`` played ``factor`` times in a row, re-encoded with continuous timestamps."""
+    info = open_video(src).info
+    fps = round(info.fps) or 30
+    with av.open(str(dest), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = info.width, info.height, "yuv420p"
+        stream.options = {"preset": "ultrafast"}
+        n = 0
+        for _ in range(factor):
+            for frame in open_video(src):  # one frame in memory at a time
+                vf = av.VideoFrame.from_ndarray(frame.rgb, format="rgb24")
+                vf.pts, vf.time_base = n, Fraction(1, fps)
+                out.mux(stream.encode(vf))
+                n += 1
+        out.mux(stream.encode())
+    return dest
+
+
+def choose_clip(arg: str | None, workdir: Path) -> tuple[Path, str]:
+    path = Path(arg) if arg else DEFAULT_CLIP
+    try:
+        open_video(path)
+        return path, str(path)
+    except ClamcoachError as err:
+        if arg:
+            raise
+        made = synthetic_clip(workdir / "synthetic.mp4")
+        return made, f"synthetic lying person, 10 s ({DEFAULT_CLIP.name} unusable: {err})"
+
+
+def decode_only(path: Path) -> tuple[int, float]:
+    start = time.perf_counter()
+    n = sum(1 for _ in open_video(path))
+    return n, time.perf_counter() - start
+
+
+def decode_and_pose(path: Path) -> tuple[int, float, float, int]:
+    """(frames, seconds inside the estimator, total seconds, frames with a pose)."""
+    with open_estimator() as estimator:
+        estimator.estimate(np.zeros((64, 64, 3), np.uint8), -1.0)  # warm-up outside the timing
+        estimator.reset()
+        pose_s, n, found = 0.0, 0, 0
+        start = time.perf_counter()
+        for frame in open_video(path):
+            t0 = time.perf_counter()
+            found += estimator.estimate(frame.rgb, frame.t) is not None
+            pose_s += time.perf_counter() - t0
+            n += 1
+        return n, pose_s, time.perf_counter() - start, found
+
+
+def analyze(path: Path) -> tuple[int, float]:
+    from clamcoach.pipeline import analyze_video
+    from clamcoach.protocol import load_protocol
+
+    start = time.perf_counter()
+    result = analyze_video(path, load_protocol(), require_person=False)
+    return result.frames_read, time.perf_counter() - start
+
+
+def pipeline_problem() -> str | None:
+    try:
+        from clamcoach.pipeline import analyze_video  # noqa: F401
+        from clamcoach.protocol import load_protocol  # noqa: F401
+    except ImportError as err:
+        return f"clamcoach.pipeline.analyze_video is not importable yet ({err})"
+    return None
+
+
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_main(path: Path, mode: str) -> None:
+    """Run in a fresh process: analyse ``path`` and print frames, seconds and peak memory."""
+    if mode == "analyze":
+        n, seconds = analyze(path)
+    else:
+        n, _, seconds, _ = decode_and_pose(path)
+    print("RESULT " + json.dumps({"frames": n, "seconds": seconds, "peak_mb": peak_rss_mb()}))
+
+
+def measure_in_child(path: Path, mode: str) -> dict:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(path)],
+        capture_output=True, text=True, timeout=3600,
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        raise SystemExit(f"child run failed on {path}:\n{proc.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("clip", nargs="?", help=f"video to measure (default {DEFAULT_CLIP.relative_to(ROOT)})")
+    parser.add_argument("--long-factor", type=int, default=10, help="length of the long clip, in clips")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "CLIP"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_main(Path(args.child[1]), args.child[0])
+        return 0
+
+    rows: list[tuple[str, str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="clamcoach-bench-") as tmp:
+        workdir = Path(tmp)
+        clip, described = choose_clip(args.clip, workdir)
+        info = open_video(clip).info
+        print(f"clip: {described}")
+        print(f"      {info.width}x{info.height} (stored {info.source_width}x{info.source_height}), "
+              f"{info.fps:.2f} fps, {info.duration_s:.1f} s, ~{info.frames} frames; cpus {os.cpu_count()}")
+
+        n, seconds = decode_only(clip)
+        rows.append(("decode only", f"{n / seconds:7.1f} fps", f"{n} frames in {seconds:.1f} s"))
+        n, pose_s, total_s, found = decode_and_pose(clip)
+        pose_fps = n / pose_s
+        rows.append(("pose only (decode excluded)", f"{pose_fps:7.1f} fps",
+                     f"{1000 * pose_s / n:.1f} ms/frame; pose in {found}/{n} frames"))
+        rows.append(("decode + pose", f"{n / total_s:7.1f} fps", ""))
+
+        problem = pipeline_problem()
+        mode = "analyze" if problem is None else "pose"
+        if problem is None:
+            n_e2e, e2e_s = analyze(clip)
+            e2e_fps = n_e2e / e2e_s
+            ratio = e2e_fps / pose_fps
+            rows.append(("end to end (analyze_video)", f"{e2e_fps:7.1f} fps", f"{n_e2e} frames in {e2e_s:.1f} s"))
+            rows.append(("end-to-end / pose-only", f"{ratio:7.2f}", "target >= 0.90 " + _verdict(ratio >= 0.9)))
+        else:
+            rows.append(("end to end", "    n/a", problem))
+
+        if not args.no_memory:
+            long_clip = looped_clip(clip, workdir / "long.mp4", args.long_factor)
+            short = measure_in_child(clip, mode)
+            long = measure_in_child(long_clip, mode)
+            what = "analyze_video" if mode == "analyze" else "decode + pose"
+            rows.append((f"peak memory, clip ({what})", f"{short['peak_mb']:7.0f} MB", f"{short['frames']} frames"))
+            rows.append((f"peak memory, {args.long_factor}x clip", f"{long['peak_mb']:7.0f} MB",
+                         f"{long['frames']} frames, {long['frames'] / long['seconds']:.1f} fps"))
+            mem_ratio = long["peak_mb"] / short["peak_mb"]
+            rows.append(("memory long / short", f"{mem_ratio:7.2f}", "target <= 1.20 " + _verdict(mem_ratio <= 1.2)))
+
+    width = max(len(r[0]) for r in rows)
+    print()
+    print(f"{'measure':<{width}}  {'value':>11}  notes")
+    print(f"{'-' * width}  {'-' * 11}  {'-' * 30}")
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:>11}  {note}")
+    return 0
+
+
+def _verdict(ok: bool) -> str:
+    return "(ok)" if ok else "(MISSED)"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

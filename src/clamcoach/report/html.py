@@ -1,0 +1,254 @@
+"""The analysis report as one self-contained HTML file.
+
+Sections: summary, setup verdict with a still and the skeleton, opening and pelvis roll over
+time, a table of reps, every finding with the method's reason, the camera view and what it
+cannot see, and the thresholds used. Images are inline (PNG/SVG data URIs); the page loads
+nothing from anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from datetime import datetime, timezone
+from pathlib import Path, PurePath
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+import clamcoach
+from clamcoach.io.atomic import write_text_atomic
+from clamcoach.report import plots, thresholds
+from clamcoach.report.browser import write_pdf
+from clamcoach.report.page import badge, document, esc, fmt
+from clamcoach.report.skeleton import draw_skeleton, encode_png
+
+__all__ = ["render_report", "write_pdf", "write_report"]
+
+TITLES = {
+    "roll_back": "Rolling back", "lift_too_high": "Knee lifted too high",
+    "feet_apart": "Feet came apart", "too_fast": "Too fast", "no_hold": "No pause at the top",
+    "not_side_lying": "Not lying on the side", "hip_angle": "Hip bend",
+    "knee_angle": "Knee bend", "not_rolled_forward": "Not rolled forward",
+    "hand_not_on_hip": "Hand not on the hip", "camera_view": "Camera position",
+}
+UNITS = {"roll_back": "°", "lift_too_high": "°", "feet_apart": " cm", "too_fast": " s",
+         "no_hold": " s", "hip_angle": "°", "knee_angle": "°", "not_rolled_forward": "°"}
+SEVERITY_RANK = {"error": 0, "warn": 1, "info": 2}
+VIEWS = {
+    "front": ("Camera level with the body, in front of the belly.",
+              "Pelvis roll is mostly motion toward and away from the camera here, which one "
+              "camera measures worst: roll-back may be missed."),
+    "oblique": ("Camera in front and raised, looking down at the body: the recommended "
+                "placement.", "Hand on hip and the far-side landmarks can be hidden."),
+    "overhead": ("Camera above the body, looking down.",
+                 "Hip and knee bend are seen at a slant, so setup angles are less exact."),
+    "feet": ("Camera at the feet, looking along the body.",
+             "Hip and knee bend and the hand on the hip are hard to see from here."),
+    "unknown": ("The camera position could not be worked out.",
+                "Treat every measure with caution."),
+}
+
+
+def write_report(path: str | os.PathLike[str], report: Mapping[str, Any],
+                 frames: Sequence[Mapping[str, Any]],
+                 snapshot: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """Write the report to ``path`` atomically (temp file in the same folder, then rename)."""
+    write_text_atomic(path, render_report(report, frames, snapshot))
+
+
+def render_report(report: Mapping[str, Any], frames: Sequence[Mapping[str, Any]],
+                  snapshot: tuple[np.ndarray, np.ndarray] | None = None) -> str:
+    source = report.get("source") or {}
+    name = PurePath(str(source.get("path") or "session")).name
+    body = "\n".join([
+        _header(report, name),
+        _setup(report, snapshot),
+        _timeline(report, frames),
+        _reps(report),
+        _findings(report),
+        _camera(report),
+        _footer(report),
+    ])
+    return document(f"clamcoach report – {name}", body)
+
+
+# ---- sections -------------------------------------------------------------------------
+
+
+def _header(report: Mapping[str, Any], name: str) -> str:
+    summary = report.get("summary") or {}
+    source = report.get("source") or {}
+    reps = report.get("reps") or []
+    n = summary.get("reps", len(reps))
+    clean = summary.get("clean_reps", sum(1 for r in reps if plots.rep_severity(r) == "clean"))
+    cards = [
+        (str(n), "reps"), (f"{clean} of {n}" if n else "–", "clean reps"),
+        (str(report.get("top_side") or "–"), "leg that lifts"),
+        (str(report.get("camera_view") or "unknown"), "camera view"),
+        (fmt(100 * float(report.get("pose_coverage") or 0), 0, "%"), "frames with a pose"),
+        (fmt(source.get("duration_s"), 1, " s"), "length"),
+    ]
+    who = f" · patient {esc(report['patient'])}" if report.get("patient") else ""
+    return (
+        f"<h1>Clamshell report</h1>\n<p class=\"sub\">{esc(name)}{who}</p>\n"
+        '<div class="cards">'
+        + "".join(f"<div class=\"card\"><b>{esc(v)}</b><span>{esc(k)}</span></div>" for v, k in cards)
+        + "</div>"
+    )
+
+
+def _range_row(label: str, value: Any, lo: float, hi: float, unit: str = "°") -> str:
+    try:
+        x = float(value)
+        state = ("ok", "in range") if lo <= x <= hi else ("warn", "outside")
+    except (TypeError, ValueError):
+        state = ("info", "not seen")
+    return (f"<tr><td>{esc(label)}</td><td class=\"n\">{fmt(value, 0, unit)}</td>"
+            f"<td class=\"n\">{lo:g}–{hi:g}{unit}</td><td>{badge(state[1], state[0])}</td></tr>")
+
+
+def _setup(report: Mapping[str, Any], snapshot) -> str:
+    setup = report.get("setup") or {}
+    th = thresholds.used(report)["setup"]
+    findings = setup.get("findings") or []
+    worst = min((SEVERITY_RANK.get(f.get("severity"), 2) for f in findings), default=3)
+    if worst <= 1:
+        cls, text = ("error" if worst == 0 else "warn"), "The setup needs attention before the reps count fully."
+    else:
+        cls, text = "", "The setup matches the method."
+    hand = setup.get("hand_on_hip")
+    hand_text = "–" if hand is None else ("yes" if hand in (True, 1, 1.0) else "no")
+    rows = [
+        _range_row("Hip bend", setup.get("hip_flexion_deg"), th["hip_min_deg"], th["hip_max_deg"]),
+        _range_row("Knee bend", setup.get("knee_flexion_deg"), th["knee_min_deg"], th["knee_max_deg"]),
+        _range_row("Rolled forward", setup.get("forward_roll_deg"), th["forward_roll_min_deg"],
+                   th["forward_roll_max_deg"]),
+        f"<tr><td>Top hand on the hip</td><td class=\"n\">{hand_text}</td><td class=\"n\">yes</td>"
+        f"<td>{badge('ok' if hand_text == 'yes' else 'not seen' if hand_text == '–' else 'no', 'ok' if hand_text == 'yes' else 'info')}</td></tr>",
+    ]
+    notes = "".join(
+        f"<li>{badge(f.get('severity', 'info'), f.get('severity', 'info'))} "
+        f"{esc(f.get('message') or TITLES.get(f.get('code'), f.get('code')))}</li>" for f in findings
+    )
+    table = ("<table><tr><th>Check</th><th class=\"n\">Measured</th><th class=\"n\">Method</th>"
+             f"<th></th></tr>{''.join(rows)}</table>")
+    if notes:
+        table += f"<ul>{notes}</ul>"
+    if snapshot is not None:
+        rgb, lm = snapshot
+        img = draw_skeleton(np.array(rgb, dtype=np.uint8, copy=True), lm, report.get("top_side"))
+        uri = "data:image/png;base64," + base64.b64encode(encode_png(img)).decode("ascii")
+        still = (f'<figure style="margin:0"><img class="still" alt="setup still with the tracked '
+                 f'skeleton" src="{uri}"><figcaption class="muted">The setup as the camera saw '
+                 "it; the leg that lifts is drawn in orange.</figcaption></figure>")
+    else:
+        still = '<p class="muted">No still frame was kept for this analysis.</p>'
+    return (f"<h2>Setup</h2>\n<p class=\"verdict {cls}\">{esc(text)}</p>\n"
+            f"<div class=\"two\">{still}<div>{table}</div></div>")
+
+
+def _timeline(report: Mapping[str, Any], frames: Sequence[Mapping[str, Any]]) -> str:
+    if not frames:
+        return "<h2>Over time</h2><p class=\"muted\">No per-frame measures were kept.</p>"
+    return (
+        "<h2>Over time</h2>\n<p class=\"muted\">Shaded bands are reps (green clean, orange a "
+        "warning, red an error). The dashed lines under the pelvis roll are each rep's "
+        "roll-back limits, measured from where that rep started.</p>\n"
+        f'<img alt="opening and pelvis roll over time" src="{plots.timeline(frames, report)}">'
+    )
+
+
+def _reps(report: Mapping[str, Any]) -> str:
+    reps = report.get("reps") or []
+    if not reps:
+        return "<h2>Reps</h2><p class=\"muted\">No reps were found.</p>"
+    head = ("<tr><th class=\"n\">#</th><th class=\"n\">Time (s)</th><th class=\"n\">Opening</th>"
+            "<th class=\"n\">Knee lift</th><th class=\"n\">Roll-back</th><th class=\"n\">Trunk "
+            "roll-back</th><th class=\"n\">Feet gap</th><th class=\"n\">Up / hold / down (s)</th>"
+            "<th>Result</th></tr>")
+    rows = []
+    for r in reps:
+        fs = r.get("findings") or []
+        result = "".join(badge(TITLES.get(f.get("code"), f.get("code")), f.get("severity", "info"))
+                         for f in fs) or badge("clean", "ok")
+        rows.append(
+            f"<tr><td class=\"n\">{esc(r.get('index'))}</td>"
+            f"<td class=\"n\">{fmt(r.get('start_s'))}–{fmt(r.get('end_s'))}</td>"
+            f"<td class=\"n\">{fmt(r.get('opening_deg'), 0, '°')}</td>"
+            f"<td class=\"n\">{fmt(r.get('knee_lift_cm'), 1, ' cm')}</td>"
+            f"<td class=\"n\">{fmt(r.get('roll_back_deg'), 1, '°')}</td>"
+            f"<td class=\"n\">{fmt(r.get('trunk_roll_back_deg'), 1, '°')}</td>"
+            f"<td class=\"n\">{fmt(r.get('ankle_gap_cm'), 1, ' cm')}</td>"
+            f"<td class=\"n\">{fmt(r.get('up_s'))} / {fmt(r.get('hold_s'))} / {fmt(r.get('down_s'))}</td>"
+            f"<td>{result}</td></tr>"
+        )
+    return f"<h2>Reps</h2>\n<table>{head}{''.join(rows)}</table>"
+
+
+def _findings(report: Mapping[str, Any]) -> str:
+    groups: dict[str, dict[str, Any]] = {}
+    setup = (report.get("setup") or {}).get("findings") or []
+    items = [(None, f) for f in setup] + [
+        (r.get("index"), f) for r in report.get("reps") or [] for f in r.get("findings") or []
+    ]
+    for rep, f in items:
+        code = f.get("code") or "unknown"
+        g = groups.setdefault(code, {"items": [], "message": "", "cue": "", "rank": 3})
+        g["items"].append((rep, f))
+        g["message"] = g["message"] or f.get("message") or ""
+        g["cue"] = g["cue"] or f.get("cue") or ""
+        g["rank"] = min(g["rank"], SEVERITY_RANK.get(f.get("severity"), 2))
+    if not groups:
+        return ("<h2>What to work on</h2>\n<p class=\"verdict\">Nothing to correct: every rep "
+                "followed the method. Keep the same control.</p>")
+    # Roll-back first: the method says staying rolled forward matters most.
+    order = sorted(groups, key=lambda c: (c != "roll_back", groups[c]["rank"], c))
+    blocks = []
+    for code in order:
+        g = groups[code]
+        sev = {0: "error", 1: "warn"}.get(g["rank"], "info")
+        reps = [str(rep) for rep, _ in g["items"] if rep is not None]
+        where = f"in rep{'s' if len(reps) > 1 else ''} {', '.join(reps)}" if reps else "at setup"
+        unit = UNITS.get(code, "")
+        measured = [
+            f"{fmt(f.get('value'), 1, unit)} (limit {fmt(f.get('threshold'), 1, unit)})"
+            + (f" in rep {rep}" if rep is not None else "")
+            for rep, f in g["items"] if f.get("value") is not None
+        ]
+        blocks.append(
+            f"<div class=\"finding\"><h3>{esc(TITLES.get(code, code.replace('_', ' ')))} "
+            f"{badge(sev, sev)}</h3><p class=\"muted\">{len(g['items'])}× {esc(where)}</p>"
+            f"<p>{esc(g['message'])}</p>"
+            + (f"<p class=\"cue\">Cue: “{esc(g['cue'])}”</p>" if g["cue"] else "")
+            + (f"<p class=\"muted\">Measured: {esc('; '.join(measured))}</p>" if measured else "")
+            + "</div>"
+        )
+    return "<h2>What to work on</h2>\n" + "\n".join(blocks)
+
+
+def _camera(report: Mapping[str, Any]) -> str:
+    view = str(report.get("camera_view") or "unknown")
+    seen, blind = VIEWS.get(view, VIEWS["unknown"])
+    warnings = "".join(f"<li>{esc(w)}</li>" for w in report.get("warnings") or [])
+    return (
+        f"<h2>Camera</h2>\n<p><b>View: {esc(view)}.</b> {esc(seen)}</p>\n"
+        f"<p>What it cannot see well: {esc(blind)}</p>\n"
+        + (f"<ul>{warnings}</ul>" if warnings else "<p class=\"muted\">No warnings.</p>")
+    )
+
+
+def _footer(report: Mapping[str, Any]) -> str:
+    rows = []
+    for section in ("setup", "roll_back", "opening", "feet", "tempo"):
+        values = thresholds.used(report).get(section, {})
+        cells = ", ".join(f"{esc(k)} = {esc(v)}" for k, v in values.items())
+        rows.append(f"<tr><th>{esc(section)}</th><td>{cells}</td></tr>")
+    made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        "<h2>Thresholds used</h2>\n<details><summary>Show the method's numbers for this "
+        f"analysis</summary><table>{''.join(rows)}</table></details>\n"
+        f"<footer>Made by clamcoach {esc(clamcoach.__version__)} on {made} · report schema "
+        f"{esc(report.get('schema', '?'))}. Measured from one camera: a guide for practice, "
+        "not a diagnosis.</footer>"
+    )

@@ -1,0 +1,45 @@
+"""Small building blocks for self-contained HTML pages: escaping, number formats, the page
+shell with its inline stylesheet and a Content-Security-Policy that forbids any request
+(so even a stray URL in a report cannot reach the network)."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from importlib import resources
+from typing import Any
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+def css() -> str:
+    return resources.files("clamcoach.report").joinpath("templates/report.css").read_text("utf-8")
+
+
+def esc(value: Any) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def fmt(value: Any, digits: int = 1, unit: str = "") -> str:
+    """A number for a table cell; "–" for missing or NaN."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    if not math.isfinite(x):
+        return "–"
+    return f"{x:.{digits}f}{unit}"
+
+
+def badge(text: str, severity: str = "ok") -> str:
+    return f'<span class="badge {esc(severity)}">{esc(text)}</span>'
+
+
+def document(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n<style>\n{css()}</style>\n</head>\n"
+        f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    )

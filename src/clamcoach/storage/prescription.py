@@ -1,0 +1,135 @@
+"""Prescriptions as plain data: check the fields, parse ``--set`` overrides, and turn a
+prescription into the nested patch that ``load_protocol(patch=...)`` applies.
+
+Pure functions, no database: the CLI and the web app validate with them before saving.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from typing import Any, Iterable, Mapping
+
+from clamcoach.errors import ProtocolError
+from clamcoach.protocol import default_data, load_protocol
+
+FIELDS = ("sets", "reps", "hold_s", "tempo", "side", "band")
+SIDES = ("left", "right", "both")
+_TEMPO = re.compile(r"^\d+(\.\d+)?-\d+(\.\d+)?-\d+(\.\d+)?$")
+
+
+def clean_fields(**fields: Any) -> dict[str, Any]:
+    """The given prescription fields checked and normalised; None means "not given".
+
+    Raises ProtocolError naming every bad field at once."""
+    out: dict[str, Any] = {}
+    problems: list[str] = []
+    unknown = set(fields) - set(FIELDS)
+    if unknown:
+        problems.append(f"unknown prescription field(s): {', '.join(sorted(unknown))}")
+
+    def number(name: str, kind: type, lo: float, hi: float) -> None:
+        value = fields.get(name)
+        if value is None:
+            return
+        try:
+            num = kind(value)
+        except (TypeError, ValueError):
+            problems.append(f"{name} must be a number, got {value!r}")
+            return
+        if isinstance(value, float) and kind is int and not value.is_integer():
+            problems.append(f"{name} must be a whole number, got {value!r}")
+        elif not lo <= num <= hi:
+            problems.append(f"{name} must be between {lo:g} and {hi:g}, got {value!r}")
+        else:
+            out[name] = num
+
+    number("sets", int, 1, 20)
+    number("reps", int, 1, 100)
+    number("hold_s", float, 0, 30)
+    if fields.get("tempo") is not None:
+        tempo = str(fields["tempo"]).strip()
+        if _TEMPO.match(tempo):
+            out["tempo"] = tempo
+        else:
+            problems.append(f"tempo must be up-hold-down seconds like 2-2-2, got {tempo!r}")
+    if fields.get("side") is not None:
+        side = str(fields["side"]).strip().lower()
+        if side in SIDES:
+            out["side"] = side
+        else:
+            problems.append(f"side must be one of {', '.join(SIDES)}, got {fields['side']!r}")
+    if fields.get("band") is not None:
+        band = str(fields["band"]).strip().lower()
+        if 0 < len(band) <= 40:
+            out["band"] = band
+        else:
+            problems.append("band must be a short name such as 'light' (1-40 characters)")
+    if problems:
+        raise ProtocolError("; ".join(problems))
+    return out
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """``["roll_back.error_deg=12", ...]`` as a nested dict; values are TOML, bare words text."""
+    patch: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or "." not in key or not all(key.split(".")):
+            raise ProtocolError(f"override '{item}' is not of the form section.key=value")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        *path, name = key.split(".")
+        node = patch
+        for part in path:
+            nxt = node.setdefault(part, {})
+            if not isinstance(nxt, dict):
+                raise ProtocolError(f"override '{item}' conflicts with another override")
+            node = nxt
+        node[name] = value
+    return patch
+
+
+def merge(base: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep merge of two nested dicts (``new`` wins), neither input changed."""
+    out = copy.deepcopy(dict(base))
+    for key, value in new.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def protocol_patch(prescription: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``load_protocol(patch=...)`` patch for a prescription dict (as stored).
+
+    The dose fields go to ``[prescription]``; the prescribed hold becomes the hold target
+    (widening the accepted hold range to include it, so a prescribed 5 s hold is not flagged
+    as too long); the therapist's explicit overrides are applied last and win."""
+    if not prescription:
+        return {}
+    patch: dict[str, Any] = {"prescription": {}}
+    for name in ("sets", "reps", "hold_s", "side", "band"):
+        if prescription.get(name) is not None:
+            patch["prescription"][name] = prescription[name]
+    hold = prescription.get("hold_s")
+    if hold is not None:
+        tempo = default_data()["tempo"]
+        patch["tempo"] = {"hold_target_s": float(hold)}
+        if hold < tempo["hold_min_s"]:
+            patch["tempo"]["hold_min_s"] = float(hold)
+        if hold > tempo["hold_max_s"]:
+            patch["tempo"]["hold_max_s"] = float(hold) + 1.0
+    if not patch["prescription"]:
+        del patch["prescription"]
+    return merge(patch, prescription.get("overrides") or {})
+
+
+def validate(prescription: Mapping[str, Any]) -> None:
+    """Raise ProtocolError unless the prescription's patch makes a valid protocol."""
+    load_protocol(patch=protocol_patch(prescription))

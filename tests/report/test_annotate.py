@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import av
+import numpy as np
+import pytest
+
+from clamcoach.errors import OutputError
+from clamcoach.report.annotate import AnnotatedVideoWriter
+from clamcoach.types import BodyFrame, Finding, Severity, Side
+from tests.report.samples import landmarks, snapshot
+
+
+def _step(i: int, fps: float, person: bool = True) -> SimpleNamespace:
+    t = i / fps
+    opening = 25 * abs(math.sin(t))
+    body = BodyFrame(t, landmarks(opening), np.zeros((33, 3)), 640, 360, Side.LEFT, 0.9) if person else None
+    cue = SimpleNamespace(code="roll_back", text="Roll forward, lift less.", kind="correction",
+                          priority=0) if i == 12 else None
+    found = [Finding("roll_back", Severity.WARN, 12.0, 10.0, "m", "c", rep=1, t=t)] if i == 12 else []
+    return SimpleNamespace(
+        t=t, phase="setup" if i < 5 else "up", body=body, rep_count=i // 10, opening_deg=opening,
+        roll_change_deg=-12.0 if i > 10 else math.nan, hold_s=0.0, cue=cue, new_findings=found,
+        setup_checks={"side_lying": True, "hips_knees_bent": True, "rolled_forward": False,
+                      "hand_on_hip": None}, view_can_see_roll=i > 3, view=None, in_frame=person)
+
+
+def _decode(path):
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0]
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+        return stream.codec_context.name, stream.width, stream.height, float(stream.average_rate), frames
+
+
+def test_writes_h264_with_the_overlay(tmp_path):
+    img, lm = snapshot()
+    path = tmp_path / "out" / "annotated.mp4"
+    writer = AnnotatedVideoWriter(path, 30.0, 640, 360)
+    for i in range(24):
+        # Frames 6-9 have nobody in view.
+        writer(SimpleNamespace(rgb=img, t=i / 30), _step(i, 30.0, person=not 6 <= i < 10))
+    assert not path.exists()  # only complete files appear
+    writer.close()
+    codec, w, h, rate, frames = _decode(path)
+    assert (codec, w, h, rate, len(frames)) == ("h264", 640, 360, 30.0, 24)
+    # The skeleton is drawn where the top knee is, in the top leg's orange.
+    x, y = (int(v) for v in landmarks(25 * abs(math.sin(2 / 30)))[25, :2])
+    window = frames[2][y - 4:y + 5, x - 4:x + 5].reshape(-1, 3).astype(int)
+    assert (np.abs(window - (255, 140, 0)).sum(axis=1) < 90).sum() >= 5
+    # With nobody in view, the knee is not drawn over: the body colour shows.
+    assert np.abs(frames[7][y, x].astype(int) - img[y, x]).sum() < 60
+    # The cue banner appears at the bottom after frame 12.
+    assert np.abs(frames[20][-40:].astype(int) - img[-40:]).mean() > 5
+    assert [p.name for p in path.parent.iterdir()] == ["annotated.mp4"]
+
+
+def test_odd_size_and_resized_input(tmp_path):
+    img, _ = snapshot()
+    odd = np.ascontiguousarray(img[:359, :639])
+    with AnnotatedVideoWriter(tmp_path / "odd.mp4", 25, 639, 359) as writer:
+        for i in range(5):
+            writer(SimpleNamespace(rgb=odd), _step(i, 25))
+        writer(SimpleNamespace(rgb=img[::2, ::2]), _step(5, 25))  # a frame of another size
+    codec, w, h, _, frames = _decode(tmp_path / "odd.mp4")
+    assert (w, h, len(frames)) == (638, 358, 6)
+
+
+def test_failure_leaves_nothing(tmp_path):
+    img, _ = snapshot()
+    with pytest.raises(RuntimeError):
+        with AnnotatedVideoWriter(tmp_path / "a.mp4", 30, 640, 360) as writer:
+            writer(SimpleNamespace(rgb=img), _step(0, 30))
+            raise RuntimeError("analysis failed")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(OutputError):
+        AnnotatedVideoWriter(tmp_path / "b.mp4", 30, 1, 1)

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import base64
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from clamcoach.report.progress import progress_html
+from clamcoach.storage import UnknownPatient, open_store
+from tests.report.samples import make_report
+
+
+def test_progress_page(tmp_path):
+    with open_store(tmp_path / "h.sqlite") as store:
+        store.prescribe("<pat>", sets=2, reps=12, hold_s=3, overrides={"roll_back": {"warn_deg": 8}})
+        t0 = datetime(2026, 9, 7, 9, tzinfo=timezone.utc)
+        for k in range(5):
+            store.save_analysis("<pat>", make_report(), recorded_at=t0 + timedelta(days=7 * k))
+        html = progress_html(store, "<pat>")
+        with pytest.raises(UnknownPatient):
+            progress_html(store, "nobody")
+    assert "&lt;pat&gt;" in html and "<pat>" not in html
+    assert "2 × 12 reps" in html and "roll_back.warn_deg = 8" in html
+    assert html.count("<tr>") == 1 + 5 + 1 + 5  # weeks table and latest sessions
+    [svg] = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)
+    text = base64.b64decode(svg)
+    assert b"clean reps" in text and b"mean roll-back" in text
+
+
+def test_progress_without_sessions(tmp_path):
+    with open_store(tmp_path / "h.sqlite") as store:
+        store.add_patient("new")
+        html = progress_html(store, "new")
+    assert "No prescription yet" in html and "No sessions yet" in html

@@ -1,0 +1,35 @@
+"""Two processes save at once (and first open the fresh database at once)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+
+from clamcoach.storage import open_store
+from tests.storage.conftest import row_counts
+from tests.storage.workers import save_many
+
+N = 20
+
+
+def test_two_processes_save_20_sessions_each(db_url):
+    ctx = mp.get_context("spawn")  # a clean interpreter, as two real clamcoach runs would be
+    barrier, done = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=save_many, args=(db_url, who, N, barrier, done)) for who in (1, 2)]
+    for p in procs:
+        p.start()
+    try:
+        for p in procs:
+            p.join(timeout=300)
+        assert [p.exitcode for p in procs] == [0, 0]
+        assert sorted(done.get(timeout=5) for _ in procs) == [(1, N), (2, N)]
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+        done.close()
+    counts = row_counts(db_url)
+    assert counts["sessions"] == 2 * N
+    assert counts["patients"] == 1  # both created "shared": one row
+    assert counts["reps"] == 2 * N * 5
+    with open_store(db_url) as store:
+        assert len(store.history("shared")) == 2 * N
