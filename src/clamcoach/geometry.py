@@ -18,7 +18,8 @@ from clamcoach.types import LM, BodyFrame, Side
 FEATURES: tuple[str, ...] = (
     "hip_flex", "knee_flex", "opening_hinge", "opening_2d", "knee_gap_m", "ankle_gap_m",
     "shin_m", "roll3d_hip", "roll3d_sh", "phi_hip", "lam_hip", "phi_sh", "lam_sh",
-    "pitch", "axis_depth", "hand_dist",
+    "pitch", "axis_depth", "hand_dist", "hip_flex_2d", "knee_flex_2d", "open_hip_2d",
+    "knee_gap_2d", "ankle_frac_2d", "thigh_2d", "ankle_frac_3d",
 )
 
 
@@ -101,6 +102,7 @@ def features(body: BodyFrame) -> dict[str, float]:
     out["knee_gap_m"] = float(np.linalg.norm(P[top]["knee"] - P[bot]["knee"]))
     out["ankle_gap_m"] = float(np.linalg.norm(P[top]["ankle"] - P[bot]["ankle"]))
     out["shin_m"] = float(np.mean([np.linalg.norm(P[s]["ankle"] - P[s]["knee"]) for s in (top, bot)]))
+    out["ankle_frac_3d"] = out["ankle_gap_m"] / (out["shin_m"] + 1e-9)
 
     for name, key in (("hip", "hip"), ("sh", "shoulder")):
         line = P[top][key] - P[bot][key]
@@ -108,6 +110,8 @@ def features(body: BodyFrame) -> dict[str, float]:
         out[f"roll3d_{name}"] = math.degrees(math.atan2(float(line_p @ f), float(line_p @ n)))
         phi, lam = _image_line(img, top, key)
         out[f"phi_{name}"], out[f"lam_{name}"] = phi, lam
+
+    out.update(_image_features(img, top))
 
     # Camera pitch from the table normal in camera axes (y down, z away): n ~ (0, -cos p, -sin p).
     out["pitch"] = math.degrees(math.atan2(float(-n[2]), float(-n[1])))
@@ -134,3 +138,30 @@ def _image_line(img: np.ndarray, top: Side, key: str) -> tuple[float, float]:
         perp = -perp
     along, across = float(line @ a), float(line @ perp)
     return math.degrees(math.atan2(along, across)), across / trunk
+
+
+def _image_features(img: np.ndarray, top: Side) -> dict[str, float]:
+    """Angles and lengths in the image (pixels are where the model is most accurate; depth is
+    where it is least). Lengths are over the image trunk length, so they are scale-free."""
+    bot = top.other
+    p = {s: {k: side_points(img, s, k)[:2] for k in ("hip", "knee", "ankle")} for s in (top, bot)}
+    hip_c = (p[top]["hip"] + p[bot]["hip"]) / 2
+    sh_c = (img[LM["left_shoulder"], :2] + img[LM["right_shoulder"], :2]) / 2
+    trunk = sh_c - hip_c
+    trunk_len = float(np.linalg.norm(trunk)) + 1e-9
+    hip_flex, knee_flex, shins, thighs = [], [], [], []
+    for s in (top, bot):
+        thigh = p[s]["knee"] - p[s]["hip"]
+        shin = p[s]["ankle"] - p[s]["knee"]
+        hip_flex.append(angle_between(-trunk, thigh))
+        knee_flex.append(180.0 - angle_between(-thigh, shin))
+        shins.append(float(np.linalg.norm(shin)))
+        thighs.append(float(np.linalg.norm(thigh)))
+    return {
+        "hip_flex_2d": float(np.mean(hip_flex)),
+        "knee_flex_2d": float(np.mean(knee_flex)),
+        "open_hip_2d": angle_between(p[top]["knee"] - hip_c, p[bot]["knee"] - hip_c),
+        "knee_gap_2d": float(np.linalg.norm(p[top]["knee"] - p[bot]["knee"])) / trunk_len,
+        "ankle_frac_2d": float(np.linalg.norm(p[top]["ankle"] - p[bot]["ankle"])) / (float(np.mean(shins)) + 1e-9),
+        "thigh_2d": float(np.mean(thighs)) / trunk_len,
+    }

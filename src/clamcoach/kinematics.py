@@ -32,17 +32,55 @@ class LinearModel:
         return self.bias + sum(w * feats[k] for k, w in self.weights.items())
 
 
+#: Ankle-centre gap of stacked (closed) feet, as a share of shin length: the level the
+#: calibrated change in ankle gap is added to (6-8 cm on a 40-48 cm shin).
+CLOSED_ANKLE_FRACTION = 0.15
+
+
 @dataclass(frozen=True)
 class ViewCalibration:
-    pelvis_roll: LinearModel
-    trunk_roll: LinearModel
-    opening: LinearModel
+    """Per-view models. Required: pelvis_roll, trunk_roll, opening. Optional: hip_flexion,
+    knee_flexion (absolute) and ankle_frac (change of the ankle gap over shin length)."""
+
+    models: dict[str, LinearModel]
+
+    @property
+    def pelvis_roll(self) -> LinearModel:
+        return self.models["pelvis_roll"]
+
+    @property
+    def trunk_roll(self) -> LinearModel:
+        return self.models["trunk_roll"]
+
+    @property
+    def opening(self) -> LinearModel:
+        return self.models["opening"]
+
+    def get(self, name: str) -> LinearModel | None:
+        return self.models.get(name)
+
+
+@dataclass(frozen=True)
+class ViewCentroids:
+    """A nearest-centroid camera-view classifier fitted on the tuning set: per view, the
+    median of a few features over a clip; features are compared in units of ``scale``."""
+
+    features: tuple[str, ...]
+    scale: tuple[float, ...]
+    centroids: dict[View, tuple[float, ...]]
+
+    def classify(self, medians: dict[str, float]) -> View:
+        x = np.array([medians[k] for k in self.features])
+        sc = np.array(self.scale)
+        best = min(self.centroids.items(), key=lambda kv: float(np.sum(((x - np.array(kv[1])) / sc) ** 2)))
+        return best[0]
 
 
 @dataclass(frozen=True)
 class Calibration:
     views: dict[View, ViewCalibration]
     source: str = "default"
+    view_centroids: ViewCentroids | None = None
 
     def for_view(self, view: View) -> ViewCalibration:
         return self.views.get(view) or self.views[View.UNKNOWN]
@@ -58,13 +96,14 @@ def load_calibration(text: str | None = None) -> Calibration:
     if text is None:
         text = resources.files("clamcoach").joinpath("calibration.json").read_text("utf-8")
     data = json.loads(text)
-    views = {
-        View(name): ViewCalibration(
-            pelvis_roll=_model(v["pelvis_roll"]), trunk_roll=_model(v["trunk_roll"]),
-            opening=_model(v["opening"]))
-        for name, v in data["views"].items()
-    }
-    return Calibration(views=views, source=data.get("source", "packaged"))
+    views = {View(name): ViewCalibration({k: _model(m) for k, m in v.items()})
+             for name, v in data["views"].items()}
+    vc = data.get("view_classifier")
+    centroids = None
+    if vc:
+        centroids = ViewCentroids(features=tuple(vc["features"]), scale=tuple(vc["scale"]),
+                                  centroids={View(k): tuple(v) for k, v in vc["centroids"].items()})
+    return Calibration(views=views, source=data.get("source", "packaged"), view_centroids=centroids)
 
 
 @dataclass(frozen=True)
@@ -76,20 +115,26 @@ class ViewParams:
 
 
 class ViewClassifier:
-    """Online camera-view estimate from the body's orientation in camera axes."""
+    """Online camera-view estimate: running medians of a few features, classified by the
+    tuning-set centroids when there are some, else by the body's orientation in camera axes."""
 
-    def __init__(self, params: ViewParams = ViewParams()) -> None:
+    def __init__(self, params: ViewParams = ViewParams(), centroids: ViewCentroids | None = None) -> None:
         self.p = params
-        self._pitch: deque[float] = deque(maxlen=params.window)
-        self._depth: deque[float] = deque(maxlen=params.window)
+        self.centroids = centroids
+        names = set(centroids.features if centroids else ()) | {"pitch", "axis_depth"}
+        self._hist: dict[str, deque[float]] = {k: deque(maxlen=params.window) for k in names}
         self.view = View.UNKNOWN
 
     def push(self, feats: dict[str, float]) -> View:
-        if math.isfinite(feats["pitch"]) and math.isfinite(feats["axis_depth"]):
-            self._pitch.append(feats["pitch"])
-            self._depth.append(feats["axis_depth"])
-        if len(self._pitch) >= 5:
-            self.view = classify_view(float(np.median(self._pitch)), float(np.median(self._depth)), self.p)
+        if all(math.isfinite(feats[k]) for k in self._hist):
+            for k, h in self._hist.items():
+                h.append(feats[k])
+        if len(self._hist["pitch"]) >= 5:
+            med = {k: float(np.median(h)) for k, h in self._hist.items()}
+            if self.centroids is not None:
+                self.view = self.centroids.classify(med)
+            else:
+                self.view = classify_view(med["pitch"], med["axis_depth"], self.p)
         return self.view
 
 
@@ -116,11 +161,14 @@ class KinematicsStage:
 
     calibration: Calibration = field(default_factory=load_calibration)
     params: KinematicsParams = field(default_factory=KinematicsParams)
-    views: ViewClassifier = field(default_factory=ViewClassifier)
+    views: ViewClassifier | None = None
 
     def __post_init__(self) -> None:
+        if self.views is None:
+            self.views = ViewClassifier(centroids=self.calibration.view_centroids)
         self._opening_hist: deque[tuple[float, float]] = deque()
         self._knee_gap_hist: deque[tuple[float, float]] = deque()
+        self._ankle_hist: deque[tuple[float, float]] = deque()
 
     @property
     def view(self) -> View:
@@ -139,17 +187,24 @@ class KinematicsStage:
         lift = knee_gap - self._baseline(self._knee_gap_hist, body.t, knee_gap)
         q = body.quality
         roll_conf = q * _model_conf(cal.pelvis_roll)
+        hip_model, knee_model, ankle_model = cal.get("hip_flexion"), cal.get("knee_flexion"), cal.get("ankle_frac")
+        shin_cm = f["shin_m"] * 100
+        if ankle_model is not None:
+            frac = ankle_model(f)
+            ankle_cm = shin_cm * (CLOSED_ANKLE_FRACTION + frac - self._baseline(self._ankle_hist, body.t, frac))
+        else:
+            ankle_cm = f["ankle_gap_m"] * 100
         kin = Kinematics(
             t=body.t,
-            hip_flexion_deg=f["hip_flex"],
-            knee_flexion_deg=f["knee_flex"],
+            hip_flexion_deg=hip_model(f) if hip_model else f["hip_flex"],
+            knee_flexion_deg=knee_model(f) if knee_model else f["knee_flex"],
             opening_deg=opening,
             knee_lift_cm=lift,
             pelvis_roll_deg=cal.pelvis_roll(f),
             trunk_roll_deg=cal.trunk_roll(f),
-            ankle_gap_cm=f["ankle_gap_m"] * 100,
+            ankle_gap_cm=ankle_cm,
             hand_on_hip=1.0 if f["hand_dist"] <= self.params.hand_on_hip_max else 0.0,
-            shin_length_cm=f["shin_m"] * 100,
+            shin_length_cm=shin_cm,
             confidence={
                 "hip_flexion_deg": q, "knee_flexion_deg": q,
                 "opening_deg": q * _model_conf(cal.opening), "knee_lift_cm": q,
