@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev,web,storage,synth]'
-	$(BIN)/pip install -q --no-deps mediapipe==1.2.2
+	$(BIN)/pip install -q --no-deps mediapipe==0.10.21
 	touch $@
 
 # Pose model files, taken from a registry package and cached (never fetched at run time).

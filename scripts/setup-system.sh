@@ -3,7 +3,7 @@
 # the browser tests, PostgreSQL for the history tests, software OpenGL for the renderer.
 set -euo pipefail
 need=()
-for pkg in chromium chromium-driver postgresql libosmesa6 libegl1 libgl1 fonts-dejavu-core; do
+for pkg in chromium chromium-driver postgresql strace libosmesa6 libegl1 libgl1 fonts-dejavu-core; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

@@ -84,7 +84,7 @@ def run_child(clip: Path, prefix: list[str], tmp_path: Path) -> tuple[dict, subp
     script.write_text(CHILD.format(tests=str(Path(__file__).parent), clip=str(clip)))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run(
-        [*prefix, sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env
+        [*prefix, sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env, check=False
     )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, f"child failed ({proc.returncode}): {proc.stderr[-2000:]}"
@@ -132,13 +132,13 @@ def _unshare_works() -> bool:
     if shutil.which("unshare") is None:
         return False
     for flags in (["-n"], ["-r", "-n"]):  # as root, or in a user namespace
-        if subprocess.run(["unshare", *flags, "true"], capture_output=True).returncode == 0:
+        if subprocess.run(["unshare", *flags, "true"], capture_output=True, check=False).returncode == 0:
             return True
     return False
 
 
 def _unshare_prefix() -> list[str]:
-    ok = subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+    ok = subprocess.run(["unshare", "-n", "true"], capture_output=True, check=False).returncode == 0
     return ["unshare", "-n"] if ok else ["unshare", "-r", "-n"]
 
 

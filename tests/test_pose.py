@@ -16,8 +16,7 @@ import pytest
 
 from clamcoach import errors
 from clamcoach.io import open_video
-from clamcoach.pose import PoseEstimator, available_backends, open_estimator
-from clamcoach.pose import models
+from clamcoach.pose import PoseEstimator, available_backends, models, open_estimator
 from clamcoach.pose.blazepose import _unrotate, telemetry_library
 from clamcoach.types import LM, N_LANDMARKS, PoseFrame
 

@@ -242,6 +242,17 @@ def test_still_image_is_not_a_video(tmp_path: Path, suffix: str) -> None:
         open_video(path)
 
 
+def test_container_with_a_video_stream_and_no_frames(tmp_path: Path) -> None:
+    path = tmp_path / "empty.mkv"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        container.start_encoding()
+    with pytest.raises(errors.EmptyVideo) as exc:
+        open_video(path)
+    assert exc.value.exit_code == 6
+
+
 @pytest.mark.parametrize("suffix", ["mkv", "mp4"])
 def test_video_stream_without_a_decodable_frame(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"zero.{suffix}"
@@ -337,11 +348,10 @@ def _umask() -> int:
 def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> None:
     path = tmp_path / "video.mp4"
     path.write_bytes(b"old")
-    with pytest.raises(RuntimeError, match="renderer crashed"):
-        with atomic_path(path) as tmp:
-            assert tmp.parent == path.parent and tmp != path
-            tmp.write_bytes(b"half")
-            raise RuntimeError("renderer crashed")
+    with pytest.raises(RuntimeError, match="renderer crashed"), atomic_path(path) as tmp:
+        assert tmp.parent == path.parent and tmp != path
+        tmp.write_bytes(b"half")
+        raise RuntimeError("renderer crashed")
     assert path.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["video.mp4"]
 
@@ -356,7 +366,28 @@ def test_atomic_path_maps_os_errors(tmp_path: Path) -> None:
 
 
 def test_atomic_path_maps_errors_raised_while_writing(tmp_path: Path) -> None:
-    with pytest.raises(errors.OutputError):
-        with atomic_path(tmp_path / "x.txt") as tmp:
-            open(tmp / "not-a-dir", "w")  # noqa: SIM115 - the OSError is the point
+    with pytest.raises(errors.OutputError), atomic_path(tmp_path / "x.txt") as tmp:
+        open(tmp / "not-a-dir", "w")  # noqa: SIM115 - the OSError is the point
     assert os.listdir(tmp_path) == []
+
+
+def test_longer_audio_track_is_not_mistaken_for_truncation(tmp_path: Path) -> None:
+    path = tmp_path / "with_audio.mkv"
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=30)
+        video.width, video.height, video.pix_fmt = W, H, "yuv420p"
+        audio = container.add_stream("aac", rate=48000)
+        for i in range(30):  # 1 s of video
+            frame = av.VideoFrame.from_ndarray(frame_image(i), format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 30)
+            container.mux(video.encode(frame))
+        container.mux(video.encode())
+        for i in range(3 * 48000 // 1024):  # 3 s of silence
+            samples = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            samples.sample_rate, samples.pts, samples.time_base = 48000, i * 1024, Fraction(1, 48000)
+            container.mux(audio.encode(samples))
+        container.mux(audio.encode())
+    reader = open_video(path)
+    assert reader.info.duration_s == pytest.approx(1.0, abs=0.05)
+    assert len(list(reader)) == 30
+    assert reader.stopped_early_at_s is None and reader.decode_error is None

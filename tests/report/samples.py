@@ -69,8 +69,9 @@ def make_report(path: str = "/videos/patient-a/set1.mp4") -> dict:
                   "hand_on_hip": False, "findings": setup_findings},
         "reps": reps,
         "summary": {"reps": len(reps), "clean_reps": clean, "findings": counts},
-        "warnings": ["From an oblique camera the trunk (shoulder) roll is less reliable than the pelvis roll."],
-        "protocol": {k: v for k, v in _PROTOCOL.raw.items() if k not in ("cues", "messages")},
+        "warnings": ["From an oblique camera the trunk (shoulder) roll is less reliable than "
+                     "the pelvis roll."],
+        "provenance": {"protocol": _PROTOCOL.raw, "calibration": "default"},
     }
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
 from datetime import datetime, timedelta, timezone
 
 import cv2
@@ -17,6 +19,45 @@ from tests.report.samples import make_frames, make_report, snapshot
 
 pytestmark = pytest.mark.browser
 
+# Chromium's own service calls (updates, sign-in); not the page's. In normal use they are
+# blocked by the host-resolver rule in clamcoach.report.browser.FLAGS.
+CHROMIUM_OWN = re.compile(r"(^|\.)(google\.com|googleapis\.com|gstatic\.com|gvt1\.com)$")
+
+
+@pytest.fixture
+def recording_proxy():
+    """An HTTP proxy on loopback that records the host of every request made through it."""
+    srv = socket.create_server(("127.0.0.1", 0))
+    hosts: list[str] = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return  # closed: the test is over
+            with conn:
+                conn.settimeout(2)
+                try:
+                    line = conn.recv(1024).split(b"\r\n", 1)[0].decode("latin-1")
+                except OSError:
+                    continue
+                target = line.split(" ")[1] if " " in line else line
+                hosts.append(re.sub(r"^\w+://", "", target).split("/")[0].split(":")[0])
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    # Overrides the default flags: route every request to this proxy instead of failing it.
+    args = [f"--proxy-server=http://127.0.0.1:{srv.getsockname()[1]}",
+            "--proxy-bypass-list=<-loopback>", "--host-resolver-rules=MAP none.invalid ~NOTFOUND"]
+    yield args, hosts
+    srv.close()
+    thread.join(timeout=5)
+
+
+def _page_requests(hosts: list[str]) -> list[str]:
+    return [h for h in hosts if not CHROMIUM_OWN.search(h)]
+
 
 def _check_not_blank(png_path, min_height: int) -> np.ndarray:
     img = cv2.imread(str(png_path))
@@ -27,10 +68,20 @@ def _check_not_blank(png_path, min_height: int) -> np.ndarray:
     return img
 
 
-def test_report_in_chromium(tmp_path):
+def test_report_in_chromium(tmp_path, recording_proxy):
     html = tmp_path / "report.html"
     write_report(html, make_report(), make_frames(), snapshot())
-    dom = dump_dom(html)
+    proxy_args, hosts = recording_proxy
+    # A control page shows the proxy sees what a page fetches ...
+    control = tmp_path / "control.html"
+    control.write_text('<title>c</title><img src="http://example.com/a.png">')
+    dump_dom(control, extra_args=proxy_args)
+    assert "example.com" in _page_requests(hosts)
+    hosts.clear()
+    # ... and the report fetches nothing at all.
+    dom = dump_dom(html, extra_args=proxy_args)
+    assert _page_requests(hosts) == []
+    control.unlink()
     assert re.search(r"<title>clamcoach report – set1\.mp4</title>", dom)
     assert dom.count("<img") == 2
     shot = screenshot(html, tmp_path / "report.png", width=1100, height=1400)

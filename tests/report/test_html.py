@@ -21,7 +21,8 @@ class _Links(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         for name, value in attrs:
-            if name in ("src", "href", "action", "poster", "data", "srcset") and value and not value.startswith("data:"):
+            fetches = name in ("src", "href", "action", "poster", "data", "srcset")
+            if fetches and value and not value.startswith("data:"):
                 self.found.append(f"{tag}.{name}={value}")
 
 
@@ -50,7 +51,7 @@ def test_report_has_every_section(tmp_path):
     assert images[0][1].startswith(b"\x89PNG")
     assert b"<svg" in images[1][1] and b"pelvis roll" in images[1][1]
     # Every finding is explained with the method's reason, roll-back first.
-    for code, msg in {(f["code"], f["message"]) for r in report["reps"] for f in r["findings"]}:
+    for msg in {f["message"] for r in report["reps"] for f in r["findings"]}:
         assert msg.replace("'", "&#x27;") in html
     assert html.index("Rolling back") < html.index("Knee lifted too high")
     assert report["warnings"][0] in html
@@ -99,3 +100,13 @@ def test_skeleton_is_drawn_on_the_still(tmp_path):
     x, y = (int(v) for v in lm[25, :2])
     assert tuple(drawn[y, x]) == pytest.approx((255, 140, 0), abs=40)
     assert np.abs(drawn.astype(int) - img).sum() > 0
+
+
+def test_plots_use_the_thresholds_the_analysis_used():
+    report = make_report()
+    report["provenance"]["protocol"]["roll_back"]["warn_deg"] = 8
+    report["provenance"]["protocol"]["opening"]["too_high_deg"] = 50
+    html = render_report(report, make_frames(), None)
+    svg = base64.b64decode(re.search(r'data:image/svg\+xml;base64,([^"]+)', html).group(1)).decode()
+    assert "roll-back warn (8° below rep start)" in svg and "lift too high 50°" in svg
+    assert "warn_deg = 8" in html

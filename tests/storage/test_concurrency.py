@@ -33,3 +33,21 @@ def test_two_processes_save_20_sessions_each(db_url):
     assert counts["reps"] == 2 * N * 5
     with open_store(db_url) as store:
         assert len(store.history("shared")) == 2 * N
+
+
+def test_one_store_shared_by_threads(db_url):
+    """The web app shares one store between request threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.report.samples import make_report
+
+    with open_store(db_url) as store:
+        def work(k: int) -> int:
+            for _ in range(5):
+                store.save_analysis(f"p{k % 2}", make_report())
+                store.history(f"p{k % 2}")
+            return k
+
+        with ThreadPoolExecutor(4) as pool:
+            assert sorted(pool.map(work, range(4))) == [0, 1, 2, 3]
+        assert [p["sessions"] for p in store.patients()] == [10, 10]

@@ -34,7 +34,8 @@ def test_prescribe_then_show(db, capsys):
     assert "version 1" in out and "3 x 10 reps" in out and "roll_back.error_deg=12" in out
     assert run("prescribe", "ann", "--reps", "12", "--json", "--db", db) == 0
     p = json.loads(capsys.readouterr().out)
-    assert (p["version"], p["sets"], p["reps"], p["overrides"]) == (2, 3, 12, {"roll_back": {"error_deg": 12}})
+    assert (p["version"], p["sets"], p["reps"]) == (2, 3, 12)
+    assert p["overrides"] == {"roll_back": {"error_deg": 12}}
     assert run("prescribe", "ann", "--db", db) == 0  # no options: show, add nothing
     assert "is version 2" in capsys.readouterr().out
 
@@ -87,3 +88,10 @@ def test_storage_failure_exit_code(tmp_path, capsys):
     junk.write_bytes(b"not a database" * 100)
     assert run("history", "ann", "--db", str(junk)) == 11
     assert "clamcoach: error:" in capsys.readouterr().err
+
+
+def test_wired_into_the_main_cli(db, capsys):
+    from clamcoach.cli import main
+
+    assert main(["patients", "--db", db]) == 0
+    assert "ann" in capsys.readouterr().out

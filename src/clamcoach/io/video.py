@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Self
 
 import av
 import numpy as np
@@ -91,12 +92,10 @@ class VideoReader:
         out_w, out_h = _scaled_size(self.info.source_width, self.info.source_height, self.max_side)
         clock = _Clock(stream)
         status = _DecodeStatus()
-        index = 0
         last_t: float | None = None
-        for frame in _decode_tolerantly(container, stream, status):
+        for index, frame in enumerate(_decode_tolerantly(container, stream, status)):
             t = clock.seconds(frame)
             yield VideoFrame(t=t, index=index, rgb=_to_upright_rgb(frame, out_w, out_h))
-            index += 1
             last_t = t
         self._record_damage(status, last_t)
 
@@ -124,7 +123,7 @@ class VideoReader:
             self._container.close()
             self._container = None
 
-    def __enter__(self) -> VideoReader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -159,6 +158,10 @@ def _open_container(path: Path) -> av.container.InputContainer:
         raise InputError(f"cannot read {path}: permission denied") from err
     except FileNotFoundError as err:
         raise InputNotFound(f"no such file: {path}") from err
+    except av.error.EOFError as err:
+        # The format was recognised but the file ends before any frame: a container
+        # written with no frames, or cut off right after its header.
+        raise EmptyVideo(f"{path} ends before its first frame (no frames, or cut short)") from err
     except (av.FFmpegError, OSError, UnicodeDecodeError) as err:
         raise NotAVideo(f"{path} is not a video we can read: {_why_unreadable(path, err)}") from err
     fmt = container.format.name
@@ -195,11 +198,28 @@ def _probe(path: Path, container: av.container.InputContainer, max_side: int) ->
 
 
 def _duration_s(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float:
+    """The video stream's own duration when the file states it (the container's may include
+    a longer audio track)."""
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
+    tagged = _parse_clock(stream.metadata.get("DURATION", ""))  # Matroska per-stream tag
+    if tagged is not None:
+        return tagged
     if container.duration is not None:
         return container.duration / av.time_base
     return math.nan
+
+
+def _parse_clock(text: str) -> float | None:
+    """Seconds from ``"HH:MM:SS.fraction"``, or None."""
+    parts = text.strip().split(":")
+    if len(parts) != 3:
+        return None
+    try:
+        hours, minutes, seconds = int(parts[0]), int(parts[1]), float(parts[2])
+    except ValueError:
+        return None
+    return hours * 3600 + minutes * 60 + seconds
 
 
 @dataclass(slots=True)
@@ -258,7 +278,7 @@ class _Clock:
 
 def _rotation_of(frame: av.VideoFrame) -> int:
     # PyAV reports the display matrix as degrees counter-clockwise in [-180, 180].
-    return int(round((frame.rotation or 0) / 90.0)) % 4 * 90
+    return round((frame.rotation or 0) / 90.0) % 4 * 90
 
 
 def _scaled_size(width: int, height: int, max_side: int) -> tuple[int, int]:

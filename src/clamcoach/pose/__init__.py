@@ -19,7 +19,9 @@ from clamcoach.pose.base import (
 
 
 def _open_blazepose(**options: Any) -> PoseEstimator:
-    from clamcoach.pose.blazepose import BlazePoseEstimator  # mediapipe loads only when used
+    from clamcoach.pose.blazepose import (
+        BlazePoseEstimator,  # mediapipe loads only when used
+    )
 
     return BlazePoseEstimator(**options)
 

@@ -10,7 +10,6 @@ import gc
 import sys
 import types
 
-
 _VERSION_MODULE = "mediapipe.tasks.cc.metadata.python._pywrap_metadata_version"
 
 

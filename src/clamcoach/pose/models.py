@@ -228,7 +228,7 @@ def _npm_pack(into: Path) -> Path:
 
 def _run(cmd: list[str], *, what: str, cwd: Path | None = None) -> None:
     try:
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=900, check=False)
     except (OSError, subprocess.TimeoutExpired) as err:
         raise ModelMissing(f"{what} failed: {err}") from err
     if proc.returncode != 0:

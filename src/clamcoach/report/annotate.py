@@ -140,8 +140,11 @@ class AnnotatedVideoWriter:
             if phase == "setup" and checks:
                 for key, label in _SETUP_LABELS:
                     ok = checks.get(key)
-                    mark, colour = ("ok", (120, 220, 120)) if ok else ("?", grey) if ok is None else ("NO", (255, 110, 90))
-                    lines.append((f"{label}: {mark}", colour))
+                    if ok is None:
+                        lines.append((f"{label}: ?", grey))
+                    else:
+                        lines.append((f"{label}: {'ok' if ok else 'NO'}",
+                                      (120, 220, 120) if ok else (255, 110, 90)))
         reps = int(getattr(step, "rep_count", 0) or 0)
         big = 1.4 * s
         (bw, bh), _ = cv2.getTextSize(f"reps {reps}", _FONT, big, 3)
@@ -164,7 +167,8 @@ class AnnotatedVideoWriter:
             x1 = w - int(10 * s)
             x0 = x1 - tw - int(20 * s)
             y0 = int(10 * s)
-            cv2.rectangle(img, (x0, y0), (x1, y0 + th + int(16 * s)), _SEV_COLOUR.get(sev, _SEV_COLOUR["info"]), -1)
+            colour = _SEV_COLOUR.get(sev, _SEV_COLOUR["info"])
+            cv2.rectangle(img, (x0, y0), (x1, y0 + th + int(16 * s)), colour, -1)
             _text(img, label, (x0 + int(10 * s), y0 + th + int(8 * s)), 0.6 * s, (255, 255, 255), 2)
         if self._cue and t <= self._cue[2]:
             text, kind, _ = self._cue
@@ -191,6 +195,10 @@ class AnnotatedVideoWriter:
                 self._container.mux(packet)
             self._container.close()
             self._container = None
+            # mkstemp made the file private; give it the permissions a plain write would.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self._tmp, 0o666 & ~umask)
             os.replace(self._tmp, self.path)
         except (av.FFmpegError, OSError, ValueError) as exc:
             self.abort()

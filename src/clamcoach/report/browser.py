@@ -11,7 +11,7 @@ import shutil
 import contextlib
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from clamcoach.errors import OptionalDependencyMissing, OutputError
@@ -21,7 +21,13 @@ _NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable
 FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
-    "--disable-extensions", "--hide-scrollbars", "--mute-audio",
+    "--disable-extensions", "--hide-scrollbars", "--mute-audio", "--no-pings",
+    "--disable-domain-reliability", "--disable-client-side-phishing-detection",
+    "--disable-default-apps", "--disable-breakpad",
+    "--disable-features=NetworkTimeServiceQuerying,OptimizationHints,Translate,MediaRouter",
+    # Resolve no host name at all: a report is one self-contained file, and Chromium's own
+    # background calls (update checks, clock) must not leave the machine either.
+    "--host-resolver-rules=MAP * ~NOTFOUND",
 )
 
 
@@ -40,7 +46,7 @@ def find_chromium() -> str:
     )
 
 
-def run(args: list[str], timeout_s: float = 120.0) -> subprocess.CompletedProcess:
+def run(args: Sequence[str], timeout_s: float = 120.0) -> subprocess.CompletedProcess:
     """Run Chromium headless with a throwaway profile; OutputError when it fails."""
     exe = find_chromium()
     with tempfile.TemporaryDirectory(prefix="clamcoach-chromium-") as profile:
@@ -89,14 +95,17 @@ def write_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str
 
 
 def screenshot(html_path: str | os.PathLike[str], png_path: str | os.PathLike[str],
-               width: int = 1100, height: int = 3000, timeout_s: float = 120.0) -> Path:
+               width: int = 1100, height: int = 3000, timeout_s: float = 120.0,
+               extra_args: Sequence[str] = ()) -> Path:
     """A PNG of the page as Chromium renders it (``width`` x ``height`` window)."""
     src = Path(html_path).resolve()
     with _atomic_output(png_path) as tmp:
-        run([f"--screenshot={tmp}", f"--window-size={width},{height}", src.as_uri()], timeout_s)
+        run([*extra_args, f"--screenshot={tmp}", f"--window-size={width},{height}",
+             src.as_uri()], timeout_s)
     return Path(png_path)
 
 
-def dump_dom(html_path: str | os.PathLike[str], timeout_s: float = 120.0) -> str:
+def dump_dom(html_path: str | os.PathLike[str], timeout_s: float = 120.0,
+             extra_args: Sequence[str] = ()) -> str:
     """The DOM after Chromium loaded the page, serialised."""
-    return run(["--dump-dom", Path(html_path).resolve().as_uri()], timeout_s).stdout
+    return run([*extra_args, "--dump-dom", Path(html_path).resolve().as_uri()], timeout_s).stdout

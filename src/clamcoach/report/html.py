@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import os
 from datetime import datetime, timezone
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -114,18 +114,21 @@ def _setup(report: Mapping[str, Any], snapshot) -> str:
     findings = setup.get("findings") or []
     worst = min((SEVERITY_RANK.get(f.get("severity"), 2) for f in findings), default=3)
     if worst <= 1:
-        cls, text = ("error" if worst == 0 else "warn"), "The setup needs attention before the reps count fully."
+        cls = "error" if worst == 0 else "warn"
+        text = "The setup needs attention before the reps count fully."
     else:
         cls, text = "", "The setup matches the method."
     hand = setup.get("hand_on_hip")
     hand_text = "–" if hand is None else ("yes" if hand in (True, 1, 1.0) else "no")
+    hand_badge = {"yes": badge("ok", "ok"), "no": badge("no", "info")}.get(
+        hand_text, badge("not seen", "info"))
     rows = [
         _range_row("Hip bend", setup.get("hip_flexion_deg"), th["hip_min_deg"], th["hip_max_deg"]),
         _range_row("Knee bend", setup.get("knee_flexion_deg"), th["knee_min_deg"], th["knee_max_deg"]),
         _range_row("Rolled forward", setup.get("forward_roll_deg"), th["forward_roll_min_deg"],
                    th["forward_roll_max_deg"]),
         f"<tr><td>Top hand on the hip</td><td class=\"n\">{hand_text}</td><td class=\"n\">yes</td>"
-        f"<td>{badge('ok' if hand_text == 'yes' else 'not seen' if hand_text == '–' else 'no', 'ok' if hand_text == 'yes' else 'info')}</td></tr>",
+        f"<td>{hand_badge}</td></tr>",
     ]
     notes = "".join(
         f"<li>{badge(f.get('severity', 'info'), f.get('severity', 'info'))} "
@@ -246,7 +249,7 @@ def _footer(report: Mapping[str, Any]) -> str:
         rows.append(f"<tr><th>{esc(section)}</th><td>{cells}</td></tr>")
     made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (
-        "<h2>Thresholds used</h2>\n<details><summary>Show the method's numbers for this "
+        "<h2>Thresholds used</h2>\n<details open><summary>Show the method's numbers for this "
         f"analysis</summary><table>{''.join(rows)}</table></details>\n"
         f"<footer>Made by clamcoach {esc(clamcoach.__version__)} on {made} · report schema "
         f"{esc(report.get('schema', '?'))}. Measured from one camera: a guide for practice, "

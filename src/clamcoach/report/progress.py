@@ -74,7 +74,8 @@ def _recent(sessions: list[Mapping[str, Any]]) -> str:
     for s in reversed(sessions[-RECENT:]):
         codes = "".join(badge(f"{code} ×{n}", "warn") for code, n in sorted(s["findings"].items()))
         rows.append(
-            f"<tr><td class=\"nw\">{esc(s['recorded_at'][:16].replace('T', ' '))}</td><td>{esc(s['kind'])}</td>"
+            f"<tr><td class=\"nw\">{esc(s['recorded_at'][:16].replace('T', ' '))}</td>"
+            f"<td>{esc(s['kind'])}</td>"
             f"<td>{esc(s.get('camera_view') or '–')}</td><td class=\"n\">{s['reps']}</td>"
             f"<td class=\"n\">{s['clean_reps']}</td>"
             f"<td class=\"n\">{fmt(s.get('mean_opening_deg'), 1, '°')}</td>"

@@ -1,5 +1,5 @@
-"""The thresholds a report was made with: the report's own ``protocol`` section where it
-has one (provenance), else the packaged defaults."""
+"""The thresholds a report was made with: the protocol recorded in the report
+(``provenance.protocol``, or a top-level ``protocol``), else the packaged defaults."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from clamcoach.protocol import default_data
 def used(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Section -> {key: value} for the numeric sections, report values over defaults."""
     base = default_data()
-    given = report.get("protocol")
+    given = (report.get("provenance") or {}).get("protocol") or report.get("protocol")
     out: dict[str, dict[str, Any]] = {}
     for section, values in base.items():
         if not isinstance(values, dict) or section in ("cues", "messages"):

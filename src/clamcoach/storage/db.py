@@ -51,7 +51,7 @@ def create(url: str) -> tuple[Engine, Engine]:
     """A (read, write) engine pair over one pool; on SQLite the write one begins IMMEDIATE."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except ArgumentError:
         raise StorageError(f"not a database URL: {url!r}") from None
     try:
         if parsed.get_backend_name() == "sqlite":

@@ -332,6 +332,8 @@ class Store:
         when there is none)."""
         return prescription.protocol_patch(self.active_prescription(patient))
 
+    active_prescription_patch = protocol_patch  # the name `clamcoach analyze --patient` uses
+
     # ---- export -------------------------------------------------------------------------
 
     def export(self, patient: str) -> dict[str, Any]:

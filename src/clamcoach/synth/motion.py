@@ -136,7 +136,7 @@ def plan_set(n_reps: int, mistakes: dict[int, list[str]], rng: np.random.Generat
         if "lift_too_high" in kinds:
             opening = rng.uniform(62.0, 70.0)
         if "feet_apart" in kinds:
-            lift = rng.uniform(0.30, 0.50) * shin_m  # ankle gap grows by 30-50 % of the shin
+            lift = rng.uniform(0.30, 0.45) * shin_m  # ankle gap grows by 30-45 % of the shin
         reps.append(RepPlan(up_s=up, hold_s=hold, down_s=down, rest_s=rest, opening=opening,
                             roll_back=rb, ankle_lift=lift, mistakes=kinds))
     if forward_roll is None:

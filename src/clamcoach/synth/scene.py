@@ -1,7 +1,9 @@
 """The room, the table and mat, the lights and the cameras, rendered with pyrender on the CPU.
 
-Headless OpenGL: ``PYOPENGL_PLATFORM`` defaults to ``osmesa`` (Debian ``libosmesa6``, with
-PyOpenGL 3.1.10); ``egl`` (Mesa's software EGL) works too and is used as a fallback.
+Headless OpenGL: ``PYOPENGL_PLATFORM`` defaults to ``egl`` (Mesa's software EGL: Debian
+``libegl1``, ``libegl-mesa0``, ``libgl1-mesa-dri``). ``osmesa`` (``libosmesa6`` with PyOpenGL
+3.1.10) renders the same images but leaks ~40 MB of memory per frame once the body mesh changes,
+so it is not used.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
+os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 if not hasattr(np, "infty"):  # pyrender 0.1.45 still uses np.infty (removed in numpy 2)
     np.infty = np.inf  # type: ignore[attr-defined]
 
@@ -114,8 +116,8 @@ class CameraSpec:
             return CameraSpec(view, rng.uniform(1.8, 3.0), rng.uniform(28.0, 42.0), rng.uniform(-20, 20),
                               rng.uniform(0.6, 0.85), rng.uniform(-3, 3))
         if view == "overhead":
-            return CameraSpec(view, rng.uniform(1.5, 2.2), rng.uniform(78.0, 90.0), rng.uniform(-15, 15),
-                              rng.uniform(0.6, 0.85), 0.0)
+            return CameraSpec(view, rng.uniform(1.5, 2.2), rng.uniform(78.0, 89.0), rng.uniform(-15, 15),
+                              rng.uniform(0.65, 0.9), 0.0)
         if view == "feet":
             return CameraSpec(view, rng.uniform(1.8, 3.0), rng.uniform(15.0, 35.0), rng.uniform(-20, 20),
                               rng.uniform(0.55, 0.8), rng.uniform(-3, 3))
@@ -133,9 +135,8 @@ def make_camera(spec: CameraSpec, target: np.ndarray, body_pts: np.ndarray, widt
     d = np.array([math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)])
     eye = target + spec.distance * d
     up = (0.0, 0.0, 1.0)
-    if spec.pitch > 70:  # overhead: the head toward the top of the image
-        up = (math.cos(math.radians(spec.yaw)), -math.sin(math.radians(spec.yaw)) * 0.0, 0.0)
-        up = (1.0, math.tan(math.radians(spec.yaw)), 0.0)
+    if spec.pitch > 70:  # overhead: the body across the image (its long axis along the width)
+        up = (math.tan(math.radians(spec.yaw)), 1.0, 0.0)
     pose = look_at(eye, target, up)
     if spec.roll:
         c, s = math.cos(math.radians(spec.roll)), math.sin(math.radians(spec.roll))
@@ -166,7 +167,7 @@ def mirror_camera(cam: Camera) -> Camera:
 # --- the room -------------------------------------------------------------------------------
 
 MATS = [(0.20, 0.45, 0.75), (0.30, 0.60, 0.35), (0.55, 0.30, 0.60), (0.15, 0.55, 0.55),
-        (0.75, 0.35, 0.25), (0.25, 0.25, 0.30)]
+        (0.25, 0.25, 0.30), (0.35, 0.45, 0.20)]
 WALLS = [(0.86, 0.84, 0.80), (0.78, 0.82, 0.86), (0.88, 0.86, 0.78), (0.70, 0.72, 0.70),
          (0.92, 0.92, 0.92)]
 FLOORS = [(0.55, 0.42, 0.30), (0.45, 0.45, 0.47), (0.68, 0.58, 0.45), (0.35, 0.28, 0.22)]
@@ -284,6 +285,22 @@ class Stage:
 
     def set_body(self, vertices: np.ndarray, faces: np.ndarray, normals: np.ndarray, colours: np.ndarray):
         pr = self.pr
+        if self.body_node is not None:
+            prim = self.body_node.mesh.primitives[0]
+            if getattr(prim, "_vaid", None) is not None and len(prim.positions) == len(vertices):
+                # Update the vertex buffer in place: a new pyrender mesh per frame leaks ~40 MB
+                # in Mesa each time, even after pyrender deletes the old one.
+                from OpenGL import GL
+
+                rgba = prim.color_0
+                data = np.ascontiguousarray(
+                    np.hstack([vertices, normals, rgba]).astype(np.float32).ravel())
+                self.renderer._platform.make_current()
+                GL.glBindBuffer(GL.GL_ARRAY_BUFFER, prim._buffers[0])
+                GL.glBufferSubData(GL.GL_ARRAY_BUFFER, 0, data.nbytes, data)
+                GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
+                prim._positions = vertices.astype(np.float32)
+                return
         prim = pr.Primitive(positions=vertices.astype(np.float32), normals=normals.astype(np.float32),
                             color_0=colours.astype(np.float32), indices=faces.astype(np.uint32),
                             material=self._body_mat, mode=4)

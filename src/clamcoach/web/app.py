@@ -1,0 +1,142 @@
+"""The web app: the page, its own static files, and the coaching WebSocket.
+
+Privacy by construction: every script, style and picture is served from ``static/`` by this
+app (the Content-Security-Policy forbids anything else), frames live only in memory, and
+only pages served from this app's own host may open the WebSocket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import FileResponse, JSONResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from clamcoach.web.connection import Connection
+from clamcoach.web.hub import Hub, describe
+from clamcoach.web.session import Session
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "media-src 'self' blob: mediastream:; connect-src 'self'; font-src 'self'; "
+       "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"permissions-policy", b"camera=(self), microphone=(), geolocation=()"),
+    (b"cache-control", b"no-cache"),
+]
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+@dataclass
+class WebConfig:
+    protocol: Any
+    #: Opens the pose estimator for a new session (runs on the session's worker thread).
+    estimator_factory: Callable[[], Any] | None = None
+    #: Called with each finished set's Analysis (e.g. to save it to the patient's history).
+    on_set_done: Callable[[Any], None] | None = None
+    host: str = "127.0.0.1"
+    session_ttl_s: float = 1800.0
+    max_sessions: int = 4
+    extra_hosts: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _blazepose() -> Any:
+    from clamcoach.pose import open_estimator
+
+    return open_estimator("blazepose")
+
+
+class SecurityHeaders:
+    """Adds the privacy headers to every HTTP response, and refuses unknown Host names (a
+    web page elsewhere must not reach this server through DNS rebinding)."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: set[str]) -> None:
+        self.app = app
+        self.allowed = allowed_hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        host = _hostname(headers.get(b"host", b"").decode("latin-1"))
+        if host not in self.allowed:
+            if scope["type"] == "http":
+                await JSONResponse({"error": "unknown host"}, status_code=400)(scope, receive, send)
+            else:
+                await send({"type": "websocket.close", "code": 1008})
+            return
+        if scope["type"] == "websocket":
+            origin = headers.get(b"origin")
+            if origin is not None and _hostname(urlsplit(origin.decode("latin-1")).netloc) not in self.allowed:
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": list(message.get("headers", [])) + HEADERS}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _hostname(netloc: str) -> str:
+    if netloc.startswith("["):
+        return netloc[: netloc.find("]") + 1]
+    return netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc
+
+
+def create_app(config: WebConfig) -> Starlette:
+    factory = config.estimator_factory or _blazepose
+
+    def make_session(sid: str) -> Session:
+        return Session(sid, config.protocol, factory, on_set_done=config.on_set_done)
+
+    hub = Hub(make_session, ttl_s=config.session_ttl_s, max_sessions=config.max_sessions)
+
+    async def index(_request: Any) -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+
+    async def health(_request: Any) -> JSONResponse:
+        return JSONResponse({"ok": True, **describe(hub)})
+
+    async def coach(ws: WebSocket) -> None:
+        await Connection(ws, hub).run()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            hub.close()  # frees each session's pose model and worker thread
+
+    app = Starlette(
+        routes=[
+            Route("/", index),
+            Route("/healthz", health),
+            WebSocketRoute("/ws", coach),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
+        middleware=[Middleware(SecurityHeaders, allowed_hosts=set(LOCAL_HOSTS) | {config.host, *config.extra_hosts})],
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+    return app

@@ -1,0 +1,96 @@
+"""`clamcoach serve`: live coaching in the browser, on this computer only.
+
+Registered by ``clamcoach.cli`` through ``add_parser(subparsers)``; ``run(args)`` returns the
+exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+import time
+import webbrowser
+from typing import Any
+
+from clamcoach.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="live coaching in the browser (camera or a video file)",
+                       description="Serve the live coaching page on this computer. Frames stay in "
+                                   "memory; nothing leaves the machine.")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this computer only)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.add_argument("--protocol", metavar="FILE", help="a TOML file with protocol keys to change")
+    p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                   help="change one protocol value, e.g. prescription.reps=12 (repeatable)")
+    p.add_argument("--patient", metavar="NAME",
+                   help="use this patient's prescription and save each set to their history")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    p.set_defaults(func=run)
+
+
+def _protocol(args: argparse.Namespace) -> Any:
+    from clamcoach.protocol import load_protocol
+
+    patch = None
+    if args.patient:
+        from clamcoach.storage import open_store
+
+        with open_store() as store:
+            patch = store.protocol_patch(args.patient)
+    return load_protocol(args.protocol, args.set, patch=patch)
+
+
+def _history_saver(patient: str) -> Any:
+    """Saves each finished set as a "live" session of ``patient`` (numbers only, no images)."""
+    from clamcoach.errors import ClamcoachError
+    from clamcoach.storage import open_store
+
+    def save(analysis: Any) -> None:
+        report = analysis.to_dict({"path": None, "live": True})
+        try:
+            with open_store() as store:
+                store.save_analysis(patient, report, analysis.frames, kind="live")
+        except ClamcoachError as exc:  # the session goes on; the set is only not saved
+            log.error("could not save the set to %s's history: %s", patient, exc)
+
+    return save
+
+
+def run(args: argparse.Namespace) -> int:
+    from clamcoach.web.app import WebConfig, create_app
+    from clamcoach.web.server import make_server
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0-65535, got {args.port}")
+    proto = _protocol(args)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"clamcoach: warning: listening on {args.host}: other computers on the network can "
+              "open the page. The camera only works on http://127.0.0.1 or https.", file=sys.stderr)
+    config = WebConfig(protocol=proto, host=args.host,
+                       on_set_done=_history_saver(args.patient) if args.patient else None)
+    server = make_server(create_app(config), args.host, args.port)
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    threading.Thread(target=_announce, args=(server, host, not args.no_browser), daemon=True).start()
+    server.run()
+    return 0 if server.started else 1
+
+
+def _announce(server: Any, host: str, open_browser: bool) -> None:
+    from clamcoach.web.server import bound_port
+
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        return
+    url = f"http://{host}:{bound_port(server)}/"
+    print(f"clamcoach: coaching page at {url}  (Ctrl+C to stop)", file=sys.stderr, flush=True)
+    if open_browser:
+        webbrowser.open(url)

@@ -1,0 +1,196 @@
+"""One page's WebSocket: hello, then frames in and results out, never queueing without bound.
+
+Frames go into a one-frame slot: a frame that arrives while the previous one still waits is
+replaced (the page is told, so its count of frames in flight stays right), so the analysis
+always works on the newest frame and latency cannot pile up on a slow machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from clamcoach.errors import ClamcoachError
+from clamcoach.web.frames import Frame, FrameError, parse_frame
+from clamcoach.web.hub import Busy, Hub
+from clamcoach.web.messages import MessageError, dumps, error, parse_text
+from clamcoach.web.session import Session
+
+log = logging.getLogger(__name__)
+
+HELLO_TIMEOUT_S = 10.0
+CLOSE_BUSY = 4001
+CLOSE_TAKEN_OVER = 4002
+
+
+class LatestSlot:
+    """Holds at most one frame: the newest."""
+
+    def __init__(self) -> None:
+        self._frame: Frame | None = None
+        self._ready = asyncio.Event()
+
+    def put(self, frame: Frame) -> Frame | None:
+        """Store ``frame``; returns the older frame it replaced (dropped), if any."""
+        old, self._frame = self._frame, frame
+        self._ready.set()
+        return old
+
+    async def get(self) -> Frame:
+        while self._frame is None:
+            self._ready.clear()
+            await self._ready.wait()
+        frame, self._frame = self._frame, None
+        return frame
+
+
+class Connection:
+    def __init__(self, ws: WebSocket, hub: Hub) -> None:
+        self.ws = ws
+        self.hub = hub
+        self.tab = ""
+        self.session: Session | None = None
+        self.slot = LatestSlot()
+        self._send_lock = asyncio.Lock()
+        self._kicked = False
+
+    async def send(self, msg: dict) -> None:
+        if self.ws.application_state != WebSocketState.CONNECTED:
+            return
+        async with self._send_lock:
+            try:
+                await self.ws.send_text(dumps(msg))
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                pass  # the page went away mid-send; the receive loop will notice
+
+    async def kick(self, kind: str, message: str) -> None:
+        """Another connection took this page's place: say so, then close."""
+        self._kicked = True
+        await self.send({"type": kind, "message": message})
+        try:
+            await self.ws.close(code=CLOSE_TAKEN_OVER)
+        except RuntimeError:
+            pass  # already closed
+
+    async def run(self) -> None:
+        await self.ws.accept()
+        hello = await self._hello()
+        if hello is None:
+            return
+        self.tab = hello["tab"]
+        try:
+            self.session = await self.hub.attach(self, hello["session"], hello["takeover"])
+        except Busy as exc:
+            await self.send({"type": "busy", "message": str(exc)})
+            await self.ws.close(code=CLOSE_BUSY)
+            return
+        worker = asyncio.create_task(self._process_loop())
+        try:
+            await self._welcome()
+            await self._receive_loop()
+        finally:
+            worker.cancel()
+            if not self._kicked:
+                self.hub.detach(self)
+
+    async def _hello(self) -> dict | None:
+        while True:
+            try:
+                msg = await asyncio.wait_for(self.ws.receive(), HELLO_TIMEOUT_S)
+            except asyncio.TimeoutError:
+                await self.send(error("no_hello", "say hello first"))
+                await self.ws.close()
+                return None
+            if msg["type"] == "websocket.disconnect":
+                return None
+            if msg.get("text") is None:
+                await self.send(error("no_hello", "say hello before sending frames"))
+                continue
+            try:
+                parsed = parse_text(msg["text"])
+            except MessageError as exc:
+                await self.send(error("bad_message", str(exc)))
+                continue
+            if parsed["type"] == "hello":
+                return parsed
+            await self.send(error("no_hello", "say hello first"))
+
+    async def _welcome(self) -> None:
+        session = self.session
+        assert session is not None
+        loop = asyncio.get_running_loop()
+        snap = await loop.run_in_executor(session.executor, session.snapshot)
+        await self.send({"type": "welcome", "session_id": session.sid, **snap})
+        if not session.ready.done():
+            await asyncio.wrap_future(session.ready)
+            snap = await loop.run_in_executor(session.executor, session.snapshot)
+            await self.send({"type": "ready", **snap})
+
+    async def _receive_loop(self) -> None:
+        while True:
+            msg = await self.ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                return
+            data, text = msg.get("bytes"), msg.get("text")
+            if data is not None:
+                await self._on_frame(data)
+            elif text is not None:
+                await self._on_text(text)
+
+    async def _on_frame(self, data: bytes) -> None:
+        session = self.session
+        assert session is not None
+        try:
+            frame = parse_frame(data, time.monotonic())
+        except FrameError as exc:
+            session.bad_frames += 1
+            await self.send(error("bad_frame", str(exc)))
+            return
+        session.frames_received += 1
+        old = self.slot.put(frame)
+        if old is not None:
+            session.frames_dropped += 1
+            await self.send({"type": "dropped", "id": old.id, "dropped": session.frames_dropped})
+
+    async def _on_text(self, text: str) -> None:
+        try:
+            msg = parse_text(text)
+        except MessageError as exc:
+            await self.send(error("bad_message", str(exc)))
+            return
+        if msg["type"] == "ping":
+            await self.send({"type": "pong", "t": msg["t"]})
+        elif msg["type"] == "hello":
+            await self.send(error("bad_message", "already said hello"))
+        elif msg["action"] == "new_session":
+            self.session = self.hub.renew(self)
+            await self._welcome()
+        else:
+            session = self.session
+            assert session is not None
+            loop = asyncio.get_running_loop()
+            await self.send(await loop.run_in_executor(session.executor, session.control, msg["action"]))
+
+    async def _process_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            frame = await self.slot.get()
+            session = self.session
+            assert session is not None
+            started = time.monotonic()
+            try:
+                result = await loop.run_in_executor(session.executor, session.process, frame, self.tab)
+            except FrameError as exc:
+                session.bad_frames += 1
+                result = error("bad_frame", str(exc), id=frame.id)
+            except ClamcoachError as exc:
+                result = error("engine", str(exc), id=frame.id)
+            except Exception as exc:  # noqa: BLE001 - a bug in one frame must not end the session
+                log.exception("frame %s failed", frame.id)
+                result = error("internal", f"this frame could not be analysed ({type(exc).__name__})",
+                               id=frame.id)
+            result["queue_ms"] = round((started - frame.received) * 1000, 1)
+            await self.send(result)

@@ -1,0 +1,108 @@
+"""Sessions by id, and which page is coaching now.
+
+Policy for two tabs: one page coaches at a time (there is one person, one camera and two
+CPU cores). A second tab is told "clamcoach is open in another tab" and offered a button to
+take over; taking over moves the running session (its counts) to the new tab and tells the
+old tab, which then stops and does not reconnect on its own. The same tab reconnecting
+(after a dropped connection) simply replaces its stale connection.
+
+All methods run on the event loop thread, so there is no locking.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any, Callable, Protocol
+
+from clamcoach.web.session import Session
+
+BUSY_MESSAGE = "clamcoach is open in another tab."
+
+
+class Busy(Exception):
+    """Another tab is coaching; the page should offer to take over."""
+
+
+class Peer(Protocol):
+    tab: str
+
+    async def kick(self, kind: str, message: str) -> None: ...
+
+
+class Hub:
+    def __init__(self, make_session: Callable[[str], Session], *, ttl_s: float = 1800.0,
+                 max_sessions: int = 4, clock: Callable[[], float] = time.monotonic) -> None:
+        self._make = make_session
+        self.ttl_s = ttl_s
+        self.max_sessions = max_sessions
+        self._clock = clock
+        self.sessions: dict[str, Session] = {}
+        self.active: Peer | None = None
+        self.active_session: Session | None = None
+
+    async def attach(self, peer: Peer, session_id: str | None, takeover: bool) -> Session:
+        """The session ``peer`` coaches from now on. Raises Busy if another tab has it."""
+        self.expire()
+        current = self.active
+        if current is not None and current.tab != peer.tab and not takeover:
+            raise Busy(BUSY_MESSAGE)
+        if current is not None and current.tab != peer.tab:
+            session = self.active_session  # the new tab carries on the running session
+        else:
+            session = self.sessions.get(session_id or "")
+        if session is None:
+            session = self._new()
+        self.active, self.active_session = peer, session
+        if current is not None and current is not peer:
+            if current.tab == peer.tab:
+                await current.kick("replaced", "This page reconnected.")
+            else:
+                await current.kick("taken_over", "clamcoach is now open in another tab.")
+        session.last_seen = self._clock()
+        return session
+
+    def detach(self, peer: Peer) -> None:
+        if self.active is peer:
+            if self.active_session is not None:
+                self.active_session.last_seen = self._clock()
+            self.active, self.active_session = None, None
+
+    def renew(self, peer: Peer) -> Session:
+        """A fresh session for the page that is coaching (the "new session" button)."""
+        old = self.active_session if self.active is peer else None
+        if old is not None:
+            self.sessions.pop(old.sid, None)
+            old.close()
+        session = self._new()
+        if self.active is peer:
+            self.active_session = session
+        return session
+
+    def _new(self) -> Session:
+        while len(self.sessions) >= self.max_sessions:
+            idle = [s for s in self.sessions.values() if s is not self.active_session]
+            if not idle:
+                break
+            oldest = min(idle, key=lambda s: s.last_seen)
+            self.sessions.pop(oldest.sid).close()
+        sid = secrets.token_urlsafe(12)
+        session = self._make(sid)
+        self.sessions[sid] = session
+        return session
+
+    def expire(self) -> None:
+        """Forget sessions nobody came back to within ``ttl_s`` (their estimator too)."""
+        now = self._clock()
+        for sid, s in list(self.sessions.items()):
+            if s is not self.active_session and now - s.last_seen > self.ttl_s:
+                self.sessions.pop(sid).close()
+
+    def close(self) -> None:
+        for s in self.sessions.values():
+            s.close()
+        self.sessions.clear()
+
+
+def describe(hub: Hub) -> dict[str, Any]:
+    return {"sessions": len(hub.sessions), "active": hub.active is not None}

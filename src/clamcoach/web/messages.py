@@ -1,0 +1,117 @@
+"""What goes over the WebSocket as JSON: engine steps out, control messages in.
+
+Page -> server (text): ``hello``, ``control``, ``ping``. Frames are binary (see frames.py).
+Server -> page: ``welcome``, ``busy``, ``taken_over``, ``ready``, ``result``, ``dropped``,
+``session`` (state after a control), ``error``, ``pong``. JSON has no NaN: a measure the
+view cannot give is ``null``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+CONTROLS = ("next_set", "finish_set", "end_session", "new_session")
+ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+class MessageError(ValueError):
+    """A message from the page that is not understood; answered with an ``error`` reply."""
+
+
+def num(x: Any, nd: int = 1) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return round(x, nd) if math.isfinite(x) else None
+
+
+def dumps(obj: dict) -> str:
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+
+
+def _token(value: Any, what: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 8 <= len(value) <= 64 or not set(value) <= ID_CHARS:
+        raise MessageError(f"{what} must be 8-64 letters, digits, '-' or '_'")
+    return value
+
+
+def parse_text(text: str) -> dict[str, Any]:
+    """A control message from the page, checked; MessageError if it is not one."""
+    try:
+        msg = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MessageError(f"not JSON: {exc.msg}") from None
+    if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+        raise MessageError("a message must be a JSON object with a 'type'")
+    kind = msg["type"]
+    if kind == "hello":
+        return {"type": "hello", "session": _token(msg.get("session"), "session"),
+                "tab": _token(msg.get("tab"), "tab") or "anonymous-tab",
+                "takeover": bool(msg.get("takeover", False))}
+    if kind == "control":
+        action = msg.get("action")
+        if action not in CONTROLS:
+            raise MessageError(f"unknown control action {action!r}; one of {', '.join(CONTROLS)}")
+        return {"type": "control", "action": action}
+    if kind == "ping":
+        return {"type": "ping", "t": num(msg.get("t"), 3)}
+    raise MessageError(f"unknown message type {kind!r}")
+
+
+def error(code: str, message: str, **extra: Any) -> dict:
+    return {"type": "error", "code": code, "message": message, **extra}
+
+
+def finding_dict(f: Any) -> dict:
+    return {"code": f.code, "severity": getattr(f.severity, "value", str(f.severity)),
+            "message": f.message, "cue": f.cue, "value": num(f.value)}
+
+
+def rep_dict(rep: Any, set_index: int) -> dict:
+    return {
+        "set": set_index, "index": rep.index,
+        "opening_deg": num(rep.opening_deg), "roll_back_deg": num(rep.roll_back_deg),
+        "hold_s": num(rep.hold_s, 2), "up_s": num(rep.up_s, 2), "down_s": num(rep.down_s, 2),
+        "findings": [finding_dict(f) for f in rep.findings],
+        "clean": not any(getattr(f.severity, "value", "") != "info" for f in rep.findings),
+    }
+
+
+def step_dict(step: Any, set_index: int) -> dict:
+    """The fields of an engine ``Step`` the page shows (see docs/ENGINE_API.md)."""
+    cue = None
+    if step.cue is not None:
+        # Which rep a cue is about: the one just completed, else the one in progress.
+        if step.new_reps:
+            rep = step.new_reps[-1].index
+        elif step.phase in ("up", "hold", "down"):
+            rep = step.rep_count + 1
+        else:
+            rep = None
+        cue = {"code": step.cue.code, "text": step.cue.text, "kind": step.cue.kind,
+               "priority": step.cue.priority, "rep": rep, "set": set_index}
+    pose = None
+    if step.body is not None:
+        pose = [[num(x, 0), num(y, 0)] for x, y in step.body.image[:, :2]]
+    view = getattr(step.view, "value", str(step.view))
+    return {
+        "t": num(step.t, 3),
+        "phase": step.phase,
+        "rep_count": step.rep_count,
+        "opening_deg": num(step.opening_deg),
+        "roll_change_deg": num(step.roll_change_deg),
+        "hold_s": num(step.hold_s, 2),
+        "setup_checks": {k: (None if v is None else bool(v)) for k, v in step.setup_checks.items()},
+        "setup_ok": bool(step.setup_ok),
+        "cue": cue,
+        "view": view,
+        "view_can_see_roll": bool(step.view_can_see_roll),
+        "in_frame": bool(step.in_frame),
+        "new_reps": [rep_dict(r, set_index) for r in step.new_reps],
+        "new_findings": [finding_dict(f) for f in step.new_findings],
+        "pose": pose,
+    }

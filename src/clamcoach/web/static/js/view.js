@@ -1,0 +1,180 @@
+// Drawing the session: gauges with their safe bands, setup steps, reps, summary, skeleton.
+// Pure DOM updates from plain data; no state of its own.
+
+const $ = (id) => document.getElementById(id);
+
+const SETUP_TEXT = {
+  side_lying: "Lie on your side, facing the camera.",
+  hips_knees_bent: "Bend your hips and knees, about 45°.",
+  rolled_forward: "Roll forward a little, belly toward the mat.",
+  hand_on_hip: "Put your top hand on your hip.",
+};
+const FINDING_SHORT = {
+  roll_back: "rolled back", lift_too_high: "too high", feet_apart: "feet apart",
+  too_fast: "too fast", no_hold: "no hold",
+};
+
+export const OPEN_RANGE = [0, 75];
+export const ROLL_RANGE = [-25, 10];
+
+function pct(value, [lo, hi]) {
+  return (100 * (Math.min(hi, Math.max(lo, value)) - lo)) / (hi - lo);
+}
+
+function paintBands(el, range, bands) {
+  el.replaceChildren(...bands.map(([from, to, kind]) => {
+    const band = document.createElement("div");
+    band.className = `band ${kind}`;
+    band.style.left = `${pct(from, range)}%`;
+    band.style.width = `${pct(to, range) - pct(from, range)}%`;
+    return band;
+  }));
+}
+
+export function setupGauges(limits) {
+  const o = limits.opening;
+  paintBands($("open-bands"), OPEN_RANGE, [
+    [OPEN_RANGE[0], o.min, "rest"], [o.min, o.fine_max, "ok"],
+    [o.fine_max, o.too_high, "warn"], [o.too_high, OPEN_RANGE[1], "bad"],
+  ]);
+  const r = limits.roll;
+  paintBands($("roll-bands"), ROLL_RANGE, [
+    [ROLL_RANGE[0], -r.error, "bad"], [-r.error, -r.warn, "warn"], [-r.warn, ROLL_RANGE[1], "ok"],
+  ]);
+}
+
+function needle(gaugeId, needleId, valueId, value, range, fmt, missing) {
+  const gauge = $(gaugeId);
+  const track = gauge.querySelector(".track");
+  const n = $(needleId);
+  if (value === null || value === undefined) {
+    n.classList.add("off");
+    gauge.classList.add("disabled");
+    $(valueId).textContent = missing;
+    track.setAttribute("aria-valuetext", missing);
+    return;
+  }
+  gauge.classList.remove("disabled");
+  n.classList.remove("off");
+  n.style.left = `${pct(value, range)}%`;
+  const text = fmt(Math.round(value));
+  $(valueId).textContent = text;
+  track.setAttribute("aria-valuenow", String(Math.round(value)));
+  track.setAttribute("aria-valuetext", text);
+}
+
+export function showGauges(step) {
+  needle("gauge-open", "open-needle", "open-value", step ? step.opening_deg : null, OPEN_RANGE, (v) => `${v}°`, "–");
+  const rollMissing = step && !step.view_can_see_roll ? "not visible from this camera" : "–";
+  needle("gauge-roll", "roll-needle", "roll-value", step ? step.roll_change_deg : null, ROLL_RANGE,
+    (v) => (v > 0 ? `+${v}° forward` : v < 0 ? `${v}° back` : "0°"), rollMissing);
+}
+
+function okState(value) {
+  if (value === true) return "yes";
+  if (value === false) return "no";
+  if (value === null) return "cannot";
+  return "unknown";
+}
+
+export function showSetup(step) {
+  const checks = (step && step.setup_checks) || {};
+  $("chk-in-frame").dataset.ok = step ? okState(step.in_frame) : "unknown";
+  $("chk-view").dataset.ok = step && step.phase !== "no_person" ? okState(step.view_can_see_roll) : "unknown";
+  let current = null;
+  for (const li of $("setup-steps").children) {
+    const name = li.dataset.check;
+    const state = okState(name in checks ? checks[name] : undefined);
+    li.dataset.ok = state;
+    const isCurrent = current === null && (state === "no" || state === "unknown");
+    li.dataset.current = String(isCurrent);
+    if (isCurrent) current = name;
+  }
+  let text;
+  if (!step || step.phase === "no_person") text = "Lie down where the camera can see you.";
+  else if (current) text = SETUP_TEXT[current];
+  else text = "Good. Now hold still: counting starts in a moment.";
+  if ($("setup-current").textContent !== text) $("setup-current").textContent = text;
+}
+
+export function showCounter(session, step) {
+  $("rep-count").textContent = String(session.reps_in_set);
+  $("rep-target").textContent = String(session.reps_target);
+  $("set-line").textContent = `Set ${session.set} of ${session.sets}`;
+  const hold = step ? step.hold_s || 0 : 0;
+  $("hold-s").textContent = hold.toFixed(1);
+  $("hold-target").textContent = String(session.hold_target_s);
+  const holdEl = $("hold");
+  holdEl.classList.toggle("active", hold > 0);
+  holdEl.classList.toggle("met", hold >= session.hold_target_s && hold > 0);
+}
+
+export function repChip(rep) {
+  const li = document.createElement("li");
+  const serious = rep.findings.filter((f) => f.severity !== "info");
+  const words = serious.map((f) => FINDING_SHORT[f.code] || f.code.replace(/_/g, " "));
+  li.textContent = words.length ? `${rep.index}: ${words.join(", ")}` : `${rep.index} ✓`;
+  li.className = serious.some((f) => f.severity === "error") ? "bad" : serious.length ? "warn" : "";
+  li.dataset.findings = rep.findings.map((f) => f.code).join(" ");
+  li.setAttribute("aria-label", words.length ? `Rep ${rep.index}: ${words.join(", ")}` : `Rep ${rep.index}: clean`);
+  return li;
+}
+
+export function showReps(reps, setIndex) {
+  const list = $("rep-list");
+  const mine = reps.filter((r) => r.set === setIndex);
+  if (list.children.length === mine.length) return;
+  list.replaceChildren(...mine.map(repChip));
+}
+
+export function showRest(session, restLeftS) {
+  const s = Math.max(0, Math.ceil(restLeftS));
+  $("rest-left").textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  $("rest-next").textContent = `Next: set ${session.set + 1} of ${session.sets}`;
+  const last = session.sets_done[session.sets_done.length - 1];
+  $("rest-done").textContent = last ? `Set ${last.set}: ${last.reps} reps, ${last.clean_reps} clean.` : "";
+}
+
+export function showSummary(summary) {
+  $("summary-total").textContent =
+    `${summary.reps} reps in ${summary.sets_done} of ${summary.sets_planned} sets (${summary.clean_reps} clean).`;
+  $("went-well").replaceChildren(...summary.went_well.map((text) => {
+    const li = document.createElement("li");
+    li.textContent = text;
+    return li;
+  }));
+  if (summary.work_on) {
+    $("work-on").textContent = summary.work_on.cue || summary.work_on.code;
+    $("work-on").dataset.code = summary.work_on.code;
+    $("work-on-why").textContent = summary.work_on.message;
+  } else {
+    $("work-on").textContent = "Nothing to change: keep doing it this way.";
+    $("work-on").dataset.code = "";
+    $("work-on-why").textContent = "";
+  }
+}
+
+const BONES = [[11, 12], [11, 23], [12, 24], [23, 24], [23, 25], [25, 27], [24, 26], [26, 28],
+  [11, 13], [13, 15], [12, 14], [14, 16], [27, 31], [28, 32]];
+
+export function drawPose(canvas, size, step) {
+  if (canvas.width !== size.w || canvas.height !== size.h) {
+    canvas.width = size.w;
+    canvas.height = size.h;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  if (!step || !step.pose) return;
+  const p = step.pose;
+  const roll = step.roll_change_deg;
+  ctx.strokeStyle = roll !== null && roll <= -15 ? "#ff6b6b" : roll !== null && roll <= -10 ? "#ffc933" : "#3ddc84";
+  ctx.lineWidth = Math.max(3, size.w / 160);
+  ctx.lineCap = "round";
+  for (const [a, b] of BONES) {
+    if (!p[a] || !p[b] || p[a][0] === null || p[b][0] === null) continue;
+    ctx.beginPath();
+    ctx.moveTo(p[a][0], p[a][1]);
+    ctx.lineTo(p[b][0], p[b][1]);
+    ctx.stroke();
+  }
+}
