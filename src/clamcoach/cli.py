@@ -10,6 +10,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -110,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse has printed its own message
         return int(exc.code or 0) if exc.code not in (None, 0) else 0
     debug = getattr(args, "debug", False)
+    if debug:
+        os.environ["CLAMCOACH_NATIVE_LOGS"] = "1"
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if not getattr(args, "func", None):

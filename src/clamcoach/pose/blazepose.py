@@ -17,6 +17,7 @@ import numpy as np
 from clamcoach.errors import ClamcoachError, ModelMissing
 from clamcoach.pose import models
 from clamcoach.pose.base import check_rgb
+from clamcoach.pose.quiet import native_stderr_quiet
 from clamcoach.types import N_LANDMARKS, PoseFrame
 
 # mediapipe builds with the C-API library (0.10.30+, 1.x) post usage reports to Google from
@@ -99,12 +100,14 @@ class BlazePoseEstimator:
         self._tracker = self._create(self._vision.RunningMode.VIDEO)
         self._still: Any = None  # IMAGE-mode landmarker for the rotation fallback, made on demand
         self._last_ms = -1
+        self._runs = 0
         #: Frames where only the rotation fallback found someone (for diagnostics).
         self.fallback_hits = 0
 
     def _create(self, mode: Any) -> Any:
         try:
-            return self._vision.PoseLandmarker.create_from_options(self._make_options(mode))
+            with native_stderr_quiet():
+                return self._vision.PoseLandmarker.create_from_options(self._make_options(mode))
         except (RuntimeError, ValueError, OSError) as err:
             raise ModelMissing(f"the pose model could not be loaded: {err}: {models.SETUP_HINT}") from err
 
@@ -140,11 +143,19 @@ class BlazePoseEstimator:
     def _run(self, landmarker: Any, rgb: np.ndarray, timestamp_ms: int | None) -> Any:
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
         try:
-            if timestamp_ms is None:
-                return landmarker.detect(image)
-            return landmarker.detect_for_video(image, timestamp_ms)
+            if self._runs < 2:  # the first inferences print the native start-up notes
+                self._runs += 1
+                with native_stderr_quiet():
+                    return self._detect(landmarker, image, timestamp_ms)
+            return self._detect(landmarker, image, timestamp_ms)
         except (RuntimeError, ValueError) as err:
             raise ClamcoachError(f"pose estimation failed: {err}") from err
+
+    @staticmethod
+    def _detect(landmarker: Any, image: Any, timestamp_ms: int | None) -> Any:
+        if timestamp_ms is None:
+            return landmarker.detect(image)
+        return landmarker.detect_for_video(image, timestamp_ms)
 
     def _next_timestamp_ms(self, t: float) -> int:
         # MediaPipe's VIDEO mode needs strictly increasing integer milliseconds; repeated or
