@@ -22,8 +22,8 @@ def _protocol_for(args: argparse.Namespace) -> Protocol:
     if args.patient:
         from clamcoach.storage import open_store
 
-        store = open_store()
-        patch = store.active_prescription_patch(args.patient)
+        with open_store() as store:
+            patch = store.active_prescription_patch(args.patient)
     return load_protocol(args.protocol, args.set, patch=patch)
 
 
@@ -95,8 +95,9 @@ def run_analyze(args: argparse.Namespace) -> int:
     if args.patient:
         from clamcoach.storage import open_store
 
-        open_store().save_analysis(args.patient, report, result.analysis.frames, kind="analyze",
-                                   video_path=str(Path(args.video).resolve()) if args.keep_video else None)
+        with open_store() as store:
+            store.save_analysis(args.patient, report, result.analysis.frames, kind="analyze",
+                                video_path=str(Path(args.video).resolve()) if args.keep_video else None)
     if not args.quiet and args.json != "-":
         sys.stdout.write(summary_text(result.analysis, Path(args.video).name, result.info.duration_s))
     return 0

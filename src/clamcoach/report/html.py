@@ -249,7 +249,7 @@ def _footer(report: Mapping[str, Any]) -> str:
         rows.append(f"<tr><th>{esc(section)}</th><td>{cells}</td></tr>")
     made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (
-        "<h2>Thresholds used</h2>\n<details open><summary>Show the method's numbers for this "
+        "<h2>Thresholds used</h2>\n<details open><summary>The method's numbers for this "
         f"analysis</summary><table>{''.join(rows)}</table></details>\n"
         f"<footer>Made by clamcoach {esc(clamcoach.__version__)} on {made} · report schema "
         f"{esc(report.get('schema', '?'))}. Measured from one camera: a guide for practice, "

@@ -37,23 +37,36 @@ def demo_jobs():
     )]
 
 
-# (name, seed, side, reps, mistakes, extra spec fields)
+# (name, seed, side, reps, mistakes, extra spec fields); "body" = (body seed, sex) for a fixed
+# body shared by several sets, otherwise the set's seed draws the body.
 TUNING = [
-    ("t1", 1101, "left", 5, {2: ["roll_back"], 4: ["feet_apart"]}, {"small_reps": 1}),
-    ("t2", 1102, "right", 5, {3: ["lift_too_high"], 5: ["roll_back"]}, {}),
-    ("t3", 1103, "left", 4, {1: ["feet_apart"], 3: ["roll_back"]}, {"small_reps": 1}),
-    ("t4", 1104, "right", 5, {2: ["roll_back"]}, {"small_reps": 2}),
-    ("t5", 1105, "left", 5, {4: ["lift_too_high"], 2: ["feet_apart"]}, {"forward_roll": -4.0}),
-    ("t6", 1106, "right", 4, {3: ["roll_back", "feet_apart"]}, {"hand_on_hip": False}),
+    ("t1", 1101, "left", 5, {2: ["roll_back"], 4: ["feet_apart"]}, {"small_reps": 1, "body": (31, "male")}),
+    ("t2", 1102, "right", 5, {3: ["lift_too_high"], 5: ["roll_back"]}, {"body": (31, "male")}),
+    ("t3", 1103, "left", 4, {1: ["feet_apart"], 3: ["roll_back"]}, {"small_reps": 1, "body": (32, "female")}),
+    ("t4", 1104, "right", 5, {2: ["roll_back"]}, {"small_reps": 2, "body": (32, "female")}),
+    ("t5", 1105, "left", 5, {4: ["lift_too_high"], 2: ["feet_apart"]}, {"forward_roll": -4.0, "body": (33, "female")}),
+    ("t6", 1106, "right", 4, {3: ["roll_back", "feet_apart"]}, {"hand_on_hip": False, "body": (33, "female")}),
 ]
 EVAL = [
-    ("e1", 2201, "left", 5, {2: ["roll_back"]}, {"small_reps": 1}),
-    ("e2", 2202, "right", 6, {3: ["lift_too_high"], 5: ["feet_apart"]}, {"small_reps": 1}),
-    ("e3", 2203, "left", 5, {}, {"small_reps": 3}),
-    ("e4", 2204, "right", 5, {1: ["roll_back"], 4: ["roll_back"], 3: ["feet_apart"]}, {}),
-    ("e5", 2205, "left", 4, {3: ["roll_back"]}, {"forward_roll": -3.0, "small_reps": 1}),
-    ("e6", 2206, "right", 5, {2: ["lift_too_high"], 4: ["roll_back"]}, {"hand_on_hip": False, "small_reps": 1}),
+    ("e1", 2201, "left", 5, {2: ["roll_back"]}, {"small_reps": 1, "body": (41, "female")}),
+    ("e2", 2202, "right", 6, {3: ["lift_too_high"], 5: ["feet_apart"]}, {"small_reps": 1, "body": (42, "male")}),
+    ("e3", 2203, "left", 5, {}, {"small_reps": 3, "body": (43, "male")}),
+    ("e4", 2204, "right", 5, {1: ["roll_back"], 4: ["roll_back"], 3: ["feet_apart"]}, {"body": (44, "female")}),
+    ("e5", 2205, "left", 4, {3: ["roll_back"]}, {"forward_roll": -3.0, "small_reps": 1, "body": (45, "male")}),
+    ("e6", 2206, "right", 5, {2: ["lift_too_high"], 4: ["roll_back"]},
+     {"hand_on_hip": False, "small_reps": 1, "body": (46, "female")}),
 ]
+
+
+def body_shape(seed: int, sex: str):
+    import numpy as np
+
+    from .body import Shape
+
+    rng = np.random.default_rng(seed)
+    base = Shape.sample(rng)
+    g = float(rng.uniform(0.0, 0.2)) if sex == "male" else float(rng.uniform(0.8, 1.0))
+    return Shape(**{**base.kwargs(), "gender": g})
 
 
 def set_jobs(which: str):
@@ -62,6 +75,9 @@ def set_jobs(which: str):
     for name, seed, side, reps, mistakes, extra in table:
         spec = dict(reps=reps, mistakes=mistakes, side=side, views=VIEWS, width=EVAL_RES[0],
                     height=EVAL_RES[1], fps=EVAL_FPS, seed=seed, crf=EVAL_CRF)
+        extra = dict(extra)
+        if "body" in extra:
+            spec["shape"] = body_shape(*extra.pop("body"))
         spec.update(extra)
         jobs.append(dict(name=name, out=str(DATA / which / f"{name}.mp4"), spec=spec))
     return jobs

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 #: Where a restarted capture clock continues from: one frame after the last time seen.
 FRAME_GAP_S = 1 / 15
 MAX_CUES_KEPT = 50
+#: Top of the "fine" band on the opening gauge: the hip's normal external-rotation range
+#: (about 40-45 deg, docs/knowledge); above it the gauge warns until "too high".
+NORMAL_MAX_OPENING_DEG = 45.0
 
 
 class SessionError(ClamcoachError):
@@ -124,7 +127,14 @@ class Session:
         """Everything a (re)attaching page needs to redraw the session. Runs on ``executor``."""
         self._tick()
         return {"session": self.state_dict(), "reps": list(self.reps_log),
-                "cues": self.cues_log[-10:], "last_step": self.last_step}
+                "cues": self.cues_log[-10:], "last_step": self.last_step, "limits": self.limits()}
+
+    def limits(self) -> dict:
+        """The gauges' bands, from the protocol (the therapist's thresholds)."""
+        o, r = self.proto.opening, self.proto.roll_back
+        return {"opening": {"min": o.min_rep_deg, "fine_max": min(NORMAL_MAX_OPENING_DEG, o.too_high_deg),
+                            "too_high": o.too_high_deg},
+                "roll": {"warn": r.warn_deg, "error": r.error_deg}}
 
     def close(self) -> None:
         def shut() -> None:
