@@ -72,7 +72,11 @@ def _run_models(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="clamcoach", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="clamcoach",
+        description="A clamshell-exercise coach: measures you from one camera, checks the setup "
+                    "and every rep against a physical therapist's method, and says what to change. "
+                    "Everything runs on this machine.")
     parser.add_argument("--version", action="version", version=f"clamcoach {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
