@@ -11,14 +11,15 @@ DEMO    ?= data/demo/demo.mp4
 
 setup: $(STAMP) $(MODELS)
 
-# Python dependencies. mediapipe is installed without its declared dependencies, which pull
-# a GUI build of OpenCV; torch is pinned (through the synth extra) to the local CPU build.
+# Python dependencies. mediapipe 0.10.21 (newer wheels send usage telemetry from C++ code) and
+# pyrender are installed without their declared dependencies, which pull a GUI build of OpenCV
+# and a PyOpenGL that fails headless; torch is pinned to the local CPU build, first.
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev,web,storage,synth]'
-	$(BIN)/pip install -q --no-deps mediapipe==0.10.21
+	$(BIN)/pip install -q --no-deps mediapipe==0.10.21 pyrender==0.1.45
 	touch $@
 
 # Pose model files, taken from a registry package and cached (never fetched at run time).
