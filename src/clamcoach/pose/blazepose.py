@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+from contextlib import ExitStack
 import mmap
 from pathlib import Path
 from typing import Any, Self
@@ -61,6 +62,9 @@ def telemetry_library(mediapipe_root: Path) -> Path | None:
         return library  # present but unreadable: assume the worst
 
 
+_QUIET_RUNS = 3
+
+
 class BlazePoseEstimator:
     """BlazePose landmarks (33 image + 33 world points) for each frame, in time order.
 
@@ -97,7 +101,15 @@ class BlazePoseEstimator:
             min_pose_presence_confidence=min_presence_confidence,
             min_tracking_confidence=min_tracking_confidence,
         )
-        self._tracker = self._create(self._vision.RunningMode.VIDEO)
+        # The native start-up notes come from worker threads during creation and the first
+        # inferences, so stderr stays quiet until those are over (or the estimator closes).
+        self._quiet = ExitStack()
+        self._quiet.enter_context(native_stderr_quiet())
+        try:
+            self._tracker = self._create(self._vision.RunningMode.VIDEO)
+        except BaseException:
+            self._quiet.close()  # never leave stderr silenced behind an error
+            raise
         self._still: Any = None  # IMAGE-mode landmarker for the rotation fallback, made on demand
         self._last_ms = -1
         self._runs = 0
@@ -106,8 +118,7 @@ class BlazePoseEstimator:
 
     def _create(self, mode: Any) -> Any:
         try:
-            with native_stderr_quiet():
-                return self._vision.PoseLandmarker.create_from_options(self._make_options(mode))
+            return self._vision.PoseLandmarker.create_from_options(self._make_options(mode))
         except (RuntimeError, ValueError, OSError) as err:
             raise ModelMissing(f"the pose model could not be loaded: {err}: {models.SETUP_HINT}") from err
 
@@ -143,10 +154,9 @@ class BlazePoseEstimator:
     def _run(self, landmarker: Any, rgb: np.ndarray, timestamp_ms: int | None) -> Any:
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
         try:
-            if self._runs < 2:  # the first inferences print the native start-up notes
-                self._runs += 1
-                with native_stderr_quiet():
-                    return self._detect(landmarker, image, timestamp_ms)
+            self._runs += 1
+            if self._runs > _QUIET_RUNS:
+                self._quiet.close()
             return self._detect(landmarker, image, timestamp_ms)
         except (RuntimeError, ValueError) as err:
             raise ClamcoachError(f"pose estimation failed: {err}") from err
@@ -173,6 +183,7 @@ class BlazePoseEstimator:
         self._last_ms = -1
 
     def close(self) -> None:
+        self._quiet.close()
         for landmarker in (self._tracker, self._still):
             if landmarker is not None:
                 landmarker.close()
