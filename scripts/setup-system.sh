@@ -16,3 +16,4 @@ if [ "${#need[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 echo "setup-system: ok"
+bash "$(dirname "$0")/setup-browser.sh"

@@ -63,10 +63,12 @@ def _blazepose() -> Any:
 
 
 class SecurityHeaders:
-    """Adds the privacy headers to every HTTP response, and refuses unknown Host names (a
-    web page elsewhere must not reach this server through DNS rebinding)."""
+    """Adds the privacy headers to every HTTP response, refuses unknown Host names (so a web
+    page elsewhere cannot reach this server through DNS rebinding) and refuses WebSockets
+    opened by pages of another origin. ``allowed_hosts=None`` (listening on every
+    interface, by request) accepts any Host name."""
 
-    def __init__(self, app: ASGIApp, allowed_hosts: set[str]) -> None:
+    def __init__(self, app: ASGIApp, allowed_hosts: set[str] | None) -> None:
         self.app = app
         self.allowed = allowed_hosts
 
@@ -75,8 +77,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        host = _hostname(headers.get(b"host", b"").decode("latin-1"))
-        if host not in self.allowed:
+        netloc = headers.get(b"host", b"").decode("latin-1")
+        if self.allowed is not None and _hostname(netloc) not in self.allowed:
             if scope["type"] == "http":
                 await JSONResponse({"error": "unknown host"}, status_code=400)(scope, receive, send)
             else:
@@ -84,7 +86,8 @@ class SecurityHeaders:
             return
         if scope["type"] == "websocket":
             origin = headers.get(b"origin")
-            if origin is not None and _hostname(urlsplit(origin.decode("latin-1")).netloc) not in self.allowed:
+            # Browsers always send Origin; other local programs (tests, the benchmark) don't.
+            if origin is not None and urlsplit(origin.decode("latin-1")).netloc != netloc:
                 await send({"type": "websocket.close", "code": 1008})
                 return
             await self.app(scope, receive, send)
@@ -102,6 +105,12 @@ def _hostname(netloc: str) -> str:
     if netloc.startswith("["):
         return netloc[: netloc.find("]") + 1]
     return netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc
+
+
+def _allowed_hosts(config: WebConfig) -> set[str] | None:
+    if config.host in ("0.0.0.0", "::"):
+        return None
+    return set(LOCAL_HOSTS) | {config.host, *config.extra_hosts}
 
 
 def create_app(config: WebConfig) -> Starlette:
@@ -135,7 +144,7 @@ def create_app(config: WebConfig) -> Starlette:
             WebSocketRoute("/ws", coach),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[Middleware(SecurityHeaders, allowed_hosts=set(LOCAL_HOSTS) | {config.host, *config.extra_hosts})],
+        middleware=[Middleware(SecurityHeaders, allowed_hosts=_allowed_hosts(config))],
         lifespan=lifespan,
     )
     app.state.hub = hub

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 import threading
 import time
@@ -53,7 +54,11 @@ def _history_saver(patient: str) -> Any:
     from clamcoach.storage import open_store
 
     def save(analysis: Any) -> None:
-        report = analysis.to_dict({"path": None, "live": True})
+        times = [row["t"] for row in analysis.frames]
+        duration = times[-1] - times[0] if len(times) > 1 else 0.0
+        source = {"name": "live session", "frames": analysis.n_frames, "duration_s": round(duration, 3),
+                  "fps": round((len(times) - 1) / duration, 3) if duration > 0 else None}
+        report = analysis.to_dict(source)
         try:
             with open_store() as store:
                 store.save_analysis(patient, report, analysis.frames, kind="live")
@@ -75,11 +80,26 @@ def run(args: argparse.Namespace) -> int:
               "open the page. The camera only works on http://127.0.0.1 or https.", file=sys.stderr)
     config = WebConfig(protocol=proto, host=args.host,
                        on_set_done=_history_saver(args.patient) if args.patient else None)
+    sock = _listen(args.host, args.port)
     server = make_server(create_app(config), args.host, args.port)
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     threading.Thread(target=_announce, args=(server, host, not args.no_browser), daemon=True).start()
-    server.run()
+    server.run(sockets=[sock])
     return 0 if server.started else 1
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind here rather than in uvicorn, so a busy port is one clear error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+                         "(is clamcoach serve already running? try another --port)") from None
+    return sock
 
 
 def _announce(server: Any, host: str, open_browser: bool) -> None:

@@ -56,6 +56,7 @@ class Connection:
         self.slot = LatestSlot()
         self._send_lock = asyncio.Lock()
         self._kicked = False
+        self.loop: asyncio.AbstractEventLoop | None = None  # for tests that cut the line
 
     async def send(self, msg: dict) -> None:
         if self.ws.application_state != WebSocketState.CONNECTED:
@@ -76,6 +77,7 @@ class Connection:
             pass  # already closed
 
     async def run(self) -> None:
+        self.loop = asyncio.get_running_loop()
         await self.ws.accept()
         hello = await self._hello()
         if hello is None:

@@ -73,6 +73,7 @@ class Session:
         self._offset = 0.0
         self._last_client = -math.inf
         self._last_t = -math.inf
+        self._closed = False
 
     # -- worker-thread side -----------------------------------------------------------------
     def _open(self, factory: Callable[[], Any]) -> None:
@@ -137,6 +138,10 @@ class Session:
                 "roll": {"warn": r.warn_deg, "error": r.error_deg}}
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+
         def shut() -> None:
             if self._estimator is not None and hasattr(self._estimator, "close"):
                 self._estimator.close()
@@ -157,6 +162,7 @@ class Session:
     def _finish_set(self, *, early: bool, skip_rest: bool = False, final: bool = False) -> None:
         if self.live is not None:
             analysis = self.live.finish()
+            analysis.snapshot = None  # a still of the person: not needed live, so not kept
             self.records.append(SetRecord(self.set_index, analysis, ended_early=early))
             if self._on_set_done is not None:
                 self._on_set_done(analysis)

@@ -39,6 +39,7 @@ export class FrameSource {
     this.objectUrl = null;
     this.running = false;
     this.lastGrab = -Infinity;
+    this.nextDue = -Infinity;
     this.encoding = false;
     this.captured = 0;
     this.onEnded = null;
@@ -47,7 +48,7 @@ export class FrameSource {
 
   async startCamera() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      throw new CameraError("insecure", "This browser gives no camera here. Open the page at http://127.0.0.1 (not another address), or use a video file.");
+      throw new CameraError("insecure", "This browser gives no camera here. Open the page at the 127.0.0.1 address clamcoach printed (not another address), or use a video file.");
     }
     let stream;
     try {
@@ -90,6 +91,7 @@ export class FrameSource {
 
   stop() {
     this.running = false;
+    this.kind = null;
     if (this.stream) {
       for (const track of this.stream.getTracks()) track.stop();
       this.stream = null;
@@ -128,12 +130,13 @@ export class FrameSource {
   _maybeGrab(now, meta) {
     const video = this.video;
     if (this.encoding || video.readyState < 2 || !video.videoWidth) return;
-    if (now - this.lastGrab < 1000 / FPS - 4) return;
-    if (!this.canTake()) {
-      this.lastGrab = now; // counted as skipped by the transport
-      return;
-    }
+    // At most FPS frames a second on average, but with room for the jitter of frame
+    // callbacks (a 15 frames/s camera's frames arrive 50-83 ms apart on a 60 Hz display).
+    const period = 1000 / FPS;
+    if (now < this.nextDue - 0.35 * period) return;
+    this.nextDue = Math.max(this.nextDue, now - period) + period;
     this.lastGrab = now;
+    if (!this.canTake()) return; // counted as not sent (in-flight cap) by the page
     const tMs = this.kind === "file"
       ? 1000 * (meta && meta.mediaTime !== undefined ? meta.mediaTime : video.currentTime)
       : performance.now();

@@ -54,7 +54,11 @@ function canTake() {
 }
 
 // -- messages from the server -------------------------------------------------------------
-transport.addEventListener("state", () => render());
+transport.addEventListener("state", (ev) => {
+  // Another tab coaches now: let go of the camera so it can have it.
+  if (ev.detail.state === "taken_over") source.stop();
+  render();
+});
 transport.addEventListener("message", (ev) => {
   const msg = ev.detail;
   switch (msg.type) {
@@ -104,6 +108,10 @@ function setSession(session) {
   }
   if (before && before.set !== session.set) {
     app.lastStep = null; // a new set starts with its own setup
+    if (session.state === "set") speaker.say(`Set ${session.set}. Get into position.`, "info");
+  }
+  if (before && before.state === "set" && session.state === "rest") {
+    speaker.say(`Set ${before.set} done. Rest.`, "praise");
   }
   if (session.state === "done" && (!before || before.state !== "done")) {
     if (source.kind === "camera") source.stop();
@@ -346,6 +354,7 @@ window.clamcoach = {
     latency: transport.latencyStats(), captured: source.captured, sessionId: transport.sessionId,
   }),
   latencies: () => transport.latencies.slice(),
+  serverMs: () => transport.serverMs.slice(),
   dropConnection: () => transport.dropForTest(),
 };
 

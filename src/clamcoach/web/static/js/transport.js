@@ -35,6 +35,7 @@ export class Transport extends EventTarget {
     this.nextId = 1;
     this.inFlight = new Map(); // frame id -> send time (performance.now())
     this.latencies = [];       // [send->result ms]
+    this.serverMs = [];        // [ms the server spent on each answered frame: waiting + analysing]
     this.sent = 0;
     this.results = 0;
     this.skipped = 0;          // frames the page did not send: too many in flight
@@ -84,7 +85,9 @@ export class Transport extends EventTarget {
       this.inFlight.delete(msg.id);
       if (msg.type === "result") {
         this.latencies.push(now - sentAt);
+        this.serverMs.push((msg.queue_ms || 0) + (msg.proc_ms || 0));
         if (this.latencies.length > LATENCY_KEEP) this.latencies.splice(0, this.latencies.length - LATENCY_KEEP);
+        if (this.serverMs.length > LATENCY_KEEP) this.serverMs.splice(0, this.serverMs.length - LATENCY_KEEP);
       }
     }
     switch (msg.type) {

@@ -1,0 +1,170 @@
+"""The page's files, the `serve` command line, frame parsing and the session summary."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import struct
+from pathlib import Path
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+
+from clamcoach.protocol import load_protocol
+from clamcoach.types import Finding, Severity
+from clamcoach.web import cli as web_cli
+from clamcoach.web.app import CSP, STATIC
+from clamcoach.web.frames import FrameError, decode_jpeg, pack_frame, parse_frame
+from clamcoach.web.messages import MessageError, parse_text
+from clamcoach.web.summary import SetRecord, summarize
+
+URL = re.compile(r"\b(?:https?|wss?)://|//[a-z0-9-]+\.[a-z]{2,}/", re.I)
+#: The one URL an SVG file must contain: its XML namespace, a name, never fetched.
+SVG_NS = 'xmlns="http://www.w3.org/2000/svg"'
+
+
+def page_files() -> list[Path]:
+    return sorted(p for p in STATIC.rglob("*") if p.is_file())
+
+
+def test_the_page_names_no_external_url_at_all():
+    files = page_files()
+    assert {p.suffix for p in files} >= {".html", ".js", ".css", ".svg"}
+    for path in files:
+        text = path.read_text("utf-8")
+        if path.suffix == ".svg":
+            text = text.replace(SVG_NS, "")
+        found = URL.findall(text)
+        assert not found, f"{path.relative_to(STATIC)} names an external address: {found}"
+
+
+def test_every_script_and_style_is_the_apps_own():
+    html = (STATIC / "index.html").read_text("utf-8")
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert refs and all(r.startswith("/static/") or r.startswith("#") for r in refs), refs
+    for ref in refs:
+        if ref.startswith("/static/"):
+            assert (STATIC / ref.removeprefix("/static/")).is_file(), ref
+    assert "<script>" not in html and " style=" not in html  # nothing inline: the CSP forbids it
+    for js in STATIC.rglob("*.js"):
+        for imp in re.findall(r'from "([^"]+)"', js.read_text("utf-8")):
+            assert imp.startswith("./") and (js.parent / imp).is_file(), (js.name, imp)
+    assert "default-src 'self'" in CSP and "connect-src 'self'" in CSP
+
+
+def test_serve_options_and_defaults():
+    parser = argparse.ArgumentParser()
+    web_cli.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["serve"])
+    assert (args.host, args.port, args.protocol, args.set, args.patient, args.no_browser) == \
+        ("127.0.0.1", 8765, None, [], None, False)
+    assert args.func is web_cli.run
+    args = parser.parse_args(["serve", "--port", "9000", "--set", "prescription.reps=12", "--set",
+                              "prescription.sets=2", "--no-browser", "--patient", "ann", "--host", "0.0.0.0"])
+    assert args.set == ["prescription.reps=12", "prescription.sets=2"] and args.no_browser
+    assert args.patient == "ann" and args.port == 9000
+
+
+def test_serve_rejects_a_bad_protocol_override():
+    from clamcoach.errors import ProtocolError
+
+    args = SimpleNamespace(host="127.0.0.1", port=0, protocol=None, set=["prescription.nope=1"],
+                           patient=None, no_browser=True)
+    with pytest.raises(ProtocolError):
+        web_cli.run(args)
+
+
+def _jpeg(w=64, h=48) -> bytes:
+    ok, buf = cv2.imencode(".jpg", np.full((h, w, 3), 128, np.uint8))
+    return buf.tobytes()
+
+
+def test_frame_envelope_round_trip_and_decoding():
+    data = pack_frame(7, 1234.5, _jpeg(), epoch=2)
+    f = parse_frame(data, received=1.0)
+    assert (f.id, f.t_ms, f.epoch, f.received) == (7, 1234.5, 2, 1.0)
+    rgb = decode_jpeg(f.jpeg)
+    assert rgb.shape == (48, 64, 3) and rgb.dtype == np.uint8
+    big = decode_jpeg(_jpeg(2560, 1440))
+    assert max(big.shape[:2]) == 1280  # a huge frame is scaled down before the pose model
+
+
+@pytest.mark.parametrize("header", [
+    b'{"type":"frame","id":-1,"t":0}', b'{"type":"frame","id":1}', b'{"type":"frame","id":1,"t":"x"}',
+    b'{"type":"frame","id":true,"t":0}', b'{"type":"other","id":1,"t":0}', b'[1,2]', b'\xff\xfe',
+    b'{"type":"frame","id":1,"t":0,"epoch":"a"}',
+])
+def test_bad_frame_headers_are_refused(header):
+    with pytest.raises(FrameError):
+        parse_frame(struct.pack(">I", len(header)) + header + b"jpeg", 0.0)
+
+
+def test_control_messages_are_checked():
+    assert parse_text('{"type":"control","action":"next_set"}') == {"type": "control", "action": "next_set"}
+    hello = parse_text('{"type":"hello","session":null,"tab":"abcdefgh12"}')
+    assert hello == {"type": "hello", "session": None, "tab": "abcdefgh12", "takeover": False}
+    for bad in ('{"type":"hello","tab":"../../etc"}', '{"type":"hello","session":"' + "x" * 100 + '"}',
+                '"hello"', '{"type":1}', '{"type":"control"}'):
+        with pytest.raises(MessageError):
+            parse_text(bad)
+
+
+def _finding(code, sev="warn"):
+    return Finding(code=code, severity=Severity(sev), value=1.0, threshold=1.0,
+                   message=f"{code} msg", cue=f"{code} cue")
+
+
+class _Analysis:
+    """Just what the summary reads from an engine Analysis."""
+
+    def __init__(self, rep_codes, setup=(), see_roll=True):
+        self.reps = [SimpleNamespace(findings=tuple(_finding(c) for c in codes)) for codes in rep_codes]
+        self.setup_findings = tuple(_finding(c) for c in setup)
+        self.view_can_see_roll = see_roll
+
+    def all_findings(self):
+        return list(self.setup_findings) + [f for r in self.reps for f in r.findings]
+
+    def clean_reps(self):
+        return sum(1 for r in self.reps if not r.findings)
+
+
+def test_summary_says_what_went_well_and_the_one_thing_by_priority():
+    proto = load_protocol()
+    sets = [SetRecord(1, _Analysis([[], ["too_fast"], ["too_fast"], ["roll_back"]])),
+            SetRecord(2, _Analysis([[], ["too_fast"]]))]
+    s = summarize(sets, 3, 10, proto)
+    assert (s["reps"], s["clean_reps"], s["sets_done"], s["reps_target"]) == (6, 2, 2, 30)
+    # too_fast happened more often, but the roll-back matters most (the method's priority)
+    assert s["work_on"]["code"] == "roll_back" and s["work_on"]["count"] == 1
+    assert s["work_on"]["message"] == proto.message("roll_back")
+    assert "You did 6 reps in 2 sets." in s["went_well"]
+    clean = summarize([SetRecord(1, _Analysis([[], []]))], 1, 2, proto)
+    assert clean["work_on"] is None
+    assert any("rolled forward on every rep" in w for w in clean["went_well"])
+    empty = summarize([], 3, 10, proto)
+    assert empty["reps"] == 0 and empty["went_well"]
+
+
+def test_only_local_host_names_unless_listening_everywhere():
+    from clamcoach.web.app import WebConfig, _allowed_hosts
+
+    proto = load_protocol()
+    assert _allowed_hosts(WebConfig(protocol=proto)) >= {"127.0.0.1", "localhost", "[::1]"}
+    assert "evil.example" not in _allowed_hosts(WebConfig(protocol=proto))
+    assert _allowed_hosts(WebConfig(protocol=proto, host="0.0.0.0")) is None
+
+
+def test_a_busy_port_is_one_clear_error():
+    import socket
+
+    from clamcoach.errors import UsageError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(UsageError, match="already running"):
+            web_cli._listen("127.0.0.1", port)
