@@ -38,3 +38,16 @@ def test_filter_keeps_shape_and_stays_within_range(values, fps):
     arr = np.array(outs)
     assert arr.shape == (len(values), 2)
     assert arr.min() >= min(values) - 1e-9 and arr.max() <= max(values) + 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-50, 50), min_size=1, max_size=60), st.floats(0.5, 3.0), st.sampled_from([0.1, 0.25, 0.5]))
+def test_rolling_quantile_matches_numpy_over_the_window(values, window, q):
+    from clamcoach.filters import RollingQuantile
+
+    rq = RollingQuantile(window, q)
+    for i, v in enumerate(values):
+        got = rq.push(i * 0.1, v)
+        win = [x for j, x in enumerate(values) if i * 0.1 - window <= j * 0.1 <= i * 0.1]
+        srt = sorted(win)
+        assert got == srt[int(q * (len(srt) - 1))]

@@ -120,7 +120,8 @@ class BodyTracker:
             return None
         assert pose is not None
         top_img, top_world, bot_img, bot_world = self._split_top_bottom(pose)
-        self._vote_side(top_world, bot_world)
+        if abs(self._side_votes) < self.p.side_votes_to_settle:
+            self._vote_side(top_world, bot_world)
         side = self.top_side or Side.RIGHT
         image = pose.image.copy()
         world = pose.world.copy()
@@ -173,9 +174,7 @@ class BodyTracker:
         fwd = thigh - a * (thigh @ a)
         fwd /= np.linalg.norm(fwd) + 1e-9
         right = np.cross(fwd, a)
-        vote = float(np.clip(up @ right / (np.linalg.norm(up) + 1e-9), -1, 1))
-        if abs(self._side_votes) < self.p.side_votes_to_settle:
-            self._side_votes += vote
+        self._side_votes += float(np.clip(up @ right / (np.linalg.norm(up) + 1e-9), -1, 1))
 
 
 def _hip_px_arr(image: np.ndarray) -> np.ndarray:

@@ -175,7 +175,7 @@ class Engine:
         view = self.kin.view
         self._views[view] += 1
         roll_visible = self.kin.can_see_roll(view)
-        upright = _uprightness(body)
+        upright = f["upright"]
         step = Step(t=t, phase=self._phase, kinematics=kin, body=body, view=view,
                     view_can_see_roll=roll_visible, in_frame=pose is not None and in_frame(pose))
         offers: list[tuple[str, str]] = []
@@ -285,15 +285,6 @@ class Engine:
             pose_coverage=self.n_pose / self.n_frames if self.n_frames else 0.0,
             n_frames=self.n_frames, calibration=self.kin.calibration.source,
         )
-
-
-def _uprightness(body: BodyFrame) -> float:
-    """|long axis . image-up| in the world frame: near 1 for a sitting or standing person
-    seen from a level camera (a lying person's long axis is across the image or in depth)."""
-    from clamcoach.geometry import body_axes
-
-    a, _, _ = body_axes(body.world, body.top)
-    return abs(float(a[1]))
 
 
 def _with_findings(rep: Rep, found: tuple[Finding, ...]) -> Rep:

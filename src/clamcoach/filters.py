@@ -8,7 +8,9 @@ coaching needs. It works on arrays of any shape; NaN entries stay NaN and a gap 
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections import deque
 
 import numpy as np
 
@@ -49,10 +51,40 @@ class OneEuroFilter:
         prev = np.where(np.isnan(self._x), x, self._x)  # a value reappearing starts fresh
         dx = (x - prev) / dt
         a_d = _alpha(self.d_cutoff_hz, dt)
-        dx_hat = a_d * dx + (1 - a_d) * np.nan_to_num(self._dx)
+        dx_hat = a_d * dx + (1 - a_d) * self._dx
         cutoff = self.min_cutoff_hz + self.beta * np.abs(dx_hat)
         tau = 1.0 / (2.0 * math.pi * cutoff)
         a = 1.0 / (1.0 + tau / dt)
         out = a * x + (1 - a) * prev
         self._t, self._x, self._dx = t, out, dx_hat
         return out.copy()
+
+
+class RollingQuantile:
+    """A quantile of the values seen in the last ``window_s`` seconds, online.
+
+    Keeps the window sorted (bisect), so each frame costs a few microseconds instead of a
+    full percentile computation; NaN values are skipped.
+    """
+
+    def __init__(self, window_s: float, q: float) -> None:
+        self.window_s = window_s
+        self.q = q
+        self._times: deque[tuple[float, float]] = deque()
+        self._sorted: list[float] = []
+
+    def push(self, t: float, value: float) -> float:
+        """Add ``value`` at time ``t``; return the window's quantile (``value`` if empty)."""
+        if math.isfinite(value):
+            self._times.append((t, value))
+            bisect.insort(self._sorted, value)
+        while self._times and self._times[0][0] < t - self.window_s:
+            _, old = self._times.popleft()
+            del self._sorted[bisect.bisect_left(self._sorted, old)]
+        if not self._sorted:
+            return value
+        return self._sorted[int(self.q * (len(self._sorted) - 1))]
+
+    def clear(self) -> None:
+        self._times.clear()
+        self._sorted.clear()

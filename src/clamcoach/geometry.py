@@ -19,12 +19,25 @@ FEATURES: tuple[str, ...] = (
     "hip_flex", "knee_flex", "opening_hinge", "opening_2d", "knee_gap_m", "ankle_gap_m",
     "shin_m", "roll3d_hip", "roll3d_sh", "phi_hip", "lam_hip", "phi_sh", "lam_sh",
     "pitch", "axis_depth", "hand_dist", "hip_flex_2d", "knee_flex_2d", "open_hip_2d",
-    "knee_gap_2d", "ankle_frac_2d", "thigh_2d", "ankle_frac_3d",
+    "knee_gap_2d", "ankle_frac_2d", "thigh_2d", "ankle_frac_3d", "upright",
 )
 
 
+# Plain-Python 3-vector helpers: numpy's general cross/norm cost ~10 us a call, too much on
+# the per-frame path for vectors this small.
+def _norm(v: np.ndarray) -> float:
+    x, y, z = float(v[0]), float(v[1]), float(v[2])
+    return math.sqrt(x * x + y * y + z * z)
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a0, a1, a2 = float(a[0]), float(a[1]), float(a[2])
+    b0, b1, b2 = float(b[0]), float(b[1]), float(b[2])
+    return np.array((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0))
+
+
 def _unit(v: np.ndarray) -> np.ndarray:
-    n = float(np.linalg.norm(v))
+    n = _norm(v)
     return v / n if n > 1e-9 else v * np.nan
 
 
@@ -36,11 +49,12 @@ def _reject(v: np.ndarray, *axes: np.ndarray) -> np.ndarray:
 
 def signed_angle(u: np.ndarray, v: np.ndarray, normal: np.ndarray) -> float:
     """Angle from u to v (degrees) about ``normal`` (right-hand rule)."""
-    return math.degrees(math.atan2(float(np.cross(u, v) @ normal), float(u @ v)))
+    return math.degrees(math.atan2(float(_cross(u, v) @ normal), float(u @ v)))
 
 
 def angle_between(u: np.ndarray, v: np.ndarray) -> float:
-    c = float(u @ v) / (float(np.linalg.norm(u) * np.linalg.norm(v)) + 1e-12)
+    """Angle between two 2-D or 3-D vectors, degrees."""
+    c = float(u @ v) / (math.sqrt(float(u @ u) * float(v @ v)) + 1e-12)
     return math.degrees(math.acos(max(-1.0, min(1.0, c))))
 
 
@@ -56,10 +70,10 @@ def body_axes(world: np.ndarray, top: Side) -> tuple[np.ndarray, np.ndarray, np.
     hip_c = (hip_t + hip_b) / 2
     a = _unit(sh_c - hip_c)
     thigh_b = side_points(world, bot, "knee") - hip_b
-    n = _unit(np.cross(a, thigh_b))
+    n = _unit(_cross(a, thigh_b))
     if n @ (hip_t - hip_b) < 0:
         n = -n
-    f = _unit(np.cross(n, a))
+    f = _unit(_cross(n, a))
     if f @ thigh_b < 0:
         f = -f
     return a, n, f
@@ -80,15 +94,15 @@ def features(body: BodyFrame) -> dict[str, float]:
         hip_flex.append(math.degrees(math.atan2(float(thigh @ f), float(thigh @ -a))))
         shin = P[s]["ankle"] - P[s]["knee"]
         knee_flex.append(180.0 - angle_between(-thigh, shin))
-    out["hip_flex"] = float(np.mean(hip_flex))
-    out["knee_flex"] = float(np.mean(knee_flex))
+    out["hip_flex"] = (hip_flex[0] + hip_flex[1]) / 2
+    out["knee_flex"] = (knee_flex[0] + knee_flex[1]) / 2
 
     # Opening: the top knee's turn about its own hip-ankle line (the feet are the hinge),
     # measured from the forward direction toward the top side.
     axis = _unit(P[top]["ankle"] - P[top]["hip"])
     v = _reject(P[top]["knee"] - P[top]["hip"], axis)
     f_p = _unit(_reject(f, axis))
-    n_p = _unit(np.cross(axis, f_p))
+    n_p = _unit(_cross(axis, f_p))
     if n_p @ n < 0:
         n_p = -n_p
     out["opening_hinge"] = math.degrees(math.atan2(float(v @ n_p), float(v @ f_p)))
@@ -99,9 +113,9 @@ def features(body: BodyFrame) -> dict[str, float]:
     kb2 = side_points(img, bot, "knee")[:2] - ank2
     out["opening_2d"] = angle_between(kt2, kb2)
 
-    out["knee_gap_m"] = float(np.linalg.norm(P[top]["knee"] - P[bot]["knee"]))
-    out["ankle_gap_m"] = float(np.linalg.norm(P[top]["ankle"] - P[bot]["ankle"]))
-    out["shin_m"] = float(np.mean([np.linalg.norm(P[s]["ankle"] - P[s]["knee"]) for s in (top, bot)]))
+    out["knee_gap_m"] = _norm(P[top]["knee"] - P[bot]["knee"])
+    out["ankle_gap_m"] = _norm(P[top]["ankle"] - P[bot]["ankle"])
+    out["shin_m"] = (_norm(P[top]["ankle"] - P[top]["knee"]) + _norm(P[bot]["ankle"] - P[bot]["knee"])) / 2
     out["ankle_frac_3d"] = out["ankle_gap_m"] / (out["shin_m"] + 1e-9)
 
     for name, key in (("hip", "hip"), ("sh", "shoulder")):
@@ -116,9 +130,9 @@ def features(body: BodyFrame) -> dict[str, float]:
     # Camera pitch from the table normal in camera axes (y down, z away): n ~ (0, -cos p, -sin p).
     out["pitch"] = math.degrees(math.atan2(float(-n[2]), float(-n[1])))
     out["axis_depth"] = abs(float(a[2]))
-    trunk = float(np.linalg.norm((P[top]["shoulder"] + P[bot]["shoulder"]) / 2
-                                 - (P[top]["hip"] + P[bot]["hip"]) / 2))
-    out["hand_dist"] = float(np.linalg.norm(P[top]["wrist"] - P[top]["hip"])) / (trunk + 1e-9)
+    out["upright"] = abs(float(a[1]))  # near 1: the long axis is image-vertical (sitting, standing)
+    trunk = _norm((P[top]["shoulder"] + P[bot]["shoulder"]) / 2 - (P[top]["hip"] + P[bot]["hip"]) / 2)
+    out["hand_dist"] = _norm(P[top]["wrist"] - P[top]["hip"]) / (trunk + 1e-9)
     return out
 
 
@@ -130,7 +144,7 @@ def _image_line(img: np.ndarray, top: Side, key: str) -> tuple[float, float]:
     hip_c = (img[LM["left_hip"], :2] + img[LM["right_hip"], :2]) / 2
     sh_c = (img[LM["left_shoulder"], :2] + img[LM["right_shoulder"], :2]) / 2
     axis = sh_c - hip_c
-    trunk = float(np.linalg.norm(axis)) + 1e-9
+    trunk = math.hypot(*axis) + 1e-9
     a = axis / trunk
     perp = np.array([-a[1], a[0]])
     line = side_points(img, top, key)[:2] - side_points(img, bot, key)[:2]
@@ -148,20 +162,20 @@ def _image_features(img: np.ndarray, top: Side) -> dict[str, float]:
     hip_c = (p[top]["hip"] + p[bot]["hip"]) / 2
     sh_c = (img[LM["left_shoulder"], :2] + img[LM["right_shoulder"], :2]) / 2
     trunk = sh_c - hip_c
-    trunk_len = float(np.linalg.norm(trunk)) + 1e-9
+    trunk_len = math.hypot(*trunk) + 1e-9
     hip_flex, knee_flex, shins, thighs = [], [], [], []
     for s in (top, bot):
         thigh = p[s]["knee"] - p[s]["hip"]
         shin = p[s]["ankle"] - p[s]["knee"]
         hip_flex.append(angle_between(-trunk, thigh))
         knee_flex.append(180.0 - angle_between(-thigh, shin))
-        shins.append(float(np.linalg.norm(shin)))
-        thighs.append(float(np.linalg.norm(thigh)))
+        shins.append(math.hypot(*shin))
+        thighs.append(math.hypot(*thigh))
     return {
-        "hip_flex_2d": float(np.mean(hip_flex)),
-        "knee_flex_2d": float(np.mean(knee_flex)),
+        "hip_flex_2d": (hip_flex[0] + hip_flex[1]) / 2,
+        "knee_flex_2d": (knee_flex[0] + knee_flex[1]) / 2,
         "open_hip_2d": angle_between(p[top]["knee"] - hip_c, p[bot]["knee"] - hip_c),
-        "knee_gap_2d": float(np.linalg.norm(p[top]["knee"] - p[bot]["knee"])) / trunk_len,
-        "ankle_frac_2d": float(np.linalg.norm(p[top]["ankle"] - p[bot]["ankle"])) / (float(np.mean(shins)) + 1e-9),
-        "thigh_2d": float(np.mean(thighs)) / trunk_len,
+        "knee_gap_2d": math.hypot(*(p[top]["knee"] - p[bot]["knee"])) / trunk_len,
+        "ankle_frac_2d": math.hypot(*(p[top]["ankle"] - p[bot]["ankle"])) / ((shins[0] + shins[1]) / 2 + 1e-9),
+        "thigh_2d": (thighs[0] + thighs[1]) / 2 / trunk_len,
     }

@@ -17,6 +17,7 @@ from importlib import resources
 
 import numpy as np
 
+from clamcoach.filters import RollingQuantile
 from clamcoach.geometry import features
 from clamcoach.types import BodyFrame, Kinematics, View
 
@@ -123,13 +124,15 @@ class ViewClassifier:
         self.centroids = centroids
         names = set(centroids.features if centroids else ()) | {"pitch", "axis_depth"}
         self._hist: dict[str, deque[float]] = {k: deque(maxlen=params.window) for k in names}
+        self._n = 0
         self.view = View.UNKNOWN
 
     def push(self, feats: dict[str, float]) -> View:
         if all(math.isfinite(feats[k]) for k in self._hist):
             for k, h in self._hist.items():
                 h.append(feats[k])
-        if len(self._hist["pitch"]) >= 5:
+        self._n += 1
+        if len(self._hist["pitch"]) >= 5 and (self._n % 5 == 0 or self.view is View.UNKNOWN):
             med = {k: float(np.median(h)) for k, h in self._hist.items()}
             if self.centroids is not None:
                 self.view = self.centroids.classify(med)
@@ -166,9 +169,10 @@ class KinematicsStage:
     def __post_init__(self) -> None:
         if self.views is None:
             self.views = ViewClassifier(centroids=self.calibration.view_centroids)
-        self._opening_hist: deque[tuple[float, float]] = deque()
-        self._knee_gap_hist: deque[tuple[float, float]] = deque()
-        self._ankle_hist: deque[tuple[float, float]] = deque()
+        q = self.params.baseline_quantile / 100.0
+        self._opening_base = RollingQuantile(self.params.baseline_window_s, q)
+        self._knee_gap_base = RollingQuantile(self.params.baseline_window_s, q)
+        self._ankle_base = RollingQuantile(self.params.baseline_window_s, q)
 
     @property
     def view(self) -> View:
@@ -182,16 +186,17 @@ class KinematicsStage:
         view = self.views.push(f)
         cal = self.calibration.for_view(view)
         opening_abs = cal.opening(f)
-        opening = opening_abs - self._baseline(self._opening_hist, body.t, opening_abs)
+        # The closed-legs level: a low quantile of the recent past (online).
+        opening = opening_abs - self._opening_base.push(body.t, opening_abs)
         knee_gap = f["knee_gap_m"] * 100
-        lift = knee_gap - self._baseline(self._knee_gap_hist, body.t, knee_gap)
+        lift = knee_gap - self._knee_gap_base.push(body.t, knee_gap)
         q = body.quality
         roll_conf = q * _model_conf(cal.pelvis_roll)
         hip_model, knee_model, ankle_model = cal.get("hip_flexion"), cal.get("knee_flexion"), cal.get("ankle_frac")
         shin_cm = f["shin_m"] * 100
         if ankle_model is not None:
             frac = ankle_model(f)
-            ankle_cm = shin_cm * (CLOSED_ANKLE_FRACTION + frac - self._baseline(self._ankle_hist, body.t, frac))
+            ankle_cm = shin_cm * (CLOSED_ANKLE_FRACTION + frac - self._ankle_base.push(body.t, frac))
         else:
             ankle_cm = f["ankle_gap_m"] * 100
         kin = Kinematics(
@@ -213,16 +218,6 @@ class KinematicsStage:
             },
         )
         return kin, f
-
-    def _baseline(self, hist: deque[tuple[float, float]], t: float, value: float) -> float:
-        """The closed-legs level: a low percentile of the recent past (online)."""
-        if math.isfinite(value):
-            hist.append((t, value))
-        while hist and hist[0][0] < t - self.params.baseline_window_s:
-            hist.popleft()
-        if not hist:
-            return value
-        return float(np.percentile([v for _, v in hist], self.params.baseline_quantile))
 
 
 def _model_conf(model: LinearModel) -> float:

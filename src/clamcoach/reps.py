@@ -14,6 +14,8 @@ import math
 from collections import deque
 
 import numpy as np
+
+from clamcoach.filters import RollingQuantile
 from dataclasses import dataclass, field
 
 
@@ -68,6 +70,7 @@ class RepDetector:
         self._peak = -math.inf
         self._last_t: float | None = None
         self._low_since: float | None = None
+        self._level = RollingQuantile(self.params.rest_window_s, 0.25)
 
     @property
     def in_rep(self) -> bool:
@@ -81,6 +84,7 @@ class RepDetector:
         self.state = "rest"
         self._rep.clear()
         self._rest.clear()
+        self._level.clear()
 
     def push(self, sample: Sample | None, t: float) -> RepEvent | None:
         """Feed one frame (None = no usable pose). Returns a rep when one completes."""
@@ -121,8 +125,7 @@ class RepDetector:
         while self._rest and self._rest[0].t < s.t - 3.0:
             self._rest.popleft()
         # The rest level looks back far enough that a slow, small rise still stands out.
-        recent = [r.opening for r in self._rest if r.t >= s.t - p.rest_window_s]
-        level = float(np.percentile(recent, 25)) if recent else s.opening
+        level = self._level.push(s.t, s.opening)
         if s.opening > level + p.start_deg:
             # Start level: the rest before the rise, not the rise itself.
             self._start_level = level
@@ -139,6 +142,7 @@ class RepDetector:
         self.state = "rest"
         self._rep = []
         self._rest.clear()
+        self._level.clear()
         amp = self._peak - self._start_level
         if amp < p.min_rep_deg:
             return None
