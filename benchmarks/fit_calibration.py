@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+from bench_accuracy import clips  # noqa: E402
 from posecache import pose_frames  # noqa: E402
 
 from clamcoach.body import BodyTracker  # noqa: E402
@@ -43,15 +44,6 @@ MODELS = {
 }
 ROLL_FEATURES = MODELS["pelvis_roll"][0]
 RIDGE = 1e-3
-
-
-def clips(data: Path) -> list[Path]:
-    manifest = data / "manifest.json"
-    if manifest.exists():
-        items = json.loads(manifest.read_text())
-        items = items.get("clips", items) if isinstance(items, dict) else items
-        return [data / (c["video"] if isinstance(c, dict) else c) for c in items]
-    return sorted(data.glob("*.mp4"))
 
 
 def clip_rows(video: Path) -> tuple[str, list[dict]]:

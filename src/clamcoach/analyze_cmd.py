@@ -18,13 +18,11 @@ from clamcoach.protocol import Protocol, load_protocol
 
 
 def _protocol_for(args: argparse.Namespace) -> Protocol:
-    patch = None
     if args.patient:
-        from clamcoach.storage import open_store
+        from clamcoach.storage import prescribed_protocol
 
-        with open_store() as store:
-            patch = store.active_prescription_patch(args.patient)
-    return load_protocol(args.protocol, args.set, patch=patch)
+        return prescribed_protocol(args.protocol, args.set, args.patient)
+    return load_protocol(args.protocol, args.set)
 
 
 class ProgressBar:

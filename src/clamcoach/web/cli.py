@@ -37,15 +37,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _protocol(args: argparse.Namespace) -> Any:
+    if args.patient:
+        from clamcoach.storage import prescribed_protocol
+
+        return prescribed_protocol(args.protocol, args.set, args.patient)
     from clamcoach.protocol import load_protocol
 
-    patch = None
-    if args.patient:
-        from clamcoach.storage import open_store
-
-        with open_store() as store:
-            patch = store.protocol_patch(args.patient)
-    return load_protocol(args.protocol, args.set, patch=patch)
+    return load_protocol(args.protocol, args.set)
 
 
 def _history_saver(patient: str) -> Any:
