@@ -74,7 +74,7 @@ def clips(data: Path) -> list[Path]:
         items = json.loads(manifest.read_text())
         items = items.get("clips", items) if isinstance(items, dict) else items
         return [data / (c["video"] if isinstance(c, dict) else c) for c in items]
-    return sorted(data.glob("*.mp4"))
+    return sorted(v for v in data.glob("*.mp4") if v.with_suffix(".json").exists())
 
 
 def fmt(x: float, digits: int = 1, pct: bool = False) -> str:

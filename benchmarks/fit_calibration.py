@@ -37,10 +37,10 @@ MODELS = {
     "pelvis_roll": (("lam_sh", "lam_hip", "phi_sh", "phi_hip", "roll3d_hip", "roll3d_sh",
                      "open_hip_2d", "knee_gap_2d"), "pelvis_roll_deg", "delta"),
     "trunk_roll": (("lam_sh", "phi_sh", "roll3d_sh", "open_hip_2d"), "trunk_roll_deg", "delta"),
-    "opening": (("open_hip_2d", "knee_gap_2d", "opening_2d", "opening_hinge"), "opening_deg", "delta"),
+    "opening": (("open_hip_2d", "knee_gap_2d", "opening_2d", "opening_hinge", "thigh_ratio_2d"), "opening_deg", "delta"),
     "ankle_frac": (("ankle_frac_2d", "ankle_frac_3d", "open_hip_2d", "knee_gap_2d"), "ankle_frac", "delta"),
-    "hip_flexion": (("hip_flex_2d", "hip_flex", "thigh_2d"), "hip_mean", "absolute"),
-    "knee_flexion": (("knee_flex_2d", "knee_flex", "thigh_2d"), "knee_mean", "absolute"),
+    "hip_flexion": (("hip_flex_2d", "hip_flex_2d_bottom", "hip_flex", "thigh_2d"), "hip_mean", "absolute"),
+    "knee_flexion": (("knee_flex_2d", "knee_flex_2d_bottom", "knee_flex", "thigh_2d", "open_hip_2d"), "knee_mean", "absolute"),
 }
 ROLL_FEATURES = MODELS["pelvis_roll"][0]
 RIDGE = 1e-3

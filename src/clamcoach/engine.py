@@ -108,10 +108,15 @@ class SetupMonitor:
         if self.result is not None:
             return None
         lying = self.live_checks(kin, f, upright, roll_visible)["side_lying"]
-        if not lying or not math.isfinite(kin.opening_deg) or abs(kin.opening_deg) > self.p.still_deg:
+        if not lying or not math.isfinite(kin.opening_deg) or view is View.UNKNOWN:
             self._window.clear()
             return None
         self._window.append((kin, f))
+        # Still: the knee stays within still_deg of the window's middle (legs resting).
+        openings = [k.opening_deg for k, _ in self._window]
+        while self._window and max(openings) - min(openings) > 2 * self.p.still_deg:
+            self._window.popleft()
+            openings = openings[1:]
         held = kin.t - self._window[0][0].t
         if held < max(self.proto.setup.settle_s, self.proto.setup.flag_hold_s):
             return None

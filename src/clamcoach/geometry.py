@@ -20,6 +20,7 @@ FEATURES: tuple[str, ...] = (
     "shin_m", "roll3d_hip", "roll3d_sh", "phi_hip", "lam_hip", "phi_sh", "lam_sh",
     "pitch", "axis_depth", "hand_dist", "hip_flex_2d", "knee_flex_2d", "open_hip_2d",
     "knee_gap_2d", "ankle_frac_2d", "thigh_2d", "ankle_frac_3d", "upright",
+    "hip_flex_2d_bottom", "knee_flex_2d_bottom", "thigh_ratio_2d",
 )
 
 
@@ -174,6 +175,9 @@ def _image_features(img: np.ndarray, top: Side) -> dict[str, float]:
     return {
         "hip_flex_2d": (hip_flex[0] + hip_flex[1]) / 2,
         "knee_flex_2d": (knee_flex[0] + knee_flex[1]) / 2,
+        "hip_flex_2d_bottom": hip_flex[1],
+        "knee_flex_2d_bottom": knee_flex[1],
+        "thigh_ratio_2d": thighs[0] / (thighs[1] + 1e-9),   # the top thigh shortens as it turns up
         "open_hip_2d": angle_between(p[top]["knee"] - hip_c, p[bot]["knee"] - hip_c),
         "knee_gap_2d": math.hypot(*(p[top]["knee"] - p[bot]["knee"])) / trunk_len,
         "ankle_frac_2d": math.hypot(*(p[top]["ankle"] - p[bot]["ankle"])) / ((shins[0] + shins[1]) / 2 + 1e-9),

@@ -173,6 +173,7 @@ class KinematicsStage:
         self._opening_base = RollingQuantile(self.params.baseline_window_s, q)
         self._knee_gap_base = RollingQuantile(self.params.baseline_window_s, q)
         self._ankle_base = RollingQuantile(self.params.baseline_window_s, q)
+        self._view = View.UNKNOWN
 
     @property
     def view(self) -> View:
@@ -184,6 +185,11 @@ class KinematicsStage:
     def push(self, body: BodyFrame) -> tuple[Kinematics, dict[str, float]]:
         f = features(body)
         view = self.views.push(f)
+        if view is not self._view:
+            # Another view means another calibration: levels from the old one do not apply.
+            self._view = view
+            for base in (self._opening_base, self._knee_gap_base, self._ankle_base):
+                base.clear()
         cal = self.calibration.for_view(view)
         opening_abs = cal.opening(f)
         # The closed-legs level: a low quantile of the recent past (online).

@@ -77,17 +77,27 @@ class Shape:
         return 25.0 + (self.age - 2.0 / 3.0) / (1.0 / 3.0) * 65.0
 
     @staticmethod
-    def sample(rng: np.random.Generator) -> "Shape":
-        """A random adult: 25-65 years, any sex, height and weight within plausible ranges."""
+    def sample(rng: np.random.Generator, sex: str | None = None) -> "Shape":
+        """A random adult: 25-65 years; standing height 1.65-1.92 m (men) or 1.52-1.80 m (women)."""
+        if sex is None:
+            sex = "male" if rng.random() < 0.5 else "female"
+        gender = float(rng.uniform(0.0, 0.2)) if sex == "male" else float(rng.uniform(0.8, 1.0))
         years = rng.uniform(25, 65)
+        target = rng.uniform(1.65, 1.92) if sex == "male" else rng.uniform(1.52, 1.80)
         return Shape(
-            gender=float(rng.choice([rng.uniform(0.0, 0.25), rng.uniform(0.75, 1.0)])),
+            gender=gender,
             age=float(2.0 / 3.0 + (years - 25.0) / 65.0 / 3.0),
             muscle=float(rng.uniform(0.3, 0.7)),
-            weight=float(rng.uniform(0.25, 0.8)),
-            height=float(rng.uniform(0.2, 0.8)),
+            weight=float(rng.uniform(0.25, 0.85)),
+            height=float(np.clip(height_param(target, gender), 0.0, 1.0)),
             proportions=float(rng.uniform(0.35, 0.65)),
         )
+
+
+def height_param(height_m: float, gender: float) -> float:
+    """anny's height parameter for a standing height (measured: linear, ~1.09 m per unit;
+    1.35 m at 0 for men, 1.22 m for women, at adult age)."""
+    return (height_m - (1.352 - 0.133 * gender)) / 1.089
 
 
 # --- bones ----------------------------------------------------------------------------------
@@ -144,7 +154,7 @@ class Body:
             kw = sp.csr_matrix((rw.ravel(), (rows, ri.ravel())), shape=(ri.shape[0], len(rest_v)))
         else:
             kw = sp.csr_matrix(rw)
-        anth = anny.Anthropometry(m)(out["rest_vertices"].double() if out["rest_vertices"].dtype != torch.float64 else out["rest_vertices"])
+        anth = anny.Anthropometry(m)(out["rest_vertices"].double())
         body = Body(
             shape=shape,
             labels=list(m.bone_labels),
@@ -250,10 +260,11 @@ SKIN_TONES = [
 ]
 HAIR = [(0.10, 0.07, 0.05), (0.25, 0.16, 0.09), (0.45, 0.33, 0.20), (0.55, 0.55, 0.55),
         (0.70, 0.58, 0.38), (0.08, 0.08, 0.08)]
+# Clothes: no skin-like browns, tans or oranges, so clothes never read as skin.
 CLOTHES = [
     (0.12, 0.14, 0.18), (0.20, 0.25, 0.45), (0.55, 0.10, 0.12), (0.15, 0.40, 0.25),
-    (0.85, 0.85, 0.82), (0.35, 0.35, 0.38), (0.60, 0.45, 0.25), (0.10, 0.35, 0.55),
-    (0.45, 0.20, 0.45), (0.90, 0.55, 0.15), (0.05, 0.05, 0.06), (0.70, 0.20, 0.35),
+    (0.85, 0.85, 0.82), (0.35, 0.35, 0.38), (0.10, 0.35, 0.55), (0.45, 0.20, 0.45),
+    (0.05, 0.05, 0.06), (0.70, 0.20, 0.35), (0.25, 0.50, 0.60), (0.30, 0.30, 0.55),
 ]
 
 
@@ -272,7 +283,7 @@ class Outfit:
         def pick(exclude):
             for _ in range(50):
                 c = CLOTHES[rng.integers(len(CLOTHES))]
-                if all(np.linalg.norm(np.subtract(c, e)) > 0.35 for e in exclude if e is not None):
+                if all(np.linalg.norm(np.subtract(c, e)) > 0.4 for e in exclude if e is not None):
                     return c
             return c
 

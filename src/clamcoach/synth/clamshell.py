@@ -24,7 +24,7 @@ Posing (see the package README for the ground-truth definitions):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -157,12 +157,13 @@ class ClamPoser:
         self.knee_stack = mk["L"][0] + mk["R"][0]
         self.ankle_stack = ma["L"][0] + ma["R"][0]
         self._hand_frames = {s: b.hand_frame(s) for s in "LR"}
-        # palm-facing sign per hand: which of +/- n0 faces medially at rest
+        # palm-facing sign per hand: the fingers curl toward the palm at rest
+        self.thumb_roll = -20.0  # deg, the bottom hand rolled a little onto its little-finger side
         self._palm_sign = {}
         for s in "LR":
             n0 = self._hand_frames[s][:, 2]
-            medial = np.array([-1.0, 0, 0]) if s == "L" else np.array([1.0, 0, 0])
-            self._palm_sign[s] = 1.0 if n0.dot(medial) > 0 else -1.0
+            curl = b.head(f"finger3-3.{s}") - b.head(f"finger3-1.{s}")
+            self._palm_sign[s] = 1.0 if curl.dot(n0) > 0 else -1.0
         # trunk vertices used for grounding (pelvis, spine, shoulders)
         names = b.labels
         trunk_ids = [i for i, n in enumerate(names)
@@ -245,7 +246,16 @@ class ClamPoser:
         shB = p.joints["left_shoulder"]
         hipB = np.array([0.0, 0.0, self.z_hip])
         # bottom hand planted on the mat in front of the face
-        self.bottom_hand_target = np.array([shB[0] + 0.12, shB[1] - 0.28, s.mat_top + 0.025])
+        self.bottom_hand_target = np.array([shB[0] + 0.12, shB[1] - 0.28, s.mat_top + 0.04])
+        # lift the planted hand until no part of it is more than the sink below the mat
+        hand_v = np.isin(self.body.dominant, [i for i, n in enumerate(self.body.labels) if n.endswith(f".{BOTTOM}")
+                                              and n.startswith(("wrist", "finger", "metacarpal"))])
+        for _ in range(3):
+            v = self.body.skin(self.pose(FrameParams(roll=s.forward_roll, hand_on_hip=True)).T)
+            dz = (s.mat_top - s.sink) - v[hand_v, 2].min()
+            if dz <= 5e-4:
+                break
+            self.bottom_hand_target = self.bottom_hand_target + np.array([0.0, 0.0, dz])
         # top hand on the mat in front of the belly (the "hand not on hip" set-up)
         self.top_hand_mat_target = np.array([hipB[0] + 0.22, hipB[1] - 0.30, s.mat_top + 0.03])
         # pillow under the head: its top at the lowest head vertex in the set-up pose
@@ -308,7 +318,6 @@ class ClamPoser:
         rot: dict[str, np.ndarray] = {}
         # bottom leg: fixed in the world
         KB_w, AB_w = self.bottom["K"], self.bottom["A"]
-        HB_w = to_world(self.hB)
         self._leg_rots(BOTTOM, self.hB, to_body(KB_w), to_body(AB_w), rot)
         # top leg: ankle on the bottom ankle (+ lift), knee on the hip-ankle circle
         HT_w = to_world(self.hT)
@@ -335,7 +344,6 @@ class ClamPoser:
             # the elbow rests on the mat in front of the chest: pick the pole (in the world)
             # whose elbow is nearest the mat's height, on the front side
             best = None
-            SBw = to_world(SB)
             for ang in np.linspace(-90, 90, 37):
                 pw = np.array([-0.3, -math.cos(math.radians(ang)), math.sin(math.radians(ang))])
                 E_, W_ = two_bone_ik(SB, W, self.A1[BOTTOM], self.A2[BOTTOM], Ai @ pw)
@@ -344,8 +352,9 @@ class ClamPoser:
                 if best is None or cost < best[0]:
                     best = (cost, E_, W_)
             _, E, Wr = best
-            fingers = Ai @ unit(np.array([0.55, -0.8, 0.0]))
-            palm = Ai @ np.array([0.0, 0.0, -1.0])
+            fw = unit(np.array([0.55, -0.8, 0.0]))
+            fingers = Ai @ fw
+            palm = Ai @ (rot_axis(fw, self.thumb_roll) @ np.array([0.0, 0.0, -1.0]))
             self._arm_rots(BOTTOM, SB, E, Wr, rot, hand=(fingers, palm))
         else:
             # arm forward along the mat (only used while grounding)

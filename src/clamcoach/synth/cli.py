@@ -53,7 +53,7 @@ def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--out", default="set.mp4", help="output mp4 (the ground truth goes beside it as .json)")
     p.add_argument("--resolution", type=_resolution, default=(640, 480), help="WIDTHxHEIGHT (default 640x480)")
     p.add_argument("--fps", type=float, default=15.0, help="frame rate (default 15)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (body, scene, camera, tempo)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (body, scene, camera, tempo; default 0, lesson 3)")
     p.add_argument("--crf", type=int, default=23, help="x264 quality (lower = better, bigger)")
     p.add_argument("--hip-flexion", type=float, default=None, help="deg (default random 38-55)")
     p.add_argument("--knee-flexion", type=float, default=None, help="deg (default random 40-70)")
@@ -85,10 +85,7 @@ def build_spec(args):
 
     shape = None
     if args.sex:
-        rng = np.random.default_rng([args.seed, 11])
-        base = Shape.sample(rng)
-        g = float(rng.uniform(0.0, 0.2)) if args.sex == "male" else float(rng.uniform(0.8, 1.0))
-        shape = Shape(**{**base.kwargs(), "gender": g})
+        shape = Shape.sample(np.random.default_rng([args.seed, 11]), sex=args.sex)
     tempo = None
     if args.tempo:
         tempo = tuple(float(x) for x in args.tempo.split(","))
@@ -110,11 +107,13 @@ def run(args) -> int:
         from .lesson import render_lesson
 
         render_lesson(args.lesson, width=args.resolution[0], height=args.resolution[1], fps=args.fps,
-                      seed=args.seed)
+                      seed=3 if args.seed is None else args.seed)
         print(f"wrote {args.lesson}")
         return 0
     from .render import render_set
 
+    if args.seed is None:
+        args.seed = 0
     spec = build_spec(args)
 
     def progress(i, n):

@@ -63,10 +63,7 @@ def body_shape(seed: int, sex: str):
 
     from .body import Shape
 
-    rng = np.random.default_rng(seed)
-    base = Shape.sample(rng)
-    g = float(rng.uniform(0.0, 0.2)) if sex == "male" else float(rng.uniform(0.8, 1.0))
-    return Shape(**{**base.kwargs(), "gender": g})
+    return Shape.sample(np.random.default_rng(seed), sex=sex)
 
 
 def set_jobs(which: str):

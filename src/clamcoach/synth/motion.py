@@ -6,7 +6,7 @@ return (``down_s``) and a rest (``rest_s``). Mistakes follow the same profile, s
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -114,7 +114,6 @@ def plan_set(n_reps: int, mistakes: dict[int, list[str]], rng: np.random.Generat
              shin_m: float = 0.42) -> SetPlan:
     """A set of ``n_reps`` with realistic tempo, the given per-rep mistakes, and ``small_reps``
     reps of a weak patient (5-10 deg openings) among the clean ones."""
-    bad = [n for n in range(1, n_reps + 1) if n in mistakes]
     clean = [n for n in range(1, n_reps + 1) if n not in mistakes]
     small = set(rng.choice(clean, size=min(small_reps, len(clean)), replace=False).tolist()) if clean else set()
     reps = []
