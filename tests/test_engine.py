@@ -5,13 +5,14 @@ import math
 import pytest
 
 from clamcoach.engine import SCHEMA, Engine
+from clamcoach.kinematics import geometric_calibration
 from clamcoach.protocol import load_protocol
 from skeleton import Camera, Pose, clam_set, pose_frame
 
 
 def run(cam=Camera(pitch=35), top="left", proto=None, gaps=(), **kw):
     proto = proto or load_protocol()
-    eng = Engine(proto)
+    eng = Engine(proto, calibration=geometric_calibration())
     steps = []
     for t, p in clam_set(**kw):
         visible = not any(a <= t < b for a, b in gaps)
@@ -54,7 +55,7 @@ def test_live_cue_for_roll_back_during_the_rep():
 
 
 def test_reps_are_not_counted_before_the_setup_holds():
-    eng = Engine(load_protocol())
+    eng = Engine(load_protocol(), calibration=geometric_calibration())
     steps = [eng.push(pose_frame(Pose(opening=0), Camera(pitch=35), t=i / 30), i / 30) for i in range(10)]
     assert all(s.phase == "setup" for s in steps)
     assert not steps[-1].setup_ok

@@ -107,6 +107,22 @@ def load_calibration(text: str | None = None) -> Calibration:
     return Calibration(views=views, source=data.get("source", "packaged"), view_centroids=centroids)
 
 
+def geometric_calibration() -> Calibration:
+    """The measures straight from 3-D geometry (no fitted weights): exact on exact landmarks,
+    used for the closed-form tests. The roll counts as visible from raised views only."""
+    def views(roll_usable: bool) -> ViewCalibration:
+        return ViewCalibration({
+            "pelvis_roll": LinearModel({"roll3d_hip": 1.0}, usable=roll_usable),
+            "trunk_roll": LinearModel({"roll3d_sh": 1.0}, usable=roll_usable),
+            "opening": LinearModel({"opening_hinge": 1.0}),
+        })
+
+    return Calibration(
+        views={v: views(v in (View.OBLIQUE, View.OVERHEAD)) for v in View},
+        source="geometric (no fitting)",
+    )
+
+
 @dataclass(frozen=True)
 class ViewParams:
     window: int = 45                # frames in the running median

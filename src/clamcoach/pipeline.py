@@ -17,6 +17,7 @@ from clamcoach.body import select_person
 from clamcoach.engine import Analysis, Engine, Step
 from clamcoach.errors import NoPersonError
 from clamcoach.io.video import VideoFrame, VideoInfo, open_video
+from clamcoach.kinematics import Calibration
 from clamcoach.pose import PoseEstimator, open_estimator
 from clamcoach.protocol import Protocol
 
@@ -26,9 +27,10 @@ SNAPSHOT_MAX_SIDE = 640
 class LiveAnalyzer:
     """Pose estimation plus the engine, one frame at a time."""
 
-    def __init__(self, protocol: Protocol, estimator: PoseEstimator, *, engine: Engine | None = None) -> None:
+    def __init__(self, protocol: Protocol, estimator: PoseEstimator, *, engine: Engine | None = None,
+                 calibration: Calibration | None = None) -> None:
         self.estimator = estimator
-        self.engine = engine or Engine(protocol)
+        self.engine = engine or Engine(protocol, calibration=calibration)
         self.snapshot: tuple[np.ndarray, np.ndarray] | None = None
         self._multi = hasattr(estimator, "estimate_all")
 

@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator
 
 from websockets.sync.client import connect
 
+from clamcoach.kinematics import geometric_calibration
 from clamcoach.protocol import load_protocol
 from clamcoach.web.app import WebConfig, create_app
 from clamcoach.web.frames import pack_frame
@@ -25,7 +26,8 @@ def serve(overrides: tuple[str, ...] = (), delay_s: float = 0.0,
     proto = load_protocol(None, overrides)
     if not real and estimator_factory is None:
         estimator_factory = lambda: StandInEstimator(delay_s)  # noqa: E731
-    app = create_app(WebConfig(protocol=proto, estimator_factory=estimator_factory))
+    app = create_app(WebConfig(protocol=proto, estimator_factory=estimator_factory,
+                               calibration=geometric_calibration()))
     with BackgroundServer(app) as url:
         yield url, app
 
