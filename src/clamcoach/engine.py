@@ -188,6 +188,7 @@ class Engine:
         if self.setup.result is None:
             result = self.setup.push(kin, f, upright, view, roll_visible)
             if result is not None:
+                self.kin.lock_view()
                 step.new_findings.extend(result.findings)
                 offers += [(x.code, "correction") for x in result.findings if x.severity is not Severity.INFO]
                 self._phase = "ready"
@@ -255,6 +256,8 @@ class Engine:
 
     def _no_body(self, t: float, pose: PoseFrame | None) -> Step:
         self.reps.push(None, t)
+        if t - self._last_seen > 2.0:
+            self.kin.unlock_view()  # out of view a while: the camera may have been moved
         offers = [("get_in_frame", "info")] if t - self._last_seen > 2.0 else []
         phase = "no_person"
         self._record(t, None, None, None)

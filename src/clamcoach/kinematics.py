@@ -190,17 +190,27 @@ class KinematicsStage:
         self._knee_gap_base = RollingQuantile(self.params.baseline_window_s, q)
         self._ankle_base = RollingQuantile(self.params.baseline_window_s, q)
         self._view = View.UNKNOWN
+        self.locked = False
 
     @property
     def view(self) -> View:
-        return self.views.view
+        return self._view
+
+    def lock_view(self) -> None:
+        """Keep the current view (and its calibration): the camera does not move mid-set, and
+        a view flipping mid-rep would switch calibrations under the rep's own baseline."""
+        self.locked = self._view is not View.UNKNOWN
+
+    def unlock_view(self) -> None:
+        self.locked = False
 
     def can_see_roll(self, view: View | None = None) -> bool:
         return self.calibration.for_view(view or self.view).pelvis_roll.usable
 
     def push(self, body: BodyFrame) -> tuple[Kinematics, dict[str, float]]:
         f = features(body)
-        view = self.views.push(f)
+        classified = self.views.push(f)
+        view = self._view if self.locked else classified
         if view is not self._view:
             # Another view means another calibration: levels from the old one do not apply.
             self._view = view
