@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -171,6 +171,8 @@ class Engine:
     # -- the per-frame step -----------------------------------------------------------------
     def push(self, pose: PoseFrame | None, t: float) -> Step:
         self.n_frames += 1
+        if pose is not None and pose.t != t:
+            pose = replace(pose, t=t)  # one clock for every stage: the engine's
         body = self.body.push(pose)
         if body is None:
             return self._no_body(t, pose)
@@ -188,7 +190,6 @@ class Engine:
         if self.setup.result is None:
             result = self.setup.push(kin, f, upright, view, roll_visible)
             if result is not None:
-                self.kin.lock_view()
                 step.new_findings.extend(result.findings)
                 offers += [(x.code, "correction") for x in result.findings if x.severity is not Severity.INFO]
                 self._phase = "ready"
@@ -200,6 +201,8 @@ class Engine:
         step.setup_ok = self.setup.result is not None
 
         if self.setup.result is not None:
+            if not self.kin.locked:
+                self.kin.lock_view()
             offers += self._rep_step(t, kin, roll_visible, step)
         step.phase = self._phase
         step.rep_count = len(self.rep_list)
@@ -307,8 +310,6 @@ def rep_params_for(protocol: Protocol) -> RepParams:
 
 
 def _with_findings(rep: Rep, found: tuple[Finding, ...]) -> Rep:
-    from dataclasses import replace
-
     return replace(rep, findings=found)
 
 

@@ -42,9 +42,10 @@ class OneEuroFilter:
 
     def __call__(self, x: np.ndarray, t: float) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        if self._x is None or self._t is None or t - self._t > self.reset_after_s or t <= self._t:
-            if self._t is not None and t <= self._t and self._x is not None:
-                return self._x.copy()  # a repeated timestamp: nothing new to filter
+        if self._x is not None and self._t is not None and t == self._t:
+            return self._x.copy()  # a repeated timestamp: nothing new to filter
+        if self._x is None or self._t is None or t - self._t > self.reset_after_s or t < self._t:
+            # First value, a long gap, or time went backwards: start afresh, never freeze.
             self._t, self._x, self._dx = t, x.copy(), np.zeros_like(x)
             return x.copy()
         dt = t - self._t

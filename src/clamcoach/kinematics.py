@@ -141,7 +141,13 @@ class ViewClassifier:
         names = set(centroids.features if centroids else ()) | {"pitch", "axis_depth"}
         self._hist: dict[str, deque[float]] = {k: deque(maxlen=params.window) for k in names}
         self._n = 0
+        self._same = 0          # consecutive classifications that agreed
         self.view = View.UNKNOWN
+
+    @property
+    def confident(self) -> bool:
+        """Enough frames seen, and the answer has stopped changing."""
+        return len(self._hist["pitch"]) >= self.p.window * 2 // 3 and self._same >= 4
 
     def push(self, feats: dict[str, float]) -> View:
         if all(math.isfinite(feats[k]) for k in self._hist):
@@ -151,9 +157,11 @@ class ViewClassifier:
         if len(self._hist["pitch"]) >= 5 and (self._n % 5 == 0 or self.view is View.UNKNOWN):
             med = {k: float(np.median(h)) for k, h in self._hist.items()}
             if self.centroids is not None:
-                self.view = self.centroids.classify(med)
+                view = self.centroids.classify(med)
             else:
-                self.view = classify_view(med["pitch"], med["axis_depth"], self.p)
+                view = classify_view(med["pitch"], med["axis_depth"], self.p)
+            self._same = self._same + 1 if view is self.view else 0
+            self.view = view
         return self.view
 
 
@@ -196,10 +204,13 @@ class KinematicsStage:
     def view(self) -> View:
         return self._view
 
-    def lock_view(self) -> None:
-        """Keep the current view (and its calibration): the camera does not move mid-set, and
-        a view flipping mid-rep would switch calibrations under the rep's own baseline."""
-        self.locked = self._view is not View.UNKNOWN
+    def lock_view(self) -> bool:
+        """Keep the current view (and its calibration) once the classifier is sure of it: the
+        camera does not move mid-set, and a view flipping mid-rep would switch calibrations
+        under the rep's own baseline. Returns whether the view is now locked."""
+        if not self.locked and self._view is not View.UNKNOWN and self.views.confident:
+            self.locked = True
+        return self.locked
 
     def unlock_view(self) -> None:
         self.locked = False
