@@ -171,6 +171,14 @@ def render(rows: list[dict], n: int, elapsed: float, errors: list[str]) -> str:
             else:
                 cells.append(f"{fmt(p, 2)} / {fmt(rc, 2)} / {fmt(f1, 2)} (n={support})")
         lines.append(f"| {r['view']} | " + " | ".join(cells) + " |")
+    judged = [r for r in rows if r["roll_judged"]]
+    if judged:
+        best = max(judged, key=lambda r: (r["exact"], r["codes"]["roll_back"][2] or 0.0))
+        lines += ["", f"**Recommended placement: {best['view']}** (the view that judges the roll-back and "
+                  f"counts reps best here: exact count {fmt(best['exact'], pct=True)}, roll-back F1 "
+                  f"{fmt(best['codes']['roll_back'][2], 2)}). Views whose roll-back says \"not judged\" "
+                  "make clamcoach tell the user it cannot judge the roll-back from there and where "
+                  "to move the camera (docs/CAMERA.md)."]
     lines += ["", "Targets (issue 3): exact rep count >= 95% of sets; F1 >= 0.9 for roll_back, "
               "lift_too_high, feet_apart; opening MAE <= 5 deg; roll-back MAE <= 4 deg; hip and knee "
               "flexion MAE <= 6 deg at the recommended placements. Where a view cannot see the "
