@@ -33,7 +33,7 @@ def camera(x, y, label, ok, note):
 
 camera(2.0, 0.2, "level, in front", False, "roll-back is depth motion: not judged")
 camera(1.7, 1.25, "raised ~35°, in front (best)", True, "about 2 m away, looking down at you")
-camera(0.05, 1.9, "overhead", True, "phone above the mat, whole body in view")
+camera(0.05, 1.9, "overhead", True, "sees the roll-back; reps and opening less reliable")
 ax.text(-0.55, 2.02, "Where to put the camera (seen from your feet)", fontsize=11, fontweight="bold")
 out = Path(__file__).resolve().parents[1] / "docs" / "camera.png"
 fig.savefig(out, bbox_inches="tight")
