@@ -7,6 +7,8 @@ frame, so analysing a file is a replay of live coaching.
 from __future__ import annotations
 
 import math
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -108,7 +110,7 @@ def analyze_video(
     n = 0
     try:
         live = LiveAnalyzer(protocol, est)
-        for frame in reader:
+        for frame in prefetched(reader):
             step = live.process(frame.rgb, frame.t)
             n += 1
             if on_frame is not None:
@@ -129,6 +131,44 @@ def analyze_video(
     if require_person and analysis.pose_coverage == 0.0:
         raise NoPersonError(f"nobody was found in {Path(path).name} ({n} frames)")
     return FileResult(analysis, reader.info, n, reader.stopped_early_at_s, reader.decode_error)
+
+
+def prefetched(frames, depth: int = 2):
+    """Decode the next frames on a helper thread while the pose model runs (it releases the
+    GIL), so decoding costs no wall time; at most ``depth`` frames wait (memory stays flat).
+    Errors raised while decoding are raised here, in the caller's thread."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in frames:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            q.put(exc)
+
+    thread = threading.Thread(target=work, name="clamcoach-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _gap_warnings(analysis: Analysis, min_gap_s: float = 0.5) -> None:
