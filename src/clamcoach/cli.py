@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import logging
 import os
 import sys
 import traceback
-from pathlib import Path
 from typing import Callable, Sequence
 
 from clamcoach import __version__
