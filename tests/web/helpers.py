@@ -22,12 +22,15 @@ from tests.web.standin import StandInEstimator, jpeg
 def serve(overrides: tuple[str, ...] = (), delay_s: float = 0.0,
           estimator_factory: Callable[[], Any] | None = None,
           real: bool = False) -> Iterator[tuple[str, Any]]:
-    """The app on a free port; ``real`` uses BlazePose, else the stand-in (or the factory)."""
+    """The app on a free port; ``real`` uses BlazePose with the packaged calibration (what
+    ``clamcoach serve`` runs), else the stand-in (or the factory), whose landmarks are exact
+    and so are measured by plain geometry."""
     proto = load_protocol(None, overrides)
     if not real and estimator_factory is None:
         estimator_factory = lambda: StandInEstimator(delay_s)  # noqa: E731
+    calibration = None if real else geometric_calibration()
     app = create_app(WebConfig(protocol=proto, estimator_factory=estimator_factory,
-                               calibration=geometric_calibration()))
+                               calibration=calibration))
     with BackgroundServer(app) as url:
         yield url, app
 

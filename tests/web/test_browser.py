@@ -259,16 +259,6 @@ def _check_demo(s: dict, demo: dict) -> None:
     assert ok, f"{summary}\n{_offline(DEMO)}"
 
 
-#: Seen in both browser paths, not offline: the page's frames sometimes make the engine take
-#: the demo's oblique view for overhead (so every rep is flagged). Offline, the same clip
-#: JPEG-compressed at the page's quality and with every other frame dropped is right.
-PAGE_VIEW_DEFECT = pytest.mark.xfail(strict=False, reason=(
-    "known defect: through the page the demo's oblique view is sometimes classified as overhead "
-    "and every rep flagged; offline (JPEG q70, half the frames) it is right. Cause not yet "
-    "found (closing note of issue 4)."))
-
-
-@PAGE_VIEW_DEFECT
 def test_live_camera_counts_the_demo_and_cues_the_roll_back(demo, tmp_path):
     with serve(real=True) as (url, _), Chromium(fake_video=demo["y4m"]) as browser:
         page = browser.page
@@ -289,10 +279,11 @@ def test_live_camera_counts_the_demo_and_cues_the_roll_back(demo, tmp_path):
         s = state(page)
         lat = s["latency"]
         assert lat["results"] >= 0.6 * 15 * demo["duration"], lat  # it kept up with the camera
+        # the demo is filmed from the recommended raised-oblique placement, which sees the roll
+        assert (s["lastStep"]["view"], s["lastStep"]["view_can_see_roll"]) == ("oblique", True)
         _check_demo(s, demo)
 
 
-@PAGE_VIEW_DEFECT
 def test_a_video_file_is_coached_as_if_live(demo, tmp_path):
     with serve(real=True) as (url, _), Chromium() as browser:
         page = browser.page

@@ -278,3 +278,19 @@ def test_with_a_patient_each_set_goes_to_their_history(tmp_path, monkeypatch):
     assert len(history) == 1
     assert history[0]["kind"] == "live" and history[0]["reps"] == 2 and history[0]["clean_reps"] == 1
     assert history[0]["source_name"] == "live session" and history[0]["video_path"] is None
+
+
+def test_serve_measures_with_the_calibration_analyze_uses():
+    """`clamcoach serve` (no calibration given) must measure the real model's landmarks with
+    the packaged, fitted calibration, as `analyze` does; the plain-geometry calibration is for
+    exact stand-in landmarks only, and on BlazePose it misreads the view and the roll."""
+    from clamcoach.kinematics import load_calibration
+    from clamcoach.protocol import load_protocol
+    from clamcoach.web.app import WebConfig, _analyzer_factory
+    from tests.web.standin import StandInEstimator
+
+    config = WebConfig(protocol=load_protocol())
+    live = _analyzer_factory(config.calibration)(config.protocol, StandInEstimator(0.0))
+    packaged = load_calibration()
+    assert live.engine.kin.calibration.source == packaged.source
+    assert live.engine.kin.calibration.view_centroids == packaged.view_centroids is not None
