@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import sqlite3
+
+import pytest
 
 from clamcoach.storage import open_store
+from clamcoach.storage.db import _enable_wal
 from tests.storage.conftest import row_counts
 from tests.storage.workers import save_many
 
@@ -51,3 +55,23 @@ def test_one_store_shared_by_threads(db_url):
         with ThreadPoolExecutor(4) as pool:
             assert sorted(pool.map(work, range(4))) == [0, 1, 2, 3]
         assert [p["sessions"] for p in store.patients()] == [10, 10]
+
+
+def test_switching_to_wal_waits_out_a_momentary_lock():
+    """Seen in CI: the second of two processes opening a fresh database got "database is
+    locked" from the WAL pragma at once (SQLite did not wait). It must retry, and only that."""
+    class Cursor:
+        def __init__(self, failures: list[str]) -> None:
+            self.failures, self.calls = failures, 0
+
+        def execute(self, sql: str) -> None:
+            assert sql == "PRAGMA journal_mode=WAL"
+            self.calls += 1
+            if self.failures:
+                raise sqlite3.OperationalError(self.failures.pop(0))
+
+    cur = Cursor(["database is locked", "database is locked"])
+    _enable_wal(cur)
+    assert cur.calls == 3
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        _enable_wal(Cursor(["disk I/O error"]))

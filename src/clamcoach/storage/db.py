@@ -9,6 +9,8 @@ save at once queue up instead of failing. PostgreSQL is used when a URL says so 
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -83,8 +85,8 @@ def _sqlite_engine(parsed) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        _enable_wal(cur)
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses no committed data
         cur.close()
@@ -95,6 +97,23 @@ def _sqlite_engine(parsed) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _enable_wal(cur) -> None:
+    """Switch a SQLite database to WAL (it stays so). Two processes opening a fresh database
+    at once can get "database is locked" here at once, without SQLite's busy handler being
+    asked (a lock upgrade that would deadlock): retry until the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.01
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
 
 def alembic_config(connection=None):

@@ -25,6 +25,8 @@ DATA = ROOT / "data"
 EVAL_RES = (480, 360)
 EVAL_FPS = 15.0
 EVAL_CRF = 28
+#: The placements that can see the pelvis roll (docs/CAMERA.md).
+RAISED = ("oblique", "overhead")
 
 
 def demo_jobs():
@@ -46,6 +48,16 @@ TUNING = [
     ("t4", 1104, "right", 5, {2: ["roll_back"]}, {"small_reps": 2, "body": (32, "female")}),
     ("t5", 1105, "left", 5, {4: ["lift_too_high"], 2: ["feet_apart"]}, {"forward_roll": -4.0, "body": (33, "female")}),
     ("t6", 1106, "right", 4, {3: ["roll_back", "feet_apart"]}, {"hand_on_hip": False, "body": (33, "female")}),
+    # Small roll-backs around the method's warn level (10 deg), from the two raised
+    # placements that can see the roll: the range the product stands or falls on.
+    ("t7", 1107, "left", 6, {2: ["roll_back"], 4: ["roll_back"], 6: ["roll_back"]},
+     {"roll_back_range": (7.0, 16.0), "views": RAISED, "body": (34, "male")}),
+    ("t8", 1108, "right", 6, {1: ["roll_back"], 3: ["roll_back"], 5: ["roll_back"]},
+     {"roll_back_range": (7.0, 16.0), "forward_roll": -2.0, "views": RAISED, "body": (35, "female")}),
+    ("t9", 1109, "left", 5, {2: ["roll_back"], 5: ["roll_back"]},
+     {"roll_back_range": (9.0, 15.0), "hand_on_hip": False, "views": RAISED, "body": (36, "female")}),
+    ("t10", 1110, "right", 6, {2: ["roll_back"], 3: ["roll_back"], 6: ["roll_back"]},
+     {"roll_back_range": (6.0, 14.0), "small_reps": 1, "views": RAISED, "body": (37, "male")}),
 ]
 EVAL = [
     ("e1", 2201, "left", 5, {2: ["roll_back"]}, {"small_reps": 1, "body": (41, "female")}),
@@ -55,6 +67,15 @@ EVAL = [
     ("e5", 2205, "left", 4, {3: ["roll_back"]}, {"forward_roll": -3.0, "small_reps": 1, "body": (45, "male")}),
     ("e6", 2206, "right", 5, {2: ["lift_too_high"], 4: ["roll_back"]},
      {"hand_on_hip": False, "small_reps": 1, "body": (46, "female")}),
+    ("e7", 2207, "left", 6, {1: ["roll_back"], 4: ["roll_back"]},
+     {"roll_back_range": (10.0, 15.0), "views": RAISED, "body": (47, "male")}),
+    ("e8", 2208, "right", 5, {2: ["roll_back"], 4: ["roll_back"]},
+     {"roll_back_range": (10.0, 15.0), "forward_roll": -2.0, "views": RAISED, "body": (48, "female")}),
+    ("e9", 2209, "left", 6, {3: ["roll_back"], 5: ["roll_back"]},
+     {"roll_back_range": (6.0, 14.0), "hand_on_hip": False, "small_reps": 1, "views": RAISED,
+      "body": (49, "female")}),
+    ("e10", 2210, "right", 5, {1: ["roll_back"], 3: ["roll_back"], 5: ["roll_back"]},
+     {"roll_back_range": (10.0, 15.0), "views": RAISED, "body": (50, "male")}),
 ]
 
 
@@ -70,7 +91,7 @@ def set_jobs(which: str):
     table = TUNING if which == "tuning" else EVAL
     jobs = []
     for name, seed, side, reps, mistakes, extra in table:
-        spec = dict(reps=reps, mistakes=mistakes, side=side, views=VIEWS, width=EVAL_RES[0],
+        spec = dict(reps=reps, mistakes=mistakes, side=side, views=tuple(VIEWS), width=EVAL_RES[0],
                     height=EVAL_RES[1], fps=EVAL_FPS, seed=seed, crf=EVAL_CRF)
         extra = dict(extra)
         if "body" in extra:
@@ -127,7 +148,7 @@ def main(argv=None) -> int:
         done = {r["name"] for r in results}
         clips = [c for c in old.get("clips", []) if c["set"] not in done]
         clips += [c for r in results for c in r["clips"]]
-        clips.sort(key=lambda c: (c["set"], VIEWS.index(c["view"])))
+        clips.sort(key=lambda c: (int(c["set"][1:]), VIEWS.index(c["view"])))
         manifest = {
             "purpose": "tuning the analyser only" if a.which == "tuning" else
                        "evaluation only (never tune on these)",

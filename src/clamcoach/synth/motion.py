@@ -111,7 +111,7 @@ def plan_set(n_reps: int, mistakes: dict[int, list[str]], rng: np.random.Generat
              opening_range: tuple[float, float] = (15.0, 35.0), small_reps: int = 0,
              tempo: tuple[float, float, float, float] | None = None,
              forward_roll: float | None = None, hand_on_hip: bool = True,
-             shin_m: float = 0.42) -> SetPlan:
+             shin_m: float = 0.42, roll_back_range: tuple[float, float] = (15.0, 25.0)) -> SetPlan:
     """A set of ``n_reps`` with realistic tempo, the given per-rep mistakes, and ``small_reps``
     reps of a weak patient (5-10 deg openings) among the clean ones."""
     clean = [n for n in range(1, n_reps + 1) if n not in mistakes]
@@ -130,7 +130,7 @@ def plan_set(n_reps: int, mistakes: dict[int, list[str]], rng: np.random.Generat
             opening = rng.uniform(*opening_range)
         rb, lift = 0.0, 0.0
         if "roll_back" in kinds:
-            rb = rng.uniform(15.0, 25.0)
+            rb = rng.uniform(*roll_back_range)
             opening = max(opening, rng.uniform(25.0, 40.0))  # rolling back comes with a bigger lift
         if "lift_too_high" in kinds:
             opening = rng.uniform(62.0, 70.0)

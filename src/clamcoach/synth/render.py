@@ -92,6 +92,9 @@ class SetSpec:
     hand_on_hip: bool = True
     small_reps: int = 0
     opening_range: tuple[float, float] = (15.0, 35.0)
+    #: How far a rep with the roll_back mistake rolls back (deg); reps under the method's
+    #: warn level (10) are rendered but not labelled roll_back.
+    roll_back_range: tuple[float, float] = (15.0, 25.0)
     tempo: tuple[float, float, float, float] | None = None
     crf: int = 23
     shadows: bool = False
@@ -128,7 +131,8 @@ class SetRenderer:
         shin = 0.5 * (self.body.seg_len("lowerleg01.L", "foot.L") + self.body.seg_len("lowerleg01.R", "foot.R"))
         self.plan: SetPlan = plan_set(spec.reps, spec.mistakes, rng, opening_range=spec.opening_range,
                                       small_reps=spec.small_reps, tempo=spec.tempo,
-                                      forward_roll=spec.forward_roll, hand_on_hip=spec.hand_on_hip, shin_m=shin)
+                                      forward_roll=spec.forward_roll, hand_on_hip=spec.hand_on_hip, shin_m=shin,
+                                      roll_back_range=spec.roll_back_range)
         self.setup = Setup(
             hip_flex=spec.hip_flex if spec.hip_flex is not None else float(rng.uniform(38, 55)),
             knee_flex=spec.knee_flex if spec.knee_flex is not None else float(rng.uniform(40, 70)),
