@@ -95,3 +95,23 @@ def test_report_contract():
 def test_setup_mistakes_are_found():
     a, _ = run(n_reps=1, base=Pose(roll=-4, hand_on_hip=False, hip=20))
     assert sorted(f.code for f in a.setup.findings) == ["hand_not_on_hip", "hip_angle", "not_rolled_forward"]
+
+
+def test_hand_off_hip_says_the_roll_back_reading_is_not_to_be_trusted():
+    """On the tuning clips a hand off the hip made roll-backs read far too low: say so."""
+    off, _ = run(n_reps=1, base=Pose(hand_on_hip=False))
+    on, _ = run(n_reps=1)
+    assert off.view_can_see_roll and on.view_can_see_roll
+    assert any("hand was not on your hip" in w for w in off.to_dict({})["warnings"])
+    assert not any("hand was not on your hip" in w for w in on.to_dict({})["warnings"])
+
+
+def test_the_live_summary_praises_staying_rolled_forward_only_when_it_could_tell():
+    from clamcoach.web.summary import SetRecord, summarize
+
+    praise = "You stayed rolled forward on every rep: the most important part."
+    proto = load_protocol()
+    on, _ = run(n_reps=2)
+    off, _ = run(n_reps=2, base=Pose(hand_on_hip=False))
+    assert praise in summarize([SetRecord(1, on)], 1, 2, proto)["went_well"]
+    assert praise not in summarize([SetRecord(1, off)], 1, 2, proto)["went_well"]

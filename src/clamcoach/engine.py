@@ -36,6 +36,11 @@ VIEW_LIMITS = {
                "Put the camera in front of you, raised and looking down.",
     View.UNKNOWN: "The camera view could not be determined: the roll-back check is off.",
 }
+#: Measured on the tuning set (sets t6, t9): with the top hand off the hip, roll-backs of
+#: 11-18 deg read 2-12 deg from the raised views, so a clean roll reading is not trusted.
+HAND_OFF_HIP_LIMIT = ("Your top hand was not on your hip: from one camera the pelvis roll then "
+                      "reads too low, so a rep without a roll-back finding may still have rolled "
+                      "back. Put your top hand on your hip to have the roll-back checked reliably.")
 
 
 @dataclass
@@ -361,6 +366,8 @@ class Analysis:
         warnings = list(self.warnings)
         if not self.view_can_see_roll and self.view in VIEW_LIMITS:
             warnings.append(VIEW_LIMITS[self.view])
+        if self.view_can_see_roll and math.isfinite(m.hand_on_hip) and m.hand_on_hip < 0.5:
+            warnings.append(HAND_OFF_HIP_LIMIT)
         return {
             "schema": SCHEMA,
             "source": source,
