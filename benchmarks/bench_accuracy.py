@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
     per_view: dict[str, list[ClipScore]] = defaultdict(list)
     view_hits: dict[str, list[bool]] = defaultdict(list)
+    roll_outcomes: dict[str, list[tuple[float, bool, bool]]] = defaultdict(list)  # deg, found, hand off
     errors = []
     for res, video in zip(results, videos):
         if "error" in res:
@@ -109,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         s = score_clip(res["report"], truth_reps(gt), frame_truth(gt), res["frames"])
         per_view[res["view"]].append(s)
         view_hits[res["view"]].append(res["report"]["camera_view"] == res["view"])
+        hand_off = "hand_off_hip" in gt["setup"]["labels"]
+        roll_outcomes[res["view"]] += [(deg, found, hand_off) for deg, found in s.roll_back_outcomes]
         codes = " ".join(f"{r['index']}:{','.join(f['code'] for f in r['findings']) or '-'}" for r in res["report"]["reps"])
         truth_codes = " ".join(f"{i + 1}:{','.join(sorted(r['labels'])) or '-'}" for i, r in enumerate(gt["reps"]))
         print(f"{res['video']:38s} {res['view']:8s} saw {res['report']['camera_view']:8s} "
@@ -135,12 +138,27 @@ def main(argv: list[str] | None = None) -> int:
             "hip": mean([e for s in scores for e in s.hip_errors]),
             "knee": mean([e for s in scores for e in s.knee_errors]),
             "codes": {c: (k.precision, k.recall, k.f1, k.tp + k.fn) for c, k in codes.items()},
+            "roll_bands": roll_bands(roll_outcomes[view]),
         })
     table = render(rows, len(videos), elapsed, errors)
     print(table)
     Path(args.out).write_text(table)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
+
+
+#: The roll-back table's columns: (heading, test on (true deg, hand off the hip)).
+ROLL_BANDS = (
+    ("10-15 deg, hand on hip", lambda deg, off: not off and deg < 15.0),
+    ("15 deg or more, hand on hip", lambda deg, off: not off and deg >= 15.0),
+    ("hand off hip (any size)", lambda deg, off: off),
+)
+
+
+def roll_bands(outcomes: list[tuple[float, bool, bool]]) -> list[tuple[int, int]]:
+    """Per band of ``ROLL_BANDS``: (roll-back reps flagged, roll-back reps in the truth)."""
+    return [(sum(found for deg, found, off in outcomes if test(deg, off)),
+             sum(1 for deg, _, off in outcomes if test(deg, off))) for _, test in ROLL_BANDS]
 
 
 def render(rows: list[dict], n: int, elapsed: float, errors: list[str]) -> str:
@@ -173,6 +191,12 @@ def render(rows: list[dict], n: int, elapsed: float, errors: list[str]) -> str:
         lines.append(f"| {r['view']} | " + " | ".join(cells) + " |")
     judged = [r for r in rows if r["roll_judged"]]
     if judged:
+        lines += ["", "Roll-back reps flagged (recall), by how far the pelvis truly rolled back and by the "
+                  "setup (the method's warn level is 10 deg; with the hand off the hip the report says its "
+                  "roll-back check cannot be trusted):", "",
+                  "| view | " + " | ".join(h for h, _ in ROLL_BANDS) + " |", "|---|" + "---|" * len(ROLL_BANDS)]
+        for r in judged:
+            lines.append(f"| {r['view']} | " + " | ".join(f"{k} of {m}" for k, m in r["roll_bands"]) + " |")
         best = max(judged, key=lambda r: (r["exact"], r["codes"]["roll_back"][2] or 0.0))
         lines += ["", f"**Recommended placement: {best['view']}** (the view that judges the roll-back and "
                   f"counts reps best here: exact count {fmt(best['exact'], pct=True)}, roll-back F1 "

@@ -37,6 +37,15 @@ def test_missed_extra_and_wrong_reps():
     assert s.codes["lift_too_high"].fp == 1
 
 
+def test_each_true_roll_back_is_listed_with_whether_it_was_flagged():
+    tr = [truth(0, 5, roll=12, labels={"roll_back"}), truth(6, 11, roll=20, labels={"roll_back"}),
+          truth(12, 17), truth(18, 23, roll=14, labels={"roll_back"})]
+    rep = {"reps": [det(0, 5, roll=8), det(6, 11, roll=19, codes={"roll_back"}), det(12, 17, codes={"roll_back"})],
+           "view_can_see_roll": True}
+    s = score_clip(rep, tr)
+    assert s.roll_back_outcomes == [(12, False), (20, True), (14, False)]  # the last one was not detected
+
+
 def test_roll_not_scored_where_the_view_cannot_see_it():
     s = score_clip({"reps": [det(0, 5, roll=None)], "view_can_see_roll": False}, [truth(0, 5, roll=20)])
     assert s.roll_back_errors == [] and not s.roll_judged

@@ -337,6 +337,14 @@ class Analysis:
     def setup_findings(self) -> tuple[Finding, ...]:
         return self.setup.findings
 
+    @property
+    def roll_reading_trusted(self) -> bool:
+        """The view sees the roll and the top hand was on the hip (with it off, the roll reads
+        far too low on the tuning clips): only then does a rep without a roll-back finding
+        mean the person stayed rolled forward."""
+        hand = self.setup.measures.hand_on_hip
+        return self.view_can_see_roll and not (math.isfinite(hand) and hand < 0.5)
+
     def all_findings(self) -> list[Finding]:
         out = list(self.setup.findings)
         for rep in self.reps:
@@ -366,7 +374,7 @@ class Analysis:
         warnings = list(self.warnings)
         if not self.view_can_see_roll and self.view in VIEW_LIMITS:
             warnings.append(VIEW_LIMITS[self.view])
-        if self.view_can_see_roll and math.isfinite(m.hand_on_hip) and m.hand_on_hip < 0.5:
+        if self.view_can_see_roll and not self.roll_reading_trusted:
             warnings.append(HAND_OFF_HIP_LIMIT)
         return {
             "schema": SCHEMA,

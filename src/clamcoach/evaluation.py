@@ -64,6 +64,8 @@ class ClipScore:
     knee_errors: list[float] = field(default_factory=list)
     codes: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
     roll_judged: bool = True
+    #: Per truth roll-back rep: (its true roll-back in deg, whether the analysis flagged it).
+    roll_back_outcomes: list[tuple[float, bool]] = field(default_factory=list)
 
     @property
     def exact_count(self) -> bool:
@@ -125,6 +127,9 @@ def score_clip(report: dict, truth: list[TruthRep], frame_truth: list[dict] | No
         if j not in matched_t:
             for code in tr.labels & set(SCORED_CODES):
                 score.codes[code].fn += 1
+    flagged = {j for i, j in pairs if any(f["code"] == "roll_back" for f in detected[i]["findings"])}
+    score.roll_back_outcomes = [(tr.roll_back_deg, j in flagged) for j, tr in enumerate(truth)
+                                if "roll_back" in tr.labels]
     if frame_truth and frames:
         _frame_errors(score, frames, frame_truth)
     return score

@@ -123,6 +123,7 @@ class _Analysis:
         self.reps = [SimpleNamespace(findings=tuple(_finding(c) for c in codes)) for codes in rep_codes]
         self.setup_findings = tuple(_finding(c) for c in setup)
         self.view_can_see_roll = see_roll
+        self.roll_reading_trusted = see_roll
 
     def all_findings(self):
         return list(self.setup_findings) + [f for r in self.reps for f in r.findings]

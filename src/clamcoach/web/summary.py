@@ -39,15 +39,14 @@ def summarize(sets: list[SetRecord], sets_planned: int, reps_per_set: int, proto
     findings = [f for r in sets for f in r.analysis.all_findings()]
     serious = Counter(f.code for f in findings if _serious(f))
     rep_codes = Counter(f.code for r in sets for rep in r.analysis.reps for f in rep.findings)
-    saw_roll = any(r.analysis.view_can_see_roll for r in sets)
-    # With the top hand off the hip the roll reads too low (tuning set): no praise for it then.
-    hand_off = any(r.analysis.setup.measures.hand_on_hip < 0.5 for r in sets)
+    # Praise for staying rolled forward only where the roll reading could be trusted.
+    roll_trusted = bool(sets) and all(r.analysis.roll_reading_trusted for r in sets)
 
     well: list[str] = []
     if reps:
         well.append(f"You did {reps} rep{'s' if reps != 1 else ''} in {len(sets)} "
                     f"set{'s' if len(sets) != 1 else ''}.")
-        if saw_roll and not hand_off and not rep_codes["roll_back"]:
+        if roll_trusted and not rep_codes["roll_back"]:
             well.append("You stayed rolled forward on every rep: the most important part.")
         if clean == reps:
             well.append("Every rep was clean.")
