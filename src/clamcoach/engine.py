@@ -37,7 +37,7 @@ VIEW_LIMITS = {
     View.UNKNOWN: "The camera view could not be determined: the roll-back check is off.",
 }
 #: Measured on the tuning set (sets t6, t9): with the top hand off the hip, roll-backs of
-#: 11-18 deg read 2-12 deg from the raised views, so a clean roll reading is not trusted.
+#: 11-18 deg read 0-12 deg from the raised views (leave-one-clip-out), so a clean roll reading is not trusted.
 HAND_OFF_HIP_LIMIT = ("Your top hand was not on your hip: from one camera the pelvis roll then "
                       "reads too low, so a rep without a roll-back finding may still have rolled "
                       "back. Put your top hand on your hip to have the roll-back checked reliably.")
@@ -338,12 +338,17 @@ class Analysis:
         return self.setup.findings
 
     @property
+    def hand_off_hip(self) -> bool:
+        """The settled setup had the top hand off the hip (False when it was not measured)."""
+        hand = self.setup.measures.hand_on_hip
+        return math.isfinite(hand) and hand < 0.5
+
+    @property
     def roll_reading_trusted(self) -> bool:
         """The view sees the roll and the top hand was on the hip (with it off, the roll reads
         far too low on the tuning clips): only then does a rep without a roll-back finding
         mean the person stayed rolled forward."""
-        hand = self.setup.measures.hand_on_hip
-        return self.view_can_see_roll and not (math.isfinite(hand) and hand < 0.5)
+        return self.view_can_see_roll and not self.hand_off_hip
 
     def all_findings(self) -> list[Finding]:
         out = list(self.setup.findings)
@@ -374,7 +379,7 @@ class Analysis:
         warnings = list(self.warnings)
         if not self.view_can_see_roll and self.view in VIEW_LIMITS:
             warnings.append(VIEW_LIMITS[self.view])
-        if self.view_can_see_roll and not self.roll_reading_trusted:
+        if self.view_can_see_roll and self.hand_off_hip:
             warnings.append(HAND_OFF_HIP_LIMIT)
         return {
             "schema": SCHEMA,

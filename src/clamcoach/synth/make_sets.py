@@ -91,7 +91,7 @@ def set_jobs(which: str):
     table = TUNING if which == "tuning" else EVAL
     jobs = []
     for name, seed, side, reps, mistakes, extra in table:
-        spec = dict(reps=reps, mistakes=mistakes, side=side, views=tuple(VIEWS), width=EVAL_RES[0],
+        spec = dict(reps=reps, mistakes=mistakes, side=side, views=VIEWS, width=EVAL_RES[0],
                     height=EVAL_RES[1], fps=EVAL_FPS, seed=seed, crf=EVAL_CRF)
         extra = dict(extra)
         if "body" in extra:
