@@ -37,7 +37,8 @@ VIEW_LIMITS = {
     View.UNKNOWN: "The camera view could not be determined: the roll-back check is off.",
 }
 #: Measured on the tuning set (sets t6, t9): with the top hand off the hip, roll-backs of
-#: 11-18 deg read 0-12 deg from the raised views (leave-one-clip-out), so a clean roll reading is not trusted.
+#: 11-18 deg read 0-12 deg from the raised views (leave-one-clip-out), so a clean roll
+#: reading is not trusted.
 HAND_OFF_HIP_LIMIT = ("Your top hand was not on your hip: from one camera the pelvis roll then "
                       "reads too low, so a rep without a roll-back finding may still have rolled "
                       "back. Put your top hand on your hip to have the roll-back checked reliably.")
