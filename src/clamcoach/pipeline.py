@@ -19,7 +19,6 @@ from clamcoach.body import select_person
 from clamcoach.engine import Analysis, Engine, Step
 from clamcoach.errors import NoPersonError
 from clamcoach.io.video import VideoFrame, VideoInfo, open_video
-from clamcoach.kinematics import Calibration
 from clamcoach.pose import PoseEstimator, open_estimator
 from clamcoach.protocol import Protocol
 
@@ -29,10 +28,9 @@ SNAPSHOT_MAX_SIDE = 640
 class LiveAnalyzer:
     """Pose estimation plus the engine, one frame at a time."""
 
-    def __init__(self, protocol: Protocol, estimator: PoseEstimator, *, engine: Engine | None = None,
-                 calibration: Calibration | None = None) -> None:
+    def __init__(self, protocol: Protocol, estimator: PoseEstimator, *, engine: Engine | None = None) -> None:
         self.estimator = estimator
-        self.engine = engine or Engine(protocol, calibration=calibration)
+        self.engine = engine or Engine(protocol)
         self.snapshot: tuple[np.ndarray, np.ndarray] | None = None
         self._multi = hasattr(estimator, "estimate_all")
 
@@ -123,7 +121,7 @@ def analyze_video(
         if own:
             est.close()
     if reader.stopped_early_at_s is not None:
-        analysis.warnings.append(
+        analysis.notes.append(
             f"The video is damaged: analysed up to {reader.stopped_early_at_s:.1f} s "
             f"({reader.decode_error or 'decoding stopped'})."
         )
@@ -190,4 +188,4 @@ def _gap_warnings(analysis: Analysis, min_gap_s: float = 0.5) -> None:
     if long:
         spans = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in long[:6])
         more = f" and {len(long) - 6} more" if len(long) > 6 else ""
-        analysis.warnings.append(f"No usable pose (out of view or hidden) at {spans}{more}.")
+        analysis.notes.append(f"No usable pose (out of view or hidden) at {spans}{more}.")

@@ -41,6 +41,7 @@ class SetupRules:
     flag_hold_s: float
     forward_roll_min_deg: float
     forward_roll_max_deg: float
+    forward_roll_max_sd_deg: float
     hand_on_hip_required: bool
     settle_s: float
 
@@ -51,6 +52,7 @@ class RollBackRules:
     error_deg: float
     sustain_s: float
     check_trunk: bool
+    max_sd_deg: float
 
 
 @dataclass(frozen=True)

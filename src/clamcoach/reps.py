@@ -1,22 +1,25 @@
 """Online repetition segmentation on the clam opening (a dual-threshold event detector).
 
-States: rest -> up -> (top) -> down -> rest. A rep starts when the opening leaves the rest
+States: rest -> up -> hold -> down -> rest. A rep starts when the opening leaves the rest
 level by ``start_deg`` and is kept only if its peak rises at least ``min_rep_deg`` above its
-start: small openings count (weak patients need them), noise and fidgets do not. Times are
-refined from the samples of the rep itself (kept only while the rep lasts, so memory is flat):
-start = last sample near the start level before the rise, end = first sample back near it.
-Up/hold/down: before, at and after the top plateau (within ``top_band`` of the peak).
+start: small openings count (weak patients need them), noise and fidgets do not.
+
+Timing comes from the 10% and 90% crossings of the rep's own samples (kept only while the rep
+lasts, so memory is flat), scaled by the minimum-jerk profile. The same function,
+``phase_times``, gives the live phase and hold timer on the samples so far and the rep's final
+times at its end, so the hold the live page counts at a rep's end is the hold in the report.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from clamcoach.filters import RollingQuantile
-from dataclasses import dataclass, field
+from clamcoach.types import Kinematics, Phase
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,8 @@ class RepParams:
     end_margin_deg: float = 0.6
     settle_fraction: float = 0.3    # ... or back within this share for settle_s
     settle_s: float = 0.8
-    top_fraction: float = 0.15      # the top plateau: within this share of the amplitude
-    top_margin_deg: float = 1.5
+    top_fraction: float = 0.15      # leaving the top: below the peak by this share ...
+    top_margin_deg: float = 1.5     # ... and at least this much
     max_rep_s: float = 20.0         # longer than this is not a rep (getting into position)
     max_gap_s: float = 1.0          # a longer pose gap abandons the rep in progress
     rest_window_s: float = 2.0      # how much rest before a rep sets its start level
@@ -39,7 +42,29 @@ class RepParams:
 class Sample:
     t: float
     opening: float
-    extra: tuple[float, ...] = ()   # measures carried along for per-rep checks
+    kin: Kinematics | None = None   # the frame's measures, for the per-rep checks
+
+
+@dataclass(frozen=True)
+class PhaseTimes:
+    """A rep's timing from its samples so far. ``top_out``/``end`` are None while unknown."""
+
+    start: float
+    top_in: float
+    top_out: float | None
+    end: float | None
+    up_s: float
+    down_s: float | None
+
+    def hold_at(self, t: float) -> float:
+        """Seconds held at the top by time ``t`` (frozen once the top is left)."""
+        out = self.top_out if self.top_out is not None else t
+        return max(0.0, min(out, t) - self.top_in)
+
+    def phase_at(self, t: float) -> Phase:
+        if self.top_out is not None and t >= self.top_out:
+            return Phase.DOWN
+        return Phase.HOLD if t >= self.top_in else Phase.UP
 
 
 @dataclass(frozen=True)
@@ -63,28 +88,39 @@ class RepDetector:
     params: RepParams = field(default_factory=RepParams)
 
     def __post_init__(self) -> None:
-        self.state = "rest"
+        self.state = Phase.READY
         self._rest: deque[Sample] = deque()
         self._rep: list[Sample] = []
         self._start_level = 0.0
         self._peak = -math.inf
         self._last_t: float | None = None
         self._low_since: float | None = None
+        self._falling = False
         self._level = RollingQuantile(self.params.rest_window_s, 0.25)
+        self._times: PhaseTimes | None = None
 
     @property
     def in_rep(self) -> bool:
-        return self.state != "rest"
+        return self.state is not Phase.READY
 
     @property
     def start_level(self) -> float:
         return self._start_level
 
+    @property
+    def hold_s(self) -> float:
+        """The live hold timer (0 outside a rep)."""
+        if not self.in_rep or self._times is None or self._last_t is None:
+            return 0.0
+        return self._times.hold_at(self._last_t)
+
     def reset(self) -> None:
-        self.state = "rest"
+        self.state = Phase.READY
         self._rep.clear()
         self._rest.clear()
         self._level.clear()
+        self._times = None
+        self._falling = False
 
     def push(self, sample: Sample | None, t: float) -> RepEvent | None:
         """Feed one frame (None = no usable pose). Returns a rep when one completes."""
@@ -94,20 +130,20 @@ class RepDetector:
                 self.reset()
             return None
         self._last_t = sample.t
-        if self.state == "rest":
+        if self.state is Phase.READY:
             return self._in_rest(sample)
         self._rep.append(sample)
         if sample.t - self._rep[0].t > p.max_rep_s:
             self.reset()
             return None
-        amp = self._peak - self._start_level
         if sample.opening > self._peak:
             self._peak = sample.opening
-            self.state = "up"
-            return None
-        if self.state == "up" and sample.opening < self._peak - max(p.top_margin_deg, p.top_fraction * amp) - 0.5:
-            self.state = "down"
-        if self.state == "down":
+            self._falling = False
+        amp = self._peak - self._start_level
+        if not self._falling and sample.opening < self._peak - max(p.top_margin_deg, p.top_fraction * amp) - 0.5:
+            self._falling = True
+        self._update_phase(sample.t)
+        if self._falling:
             end_level = self._start_level + max(p.end_margin_deg, p.end_fraction * amp)
             low_level = self._start_level + p.settle_fraction * amp
             if sample.opening > low_level:
@@ -118,6 +154,17 @@ class RepDetector:
             if sample.opening <= end_level or settled:
                 return self._finish()
         return None
+
+    def _update_phase(self, now: float) -> None:
+        t = np.fromiter((x.t for x in self._rep), float, len(self._rep))
+        v = np.fromiter((x.opening for x in self._rep), float, len(self._rep)) - self._start_level
+        times = phase_times(t, v, int(np.argmax(v)), float(v.max()))
+        if times is not None:
+            self._times = times
+        if self._times is None:
+            self.state = Phase.UP
+        else:
+            self.state = self._times.phase_at(now)
 
     def _in_rest(self, s: Sample) -> RepEvent | None:
         p = self.params
@@ -132,17 +179,20 @@ class RepDetector:
             self._rep = [r for r in self._rest if r.t >= s.t - 1.5]
             self._peak = s.opening
             self._low_since = None
-            self.state = "up"
+            self._falling = False
+            self._times = None
+            self._update_phase(s.t)
         return None
 
     def _finish(self) -> RepEvent | None:
         p = self.params
         samples = self._rep
         rest = tuple(self._rest)
-        self.state = "rest"
+        self.state = Phase.READY
         self._rep = []
         self._rest.clear()
         self._level.clear()
+        self._times = None
         amp = self._peak - self._start_level
         if amp < p.min_rep_deg:
             return None
@@ -151,18 +201,17 @@ class RepDetector:
         t = np.array([x.t for x in samples])
         v = np.array([x.opening for x in samples]) - self._start_level
         k_peak = int(np.argmax(v))
-        times = _phase_times(t, v, k_peak, amp)
-        if times is None:
+        times = phase_times(t, v, k_peak, amp, final=True)
+        if times is None or times.end is None or times.top_out is None or times.down_s is None:
             return None
-        start, top_in, top_out, end = times
-        if end - start < p.min_rep_s:
+        if times.end - times.start < p.min_rep_s:
             return None
-        keep = (t >= start - 1e-9) & (t <= end + 1e-9)
+        keep = (t >= times.start - 1e-9) & (t <= times.end + 1e-9)
         kept = tuple(s for s, k in zip(samples, keep) if k) or tuple(samples)
         return RepEvent(
-            start_s=start, peak_s=float(t[k_peak]), end_s=end,
+            start_s=times.start, peak_s=float(t[k_peak]), end_s=times.end,
             start_level=self._start_level, peak_opening=self._peak,
-            up_s=top_in - start, hold_s=max(0.0, top_out - top_in), down_s=end - top_out,
+            up_s=times.up_s, hold_s=times.hold_at(times.end), down_s=times.down_s,
             samples=kept, rest_samples=rest,
         )
 
@@ -187,18 +236,32 @@ def _crossing(t: np.ndarray, v: np.ndarray, level: float, lo: int, hi: int, step
     return None
 
 
-def _phase_times(t: np.ndarray, v: np.ndarray, k_peak: int, amp: float):
-    """(start, top reached, top left, end) of one rep from its 10%/90% crossings."""
+def phase_times(t: np.ndarray, v: np.ndarray, k_peak: int, amp: float, *, final: bool = False) -> PhaseTimes | None:
+    """A rep's timing from its samples so far (``v`` relative to the start level), from the
+    10%/90% crossings of the amplitude so far. None until the rise has crossed 90%. ``final``:
+    the rep is over (a rep that settled above 10% ends at its last sample)."""
+    if not amp > 0:
+        return None
     lo, hi = 0.1 * amp, 0.9 * amp
     up10 = _crossing(t, v, lo, k_peak, -1, -1)
     up90 = _crossing(t, v, hi, 0, k_peak + 1, 1)
-    dn90 = _crossing(t, v, hi, len(v) - 1, k_peak - 1, -1)
-    dn10 = _crossing(t, v, lo, k_peak, len(v), 1)
     up10 = float(t[0]) if up10 is None else up10      # the rise began before we looked
-    dn10 = float(t[-1]) if dn10 is None else dn10     # settled above 10%: ends where it settled
-    if up90 is None or dn90 is None:
+    if up90 is None:
         return None
     up = (up90 - up10) / _MJ_MID
+    start = up10 - _MJ_TAIL * up
+    top_in = start + up
+    dn90 = _crossing(t, v, hi, len(v) - 1, k_peak - 1, -1) if k_peak < len(v) - 1 else None
+    if dn90 is None or dn90 <= t[k_peak]:
+        return PhaseTimes(start=start, top_in=top_in, top_out=None, end=None, up_s=up, down_s=None)
+    dn10 = _crossing(t, v, lo, k_peak, len(v), 1)
+    if dn10 is None and final:
+        dn10 = float(t[-1])
+    if dn10 is None:
+        # On the way down, not yet at 10%: the down time is taken as the up time so far.
+        return PhaseTimes(start=start, top_in=top_in, top_out=max(top_in, dn90 - _MJ_TAIL * up),
+                          end=None, up_s=up, down_s=None)
     down = (dn10 - dn90) / _MJ_MID
-    start, end = up10 - _MJ_TAIL * up, dn10 + _MJ_TAIL * down
-    return start, start + up, end - down, end
+    end = dn10 + _MJ_TAIL * down
+    return PhaseTimes(start=start, top_in=top_in, top_out=max(top_in, end - down), end=end,
+                      up_s=up, down_s=down)

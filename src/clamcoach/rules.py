@@ -21,11 +21,8 @@ from clamcoach.types import Finding, Rep, Severity
 PRIORITY: tuple[str, ...] = (
     "roll_back", "not_side_lying", "not_rolled_forward", "lift_too_high", "feet_apart",
     "camera_view", "hip_angle", "knee_angle", "hand_not_on_hip", "too_fast", "no_hold",
+    "no_visible_lift",
 )
-
-#: Which extra measure sits where in a rep ``Sample.extra``.
-EXTRA = ("pelvis_roll_deg", "trunk_roll_deg", "ankle_gap_cm", "shin_length_cm", "knee_lift_cm")
-
 
 def priority(code: str) -> int:
     return PRIORITY.index(code) if code in PRIORITY else len(PRIORITY)
@@ -62,30 +59,36 @@ def sustained_max(times: Sequence[float], values: Sequence[float], duration_s: f
     return best if math.isfinite(best) else math.nan
 
 
-def rep_measures(ev: RepEvent, index: int, proto: Protocol, roll_visible: bool) -> Rep:
-    """Per-rep numbers (without findings) from the rep's samples."""
-    t = [s.t for s in ev.samples]
-    col = {name: np.array([s.extra[i] for s in ev.samples], float) for i, name in enumerate(EXTRA)}
-    pre = [s for s in ev.rest_samples if s.t >= ev.start_s - 0.5] or list(ev.samples[:3])
-    start = {name: _median([s.extra[i] for s in pre] + [ev.samples[0].extra[i]])
-             for i, name in enumerate(EXTRA)}
+def rep_measures(ev: RepEvent, index: int, proto: Protocol) -> Rep:
+    """Per-rep numbers (without findings) from the rep's samples, each with its SD."""
+    kins = [s.kin for s in ev.samples if s.kin is not None]
+    t = [k.t for k in kins]
+    col = lambda name: np.array([k.value(name) for k in kins], float)  # noqa: E731
+    sds = lambda name: np.array([k.sd_of(name) for k in kins], float)  # noqa: E731
+    pre = [s.kin for s in ev.rest_samples if s.t >= ev.start_s - 0.5 and s.kin is not None] or kins[:3]
+    start = {name: _median([k.value(name) for k in pre + kins[:1]])
+             for name in ("pelvis_roll_deg", "trunk_roll_deg", "knee_lift_cm")}
     sustain = proto.roll_back.sustain_s
-    if roll_visible:
-        roll_back = sustained_max(t, start["pelvis_roll_deg"] - col["pelvis_roll_deg"], sustain)
-        trunk_back = sustained_max(t, start["trunk_roll_deg"] - col["trunk_roll_deg"], sustain)
-    else:
-        roll_back = trunk_back = math.nan
-    shin = _median(col["shin_length_cm"])
+    roll_back = sustained_max(t, start["pelvis_roll_deg"] - col("pelvis_roll_deg"), sustain)
+    trunk_back = sustained_max(t, start["trunk_roll_deg"] - col("trunk_roll_deg"), sustain)
+    roll_sd, trunk_sd = _median(sds("pelvis_roll_deg")), _median(sds("trunk_roll_deg"))
+    judged = math.isfinite(roll_sd) and roll_sd <= proto.roll_back.max_sd_deg
+    shin = _median(col("shin_length_cm"))
     return Rep(
         index=index, start_s=ev.start_s, peak_s=ev.peak_s, end_s=ev.end_s,
         opening_deg=ev.peak_opening - ev.start_level,
-        knee_lift_cm=float(np.nanmax(col["knee_lift_cm"]) - start["knee_lift_cm"]),
+        opening_sd_deg=_median(sds("opening_deg")),
+        knee_lift_cm=float(np.nanmax(col("knee_lift_cm")) - start["knee_lift_cm"]) if kins else math.nan,
         roll_back_deg=max(0.0, roll_back) if math.isfinite(roll_back) else math.nan,
+        roll_back_sd_deg=roll_sd,
         trunk_roll_back_deg=max(0.0, trunk_back) if math.isfinite(trunk_back) else math.nan,
-        ankle_gap_cm=sustained_max(t, col["ankle_gap_cm"], sustain),
+        trunk_roll_back_sd_deg=trunk_sd,
+        roll_judged=judged,
+        ankle_gap_cm=sustained_max(t, col("ankle_gap_cm"), sustain),
+        ankle_gap_sd_cm=_median(sds("ankle_gap_cm")),
         ankle_gap_limit_cm=proto.feet.max_gap_shin_fraction * shin,
         up_s=ev.up_s, hold_s=ev.hold_s, down_s=ev.down_s,
-        roll_back_sustained_s=sustain, roll_confidence=1.0 if roll_visible else 0.0,
+        roll_back_sustained_s=sustain,
     )
 
 
@@ -95,12 +98,35 @@ def _median(values) -> float:
     return float(np.median(arr)) if len(arr) else math.nan
 
 
+class Sustained:
+    """Online: has the signal stayed at or above ``level`` for ``duration_s``? The live form of
+    ``sustained_max(...) >= level``, so a live cue and the report's finding agree."""
+
+    def __init__(self, level: float, duration_s: float) -> None:
+        self.level = level
+        self.duration_s = duration_s
+        self._since: float | None = None
+
+    def reset(self) -> None:
+        self._since = None
+
+    def push(self, t: float, value: float) -> bool:
+        if not (math.isfinite(value) and value >= self.level):
+            self._since = None
+            return False
+        if self._since is None:
+            self._since = t
+        return t - self._since >= self.duration_s
+
+
 # -- per-rep checks -------------------------------------------------------------------------
 
 def check_roll_back(rep: Rep, proto: Protocol) -> Finding | None:
     rb = proto.roll_back
+    if not rep.roll_judged:
+        return None
     value = rep.roll_back_deg
-    if rb.check_trunk and math.isfinite(rep.trunk_roll_back_deg):
+    if rb.check_trunk and math.isfinite(rep.trunk_roll_back_deg) and rep.trunk_roll_back_sd_deg <= rb.max_sd_deg:
         value = max(value, rep.trunk_roll_back_deg) if math.isfinite(value) else rep.trunk_roll_back_deg
     if not math.isfinite(value) or value < rb.warn_deg:
         return None
@@ -152,16 +178,23 @@ def check_rep(rep: Rep, proto: Protocol) -> tuple[Finding, ...]:
 
 @dataclass(frozen=True)
 class SetupMeasures:
-    """Medians over the settled setup window."""
+    """The settled setup, from the body model fitted to it (medians over the still window)."""
 
     side_lying: bool
     hip_flexion_deg: float
     knee_flexion_deg: float
-    forward_roll_deg: float       # NaN when the view cannot see it
-    hand_on_hip: float            # fraction of the window with the hand on the hip
+    forward_roll_deg: float
+    forward_roll_sd_deg: float    # NaN when there is no setup
+    hand_on_hip: bool | None      # None: could not be told
     held_s: float                 # how long the window lasted
+    #: SD of a roll-back (deg) that this placement gives for this person, and whether that is
+    #: small enough for the roll-back check; ``move_camera``: the advice that would shrink it.
+    roll_sd_deg: float
     view_can_see_roll: bool
     view: str
+    camera_elevation_deg: float = math.nan
+    camera_azimuth_deg: float = math.nan
+    move_camera: str = ""
 
 
 def check_setup(m: SetupMeasures, proto: Protocol) -> tuple[Finding, ...]:
@@ -170,17 +203,18 @@ def check_setup(m: SetupMeasures, proto: Protocol) -> tuple[Finding, ...]:
     if not m.side_lying:
         out.append(finding(proto, "not_side_lying", Severity.ERROR, None, None))
         return tuple(out)
-    if math.isfinite(m.forward_roll_deg) and m.forward_roll_deg < s.forward_roll_min_deg:
+    roll_known = math.isfinite(m.forward_roll_deg) and m.forward_roll_sd_deg <= s.forward_roll_max_sd_deg
+    if roll_known and m.forward_roll_deg < s.forward_roll_min_deg:
         sev = Severity.WARN if m.forward_roll_deg <= 0 else Severity.INFO
         out.append(finding(proto, "not_rolled_forward", sev, m.forward_roll_deg, s.forward_roll_min_deg))
     if not m.view_can_see_roll:
-        out.append(finding(proto, "camera_view", Severity.WARN, None, None))
+        out.append(finding(proto, "camera_view", Severity.WARN, m.roll_sd_deg, proto.roll_back.max_sd_deg))
     if m.held_s >= s.flag_hold_s and not (s.hip_flag_min_deg <= m.hip_flexion_deg <= s.hip_flag_max_deg):
         limit = s.hip_flag_min_deg if m.hip_flexion_deg < s.hip_flag_min_deg else s.hip_flag_max_deg
         out.append(finding(proto, "hip_angle", Severity.WARN, m.hip_flexion_deg, limit))
     if not (s.knee_min_deg <= m.knee_flexion_deg <= s.knee_max_deg):
         limit = s.knee_min_deg if m.knee_flexion_deg < s.knee_min_deg else s.knee_max_deg
         out.append(finding(proto, "knee_angle", Severity.INFO, m.knee_flexion_deg, limit))
-    if s.hand_on_hip_required and m.hand_on_hip < 0.5:
-        out.append(finding(proto, "hand_not_on_hip", Severity.INFO, m.hand_on_hip, 0.5))
+    if s.hand_on_hip_required and m.hand_on_hip is False:
+        out.append(finding(proto, "hand_not_on_hip", Severity.INFO, 0.0, 1.0))
     return tuple(sorted(out, key=lambda f: priority(f.code)))

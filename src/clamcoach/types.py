@@ -9,7 +9,7 @@ value is NaN, never zero. Times are seconds from the start of the video or live 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import Enum
 
 import numpy as np
@@ -96,15 +96,45 @@ MEASURES: tuple[str, ...] = (
     "hip_flexion_deg", "knee_flexion_deg", "opening_deg", "knee_lift_cm",
     "pelvis_roll_deg", "trunk_roll_deg", "ankle_gap_cm", "hand_on_hip",
 )
+#: The measures that carry a standard deviation from the body-model fit.
+MEASURED_WITH_SD: tuple[str, ...] = (
+    "hip_flexion_deg", "knee_flexion_deg", "opening_deg", "knee_lift_cm",
+    "pelvis_roll_deg", "trunk_roll_deg", "ankle_gap_cm",
+)
+
+
+class Phase(str, Enum):
+    """Where the engine is in the set (a str, so it serialises as its value)."""
+
+    NO_PERSON = "no_person"
+    SETUP = "setup"
+    READY = "ready"
+    UP = "up"
+    HOLD = "hold"
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """Standard deviations of a ``Kinematics``' measures (same units), NaN when unknown."""
+
+    hip_flexion_deg: float = math.nan
+    knee_flexion_deg: float = math.nan
+    opening_deg: float = math.nan
+    knee_lift_cm: float = math.nan
+    pelvis_roll_deg: float = math.nan
+    trunk_roll_deg: float = math.nan
+    ankle_gap_cm: float = math.nan
 
 
 @dataclass(frozen=True, slots=True)
 class Kinematics:
-    """Per-frame measures in the body's own frame, each with a confidence in [0, 1].
+    """Per-frame measures in the body's own frame, each with its standard deviation.
 
-    Rolls are forward-positive (belly toward the table). ``pelvis_roll_deg`` is absolute
-    (0 = hip line vertical); its *change* within a rep is what the roll-back check uses.
-    ``hand_on_hip`` is 1.0 or 0.0 (NaN when unknown).
+    Rolls are forward-positive (belly toward the table), absolute (0 = hip line vertical); their
+    *change* within a rep is what the roll-back check uses, and ``sd`` is the standard deviation
+    of that change (the setup's constant part is in ``roll_sd_at_setup``). ``opening_deg`` is 0
+    at the setup's rest. ``hand_on_hip`` is None when it cannot be told.
     """
 
     t: float
@@ -115,15 +145,21 @@ class Kinematics:
     pelvis_roll_deg: float = math.nan
     trunk_roll_deg: float = math.nan
     ankle_gap_cm: float = math.nan
-    hand_on_hip: float = math.nan
+    hand_on_hip: bool | None = None
     shin_length_cm: float = math.nan
-    confidence: dict[str, float] = field(default_factory=dict)
+    sd: Spread = field(default_factory=Spread)
+    #: Mean squared normalised residual of the fit (about 1 when the landmarks are as noisy
+    #: as the tuning data said; much more: the model does not explain this frame).
+    fit_cost: float = math.nan
 
     def value(self, name: str) -> float:
-        return float(getattr(self, name))
+        v = getattr(self, name)
+        if name == "hand_on_hip":
+            return math.nan if v is None else float(v)
+        return float(v)
 
-    def conf(self, name: str) -> float:
-        return float(self.confidence.get(name, 0.0))
+    def sd_of(self, name: str) -> float:
+        return float(getattr(self.sd, name)) if name in MEASURED_WITH_SD else math.nan
 
 
 class Severity(str, Enum):
@@ -146,19 +182,24 @@ class Finding:
     t: float | None = None
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["severity"] = self.severity.value
-        for k in ("value", "threshold"):
-            if d[k] is not None:
-                d[k] = None if not math.isfinite(d[k]) else round(float(d[k]), 2)
-        d.pop("t")
-        d.pop("rep")
-        return d
+        return {"code": self.code, "severity": self.severity.value, "value": rounded(self.value),
+                "threshold": rounded(self.threshold), "message": self.message, "cue": self.cue}
+
+
+def rounded(x: float | None, digits: int = 2) -> float | None:
+    """A number for the JSON contract: rounded, None for missing (NaN, inf, None)."""
+    if x is None or not math.isfinite(x):
+        return None
+    return round(float(x), digits)
 
 
 @dataclass(frozen=True, slots=True)
 class Rep:
-    """One repetition, an event with per-rep measures (times in seconds)."""
+    """One repetition, an event with per-rep measures (times in seconds).
+
+    Each measure has its standard deviation from the fit (``*_sd``). ``roll_judged`` says
+    whether the roll-back was known well enough to be checked against its threshold.
+    """
 
     index: int
     start_s: float
@@ -174,23 +215,35 @@ class Rep:
     hold_s: float
     down_s: float
     roll_back_sustained_s: float
-    roll_confidence: float
+    roll_judged: bool
+    opening_sd_deg: float = math.nan
+    roll_back_sd_deg: float = math.nan
+    trunk_roll_back_sd_deg: float = math.nan
+    ankle_gap_sd_cm: float = math.nan
     findings: tuple[Finding, ...] = ()
 
-    def to_dict(self) -> dict:
-        def r(x: float) -> float | None:
-            return None if not math.isfinite(x) else round(float(x), 3)
+    @property
+    def roll_confidence(self) -> float:
+        """1 when the roll-back was judged, else 0 (kept for the history database)."""
+        return 1.0 if self.roll_judged else 0.0
 
+    def to_dict(self) -> dict:
+        r = lambda x: rounded(x, 3)  # noqa: E731
         return {
             "index": self.index,
             "start_s": r(self.start_s),
             "peak_s": r(self.peak_s),
             "end_s": r(self.end_s),
             "opening_deg": r(self.opening_deg),
+            "opening_sd_deg": r(self.opening_sd_deg),
             "knee_lift_cm": r(self.knee_lift_cm),
             "roll_back_deg": r(self.roll_back_deg),
+            "roll_back_sd_deg": r(self.roll_back_sd_deg),
             "trunk_roll_back_deg": r(self.trunk_roll_back_deg),
+            "trunk_roll_back_sd_deg": r(self.trunk_roll_back_sd_deg),
+            "roll_judged": self.roll_judged,
             "ankle_gap_cm": r(self.ankle_gap_cm),
+            "ankle_gap_sd_cm": r(self.ankle_gap_sd_cm),
             "up_s": r(self.up_s),
             "hold_s": r(self.hold_s),
             "down_s": r(self.down_s),

@@ -48,8 +48,6 @@ class WebConfig:
     protocol: Any
     #: Opens the pose estimator for a new session (runs on the session's worker thread).
     estimator_factory: Callable[[], Any] | None = None
-    #: The measurement calibration (None: the packaged one fitted on the tuning set).
-    calibration: Any = None
     #: Called with each finished set's Analysis (e.g. to save it to the patient's history).
     on_set_done: Callable[[Any], None] | None = None
     host: str = "127.0.0.1"
@@ -115,11 +113,11 @@ def _allowed_hosts(config: WebConfig) -> set[str] | None:
     return set(LOCAL_HOSTS) | {config.host, *config.extra_hosts}
 
 
-def _analyzer_factory(calibration: Any) -> Callable[[Any, Any], Any]:
+def _analyzer_factory() -> Callable[[Any, Any], Any]:
     def make(protocol: Any, estimator: Any) -> Any:
         from clamcoach.pipeline import LiveAnalyzer
 
-        return LiveAnalyzer(protocol, estimator, calibration=calibration)
+        return LiveAnalyzer(protocol, estimator)
 
     return make
 
@@ -129,7 +127,7 @@ def create_app(config: WebConfig) -> Starlette:
 
     def make_session(sid: str) -> Session:
         return Session(sid, config.protocol, factory, on_set_done=config.on_set_done,
-                       analyzer_factory=_analyzer_factory(config.calibration))
+                       analyzer_factory=_analyzer_factory())
 
     hub = Hub(make_session, ttl_s=config.session_ttl_s, max_sessions=config.max_sessions)
 

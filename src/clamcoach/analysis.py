@@ -1,0 +1,129 @@
+"""The result of one set: setup, reps, findings, and the per-frame series (numbers only).
+
+Its warnings come from one place (``Analysis.warnings``), so the terminal summary, the JSON
+and the HTML report say the same things; ``to_dict`` is the JSON contract
+(``clamcoach.analysis/1``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+from clamcoach.protocol import Protocol
+from clamcoach.rules import priority
+from clamcoach.setup import SetupResult
+from clamcoach.types import Finding, Rep, Severity, rounded
+
+SCHEMA = "clamcoach.analysis/1"
+
+#: Said when the placement cannot see the roll-back (the camera advice is added).
+ROLL_NOT_SEEN = ("From this camera position the pelvis roll is measured too loosely to judge a "
+                 "roll-back (standard deviation {sd:.0f} deg, needs {need:.0f}): the roll-back check is off.")
+NO_SETUP = "The setup never settled (lying still on your side, legs together): nothing was measured."
+
+
+@dataclass
+class Analysis:
+    protocol: Protocol
+    setup: SetupResult
+    reps: list[Rep]
+    frames: list[dict]
+    view: str
+    view_can_see_roll: bool
+    top_side: str | None
+    pose_coverage: float
+    n_frames: int
+    measurement: dict = field(default_factory=dict)
+    set_findings: tuple[Finding, ...] = ()
+    #: Notes from outside the engine (a damaged video, gaps in the pose), in order.
+    notes: list[str] = field(default_factory=list)
+    snapshot: tuple | None = None
+
+    @property
+    def setup_findings(self) -> tuple[Finding, ...]:
+        return self.setup.findings
+
+    @property
+    def settled(self) -> bool:
+        return math.isfinite(self.setup.t)
+
+    @property
+    def roll_reading_trusted(self) -> bool:
+        """The roll-back was measured well enough to be judged: only then does a rep without a
+        roll-back finding mean the person stayed rolled forward."""
+        return self.view_can_see_roll and all(r.roll_judged for r in self.reps)
+
+    @property
+    def warnings(self) -> list[str]:
+        out = list(self.notes)
+        m = self.setup.measures
+        if not self.settled:
+            out.append(NO_SETUP)
+        elif not self.view_can_see_roll:
+            text = ROLL_NOT_SEEN.format(sd=m.roll_sd_deg, need=self.protocol.roll_back.max_sd_deg)
+            if m.move_camera:
+                text += f" To have it checked, {m.move_camera}."
+            out.append(text)
+        return out
+
+    def all_findings(self) -> list[Finding]:
+        out = list(self.setup.findings)
+        for rep in self.reps:
+            out.extend(rep.findings)
+        out.extend(self.set_findings)
+        return out
+
+    def clean_reps(self) -> int:
+        return sum(1 for r in self.reps if not any(f.severity is not Severity.INFO for f in r.findings))
+
+    def advice(self, n: int = 2) -> list[Finding]:
+        """The one or two things to change, most important first (one per code)."""
+        counts = Counter(f.code for f in self.all_findings() if f.severity is not Severity.INFO)
+        if not counts:
+            counts = Counter(f.code for f in self.all_findings())
+        codes = sorted(counts, key=lambda c: (priority(c), -counts[c]))[:n]
+        first: dict[str, Finding] = {}
+        for f in self.all_findings():
+            first.setdefault(f.code, f)
+        return [first[c] for c in codes]
+
+    def to_dict(self, source: dict) -> dict:
+        m = self.setup.measures
+        return {
+            "schema": SCHEMA,
+            "source": source,
+            "camera_view": self.view,
+            "view_can_see_roll": self.view_can_see_roll,
+            "top_side": self.top_side,
+            "pose_coverage": round(self.pose_coverage, 4),
+            "camera": {
+                "elevation_deg": rounded(m.camera_elevation_deg, 1),
+                "azimuth_deg": rounded(m.camera_azimuth_deg, 1),
+                "roll_sd_deg": rounded(m.roll_sd_deg),
+                "move": m.move_camera or None,
+            },
+            "setup": {
+                "hip_flexion_deg": rounded(m.hip_flexion_deg),
+                "knee_flexion_deg": rounded(m.knee_flexion_deg),
+                "forward_roll_deg": rounded(m.forward_roll_deg),
+                "forward_roll_sd_deg": rounded(m.forward_roll_sd_deg),
+                "hand_on_hip": m.hand_on_hip,
+                "settled_at_s": rounded(self.setup.t),
+                "findings": [f.to_dict() for f in self.setup.findings],
+            },
+            "reps": [rep.to_dict() for rep in self.reps],
+            "summary": {
+                "reps": len(self.reps),
+                "clean_reps": self.clean_reps(),
+                "findings": dict(Counter(f.code for f in self.all_findings())),
+                "advice": [f.code for f in self.advice()],
+                "set_findings": [f.to_dict() for f in self.set_findings],
+            },
+            "warnings": self.warnings,
+            "provenance": {
+                "protocol": self.protocol.raw,
+                "measurement": self.measurement,
+            },
+        }

@@ -1,0 +1,102 @@
+"""What this camera placement can see of this person, and where to move it to see more.
+
+The standard deviation of the pelvis roll at rest follows from the fit's Jacobian (how far each
+landmark moves in the image per degree of roll) and the landmarks' noise. Evaluating it for the
+camera moved around the body (same distance, other elevation or azimuth) tells the patient
+which way to move it: no view label, just the geometry of this person and this camera.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from clamcoach.measure.camera import Camera
+from clamcoach.measure.frame_fit import POSE_PRIOR_SD, FrameFitter
+from clamcoach.measure.model import BodyModel
+from clamcoach.measure.setup_fit import SetupFit, look_at
+
+
+class CameraMove(str, Enum):
+    NONE = ""
+    RAISE = "raise"
+    LOWER = "lower"
+    TOWARD_HEAD = "toward_head"
+    TOWARD_FEET = "toward_feet"
+
+
+#: Plain words for each move, said in the camera advice.
+MOVE_TEXT = {
+    CameraMove.RAISE: "raise the camera so it looks down at you (about 35 degrees)",
+    CameraMove.LOWER: "lower the camera a little",
+    CameraMove.TOWARD_HEAD: "move the camera round toward your head end",
+    CameraMove.TOWARD_FEET: "move the camera round toward your feet",
+}
+_TRIES = {
+    CameraMove.RAISE: (20.0, 0.0),
+    CameraMove.LOWER: (-20.0, 0.0),
+    CameraMove.TOWARD_HEAD: (0.0, 35.0),
+    CameraMove.TOWARD_FEET: (0.0, -35.0),
+}
+
+
+@dataclass(frozen=True)
+class Placement:
+    elevation_deg: float
+    azimuth_deg: float
+    roll_sd_deg: float
+    opening_sd_deg: float
+    move: CameraMove
+    roll_sd_after_move_deg: float
+
+    @property
+    def view(self) -> str:
+        """A coarse name for tables and the report (nothing is decided by it)."""
+        if abs(self.azimuth_deg + 90) < 40 or abs(self.azimuth_deg - 90) < 40:
+            return "feet" if self.azimuth_deg < 0 else "head"
+        if self.elevation_deg >= 60:
+            return "overhead"
+        if self.elevation_deg >= 20:
+            return "oblique"
+        return "front"
+
+
+def sds_at_rest(setup: SetupFit, camera: Camera, noise_px: np.ndarray) -> np.ndarray:
+    """SDs of the pose (radians / shins) at rest seen by ``camera``."""
+    fitter = FrameFitter(BodyModel(setup.rest), camera, setup.offsets)
+    q = np.zeros(len(POSE_PRIOR_SD))
+    step = 1e-4
+    probe = np.vstack([q, q + np.eye(len(q)) * step])
+    P = fitter.predict(probe)
+    Jm = (((P[1:] - P[0]) / step) / noise_px[None, :, None]).reshape(len(q), -1).T
+    cov = np.linalg.inv(Jm.T @ Jm + np.diag(1.0 / POSE_PRIOR_SD ** 2))
+    return np.sqrt(np.diag(cov))
+
+
+def moved(camera: Camera, target: np.ndarray, d_elev: float, d_azim: float) -> Camera:
+    c = camera.centre_body - target
+    dist = float(np.linalg.norm(c))
+    elev = math.radians(max(-5.0, min(85.0, camera.elevation_deg(target) + d_elev)))
+    azim = math.radians(camera.azimuth_deg(target) + d_azim)
+    centre = target + dist * np.array([math.cos(elev) * math.sin(azim), -math.cos(elev) * math.cos(azim), math.sin(elev)])
+    M = np.array([1.0, -1.0, 1.0]) if camera.mirrored else np.ones(3)
+    R = look_at(centre * M, target * M)
+    return camera.with_pose(R, -R @ (centre * M))
+
+
+def assess(setup: SetupFit, noise_px: np.ndarray, max_roll_sd_deg: float) -> Placement:
+    target = setup.rest.points().mean(axis=0)
+    cam = setup.camera
+    sd = sds_at_rest(setup, cam, noise_px)
+    roll_sd, open_sd = math.degrees(sd[0]), math.degrees(sd[2])
+    best, best_sd = CameraMove.NONE, roll_sd
+    if roll_sd > 0.8 * max_roll_sd_deg:
+        for move, (de, da) in _TRIES.items():
+            s = math.degrees(sds_at_rest(setup, moved(cam, target, de, da), noise_px)[0])
+            if s < best_sd * 0.75:
+                best, best_sd = move, s
+    return Placement(elevation_deg=cam.elevation_deg(target), azimuth_deg=cam.azimuth_deg(target),
+                     roll_sd_deg=roll_sd, opening_sd_deg=open_sd, move=best, roll_sd_after_move_deg=best_sd)

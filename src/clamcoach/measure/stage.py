@@ -1,0 +1,218 @@
+"""The measurement stage, online: body frames in, kinematics with standard deviations out.
+
+    collecting -- the body still for ``settle_s`` --> fit camera and body (setup_fit)
+    tracking   -- per frame: fit the pose (frame_fit) --> Kinematics
+               -- the model stops explaining the landmarks for ``lost_s`` --> collecting
+
+The stage measures nothing until it has a setup: a camera and a body of its own, estimated
+from this person in this placement. Then every frame's numbers come with the standard
+deviation the fit gives them, so what one placement cannot see shows up as a large SD.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+from clamcoach.measure.camera import DEFAULT_HFOV_DEG, focal_from_hfov
+from clamcoach.measure.frame_fit import FrameFitter, PoseEstimate
+from clamcoach.measure.landmarks import GROUP_OF, GROUPS, observe
+from clamcoach.measure.model import J, BodyModel, hip_flexion_deg, knee_flexion_deg
+from clamcoach.measure.setup_fit import (
+    HIP_LINE_ROLL_BIAS_DEG, ROLL_BIAS_SD_DEG, SHOULDER_LINE_ROLL_BIAS_DEG, SetupFit, body_size_px, fit_setup,
+)
+from clamcoach.types import BodyFrame, Kinematics, Side, Spread
+
+#: Landmark noise per group, as a share of the body's image size (trunk plus bottom leg). These
+#: are the few numbers fitted on tuning data (benchmarks/fit_noise.py): they include how far
+#: BlazePose's points drift with the pose, not only their jitter, so that the stated intervals
+#: hold on the tuning clips.
+NOISE_REL: dict[str, float] = {"hip": 0.012, "knee": 0.010, "ankle": 0.008, "shoulder": 0.016, "foot": 0.012}
+#: At setup, points are weighed as known to within this share of the body (the offsets of
+#: BlazePose's points from the model's vary between bodies far more than they jitter).
+SETUP_NOISE_REL: dict[str, float] = {"hip": 0.03, "knee": 0.02, "ankle": 0.02, "shoulder": 0.04, "foot": 0.03}
+#: The setup's hip and knee flexion from BlazePose's points read this much under the joint
+#: centres' (tuning sets, mean of both legs; degrees).
+HIP_FLEXION_BIAS_DEG = 3.5
+KNEE_FLEXION_BIAS_DEG = 4.0
+FLEXION_SD_DEG = 6.0
+
+
+class StageState(str, Enum):
+    COLLECTING = "collecting"
+    TRACKING = "tracking"
+
+
+@dataclass(frozen=True)
+class MeasureParams:
+    settle_s: float = 0.8           # still this long before the setup is fitted
+    still_rel: float = 0.02         # "still": every core point within this share of the body
+    max_setup_rms_rel: float = 0.06  # a setup the model explains worse is no side-lying body
+    lost_cost: float = 25.0         # per-frame cost this high ...
+    lost_s: float = 1.5             # ... for this long: the person or the camera moved
+    gap_restart_s: float = 1.0      # after a longer gap the fit starts again from rest
+    min_visibility: float = 0.3
+    hfov_deg: float = DEFAULT_HFOV_DEG
+
+
+def _sigmas(table: dict[str, float]) -> np.ndarray:
+    return np.array([table[g] for g in GROUP_OF])
+
+
+@dataclass
+class MeasureStage:
+    params: MeasureParams = field(default_factory=MeasureParams)
+    #: Focal length in pixels when the video says it (else from ``params.hfov_deg``).
+    focal_px: float | None = None
+    noise_rel: dict[str, float] = field(default_factory=lambda: dict(NOISE_REL))
+
+    def __post_init__(self) -> None:
+        self.state = StageState.COLLECTING
+        self.setup: SetupFit | None = None
+        self.model: BodyModel | None = None
+        self._fitter: FrameFitter | None = None
+        self._window: deque[tuple[float, np.ndarray]] = deque()
+        self._q = np.zeros(4)
+        self._last_t = -math.inf
+        self._bad_since: float | None = None
+        self._top: Side | None = None
+        self.calibrations = 0
+
+    # -- the per-frame step -------------------------------------------------------------------
+    def push(self, body: BodyFrame, *, may_calibrate: bool = True) -> Kinematics | None:
+        """Kinematics of this frame, or None while the setup is being collected."""
+        obs, vis = observe(body.image, body.top)
+        obs = np.where((vis >= self.params.min_visibility)[:, None], obs, np.nan)
+        if self.state is StageState.COLLECTING or body.top is not self._top:
+            self._collect(body, obs, may_calibrate)
+            if self.state is StageState.COLLECTING:
+                return None
+        return self._track(body, obs)
+
+    def reset(self) -> None:
+        """Forget the setup (the person or camera moved)."""
+        self.state = StageState.COLLECTING
+        self._window.clear()
+        self._bad_since = None
+
+    # -- collecting ---------------------------------------------------------------------------
+    def _collect(self, body: BodyFrame, obs: np.ndarray, may_calibrate: bool) -> None:
+        if self.state is StageState.TRACKING:
+            self.reset()
+        core = obs[:8]
+        if not may_calibrate or not np.all(np.isfinite(core)):
+            self._window.clear()
+            return
+        self._window.append((body.t, obs))
+        size = body_size_px(obs)
+        while len(self._window) > 1:
+            pts = np.array([o[:8] for _, o in self._window])
+            med = np.median(pts, axis=0)
+            if np.max(np.linalg.norm(pts - med, axis=2)) <= self.params.still_rel * size:
+                break
+            self._window.popleft()
+        if body.t - self._window[0][0] < self.params.settle_s:
+            return
+        median = np.nanmedian(np.array([o for _, o in self._window]), axis=0)
+        f = self.focal_px or focal_from_hfov(body.width, self.params.hfov_deg)
+        fit = fit_setup(median, np.where(np.isfinite(median[:, 0]), 1.0, 0.0),
+                        fx=f, fy=f, cx=body.width / 2, cy=body.height / 2,
+                        sigma_rel=_sigmas(SETUP_NOISE_REL), mirrored=body.top is Side.LEFT)
+        if fit.rms_rel > self.params.max_setup_rms_rel:
+            self._window.clear()
+            return
+        self.setup = fit
+        self.model = BodyModel(fit.rest)
+        self._fitter = FrameFitter(self.model, fit.camera, fit.offsets)
+        self._q = np.zeros(4)
+        self._top = body.top
+        self.state = StageState.TRACKING
+        self.calibrations += 1
+        self._window.clear()
+
+    # -- tracking -----------------------------------------------------------------------------
+    def _track(self, body: BodyFrame, obs: np.ndarray) -> Kinematics:
+        assert self._fitter is not None and self.setup is not None and self.model is not None
+        if body.t - self._last_t > self.params.gap_restart_s:
+            self._q = np.zeros(4)
+        self._last_t = body.t
+        sigma = _sigmas(self.noise_rel) * self.setup.body_px
+        est = self._fitter.fit(obs, sigma, self._q)
+        self._q = est.pose
+        if est.cost > self.params.lost_cost:
+            self._bad_since = self._bad_since if self._bad_since is not None else body.t
+            if body.t - self._bad_since >= self.params.lost_s:
+                self.reset()
+        else:
+            self._bad_since = None
+        return self.kinematics(body.t, est)
+
+    def kinematics(self, t: float, est: PoseEstimate) -> Kinematics:
+        """Measures (with SDs) from one fitted pose."""
+        assert self.setup is not None and self.model is not None
+        rest = self.setup.rest
+        q, cov = est.pose, est.cov
+        sd = est.sd
+        X = est.joints
+        deg = math.degrees
+        trunk_var = cov[0, 0] + cov[1, 1] + 2 * cov[0, 1]
+        l2 = self.model.l2
+        # The top ankle rises by ankle_lift shins straight up: the gap grows by about that.
+        ankle_gap = float(np.linalg.norm(X[J["top_ankle"]] - X[J["bottom_ankle"]]))
+        knee_gap = float(np.linalg.norm(X[J["top_knee"]] - X[J["bottom_knee"]]))
+        rest_knee_gap = float(np.linalg.norm(rest.top_knee - rest.bottom_knee))
+        roll = rest.roll0 + q[0]
+        lateral = X[J["top_hip"]] - X[J["bottom_hip"]]
+        hip = (hip_flexion_deg(X[J["top_hip"]], X[J["top_knee"]], lateral, roll)
+               + hip_flexion_deg(X[J["bottom_hip"]], X[J["bottom_knee"]], lateral, roll)) / 2
+        knee = (knee_flexion_deg(X[J["top_hip"]], X[J["top_knee"]], X[J["top_ankle"]])
+                + knee_flexion_deg(X[J["bottom_hip"]], X[J["bottom_knee"]], X[J["bottom_ankle"]])) / 2
+        # Knee lift: how far the knee's circle carries it (radius times the opening's change).
+        radius = _circle_radius(X, self.model)
+        return Kinematics(
+            t=t,
+            hip_flexion_deg=hip + HIP_FLEXION_BIAS_DEG,
+            knee_flexion_deg=knee + KNEE_FLEXION_BIAS_DEG,
+            opening_deg=deg(q[2]),
+            knee_lift_cm=100 * (knee_gap - rest_knee_gap),
+            pelvis_roll_deg=deg(roll) + HIP_LINE_ROLL_BIAS_DEG,
+            trunk_roll_deg=deg(rest.trunk_roll0 + q[0] + q[1]) + SHOULDER_LINE_ROLL_BIAS_DEG,
+            ankle_gap_cm=100 * ankle_gap,
+            hand_on_hip=None,
+            shin_length_cm=100 * l2,
+            sd=Spread(
+                hip_flexion_deg=FLEXION_SD_DEG, knee_flexion_deg=FLEXION_SD_DEG,
+                opening_deg=deg(sd[2]), knee_lift_cm=100 * radius * sd[2],
+                pelvis_roll_deg=deg(sd[0]), trunk_roll_deg=deg(math.sqrt(max(trunk_var, 0.0))),
+                ankle_gap_cm=100 * l2 * sd[3],
+            ),
+            fit_cost=est.cost,
+        )
+
+    # -- what the setup says about this placement --------------------------------------------
+    @property
+    def roll_sd_at_setup(self) -> float:
+        """SD of the absolute forward roll read at setup (degrees): the fit's and the spread of
+        BlazePose's offsets between bodies."""
+        if self.setup is None:
+            return math.nan
+        return math.hypot(math.degrees(self.setup.param("roll0")[1]), ROLL_BIAS_SD_DEG)
+
+    def noise_px(self) -> np.ndarray:
+        assert self.setup is not None
+        return _sigmas(self.noise_rel) * self.setup.body_px
+
+
+def _circle_radius(X: np.ndarray, model: BodyModel) -> float:
+    hip, ankle, knee = X[J["top_hip"]], X[J["top_ankle"]], X[J["top_knee"]]
+    a = ankle - hip
+    a = a / (np.linalg.norm(a) + 1e-12)
+    v = knee - hip
+    return float(np.linalg.norm(v - a * float(v @ a)))
+
+
+__all__ = ["MeasureStage", "MeasureParams", "StageState", "NOISE_REL", "GROUPS"]

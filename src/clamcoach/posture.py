@@ -1,0 +1,61 @@
+"""Posture from the pose model's 3-D world landmarks: lying on the side, hand on the hip.
+
+Coarse, camera-independent checks that need no body model: is the long axis horizontal
+(not sitting or standing), is the hip line roughly vertical (on the side, not on the back),
+and is the top wrist near the top hip. World landmarks are too poor on lying people to
+measure angles with (see ../shared/knowledge/pose-backends.md), but good enough for these.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from clamcoach.types import LM, BodyFrame
+
+
+@dataclass(frozen=True)
+class PostureParams:
+    upright_max: float = 0.85        # |long axis . image-vertical| above this: sitting or standing
+    side_max_roll_deg: float = 50.0  # the hip line further than this from the table's normal: on the back
+    hand_on_hip_max: float = 0.45    # top wrist to top hip, over trunk length
+
+
+@dataclass(frozen=True)
+class Posture:
+    upright: float          # 1: long axis along the image's vertical
+    hip_line_roll_deg: float
+    hand_distance: float    # top wrist to top hip over trunk length
+    side_lying: bool
+    hand_on_hip: bool | None
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 1e-9 else v * math.nan
+
+
+def posture(body: BodyFrame, p: PostureParams = PostureParams()) -> Posture:
+    w = body.world
+    top, bot = body.top.value, body.top.other.value
+    hip_t, hip_b = w[LM[f"{top}_hip"]], w[LM[f"{bot}_hip"]]
+    sh_c = (w[LM["left_shoulder"]] + w[LM["right_shoulder"]]) / 2
+    hip_c = (hip_t + hip_b) / 2
+    a = _unit(sh_c - hip_c)
+    thigh_b = w[LM[f"{bot}_knee"]] - hip_b
+    n = _unit(np.cross(a, thigh_b))
+    if float(n @ (hip_t - hip_b)) < 0:
+        n = -n
+    line = hip_t - hip_b
+    line_p = line - a * float(line @ a)
+    f = _unit(np.cross(n, a))
+    roll = math.degrees(math.atan2(float(line_p @ f), float(line_p @ n)))
+    trunk = float(np.linalg.norm(sh_c - hip_c))
+    hand = float(np.linalg.norm(w[LM[f"{top}_wrist"]] - hip_t)) / (trunk + 1e-9)
+    upright = abs(float(a[1]))
+    lying = bool(abs(roll) < p.side_max_roll_deg and upright < p.upright_max)
+    seen = math.isfinite(hand) and float(body.image[LM[f"{top}_wrist"], 2]) >= 0.3
+    return Posture(upright=upright, hip_line_roll_deg=roll, hand_distance=hand, side_lying=lying,
+                   hand_on_hip=bool(hand <= p.hand_on_hip_max) if seen else None)

@@ -1,0 +1,96 @@
+"""The setup stage: is the person lying on their side, still, in the method's position?
+
+The measurement stage fits the camera and the body once the body has been still for a moment
+(``measure.stage``); this stage turns that fit into the setup's verdict (the method's steps
+1-3) and gives the live page its checklist meanwhile.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+from clamcoach.measure.placement import MOVE_TEXT, Placement
+from clamcoach.measure.stage import FLEXION_SD_DEG, MeasureStage
+from clamcoach.posture import Posture
+from clamcoach.protocol import Protocol
+from clamcoach.rules import SetupMeasures, check_setup
+from clamcoach.types import Finding, Kinematics
+
+SETUP_CHECKS = ("side_lying", "hips_knees_bent", "rolled_forward", "hand_on_hip")
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    measures: SetupMeasures
+    findings: tuple[Finding, ...]
+    t: float
+
+
+class SetupMonitor:
+    def __init__(self, proto: Protocol) -> None:
+        self.proto = proto
+        self.result: SetupResult | None = None
+        self.checks: dict[str, bool | None] = {k: None for k in SETUP_CHECKS}
+        self.side_lying_seen = False
+        self._hands: deque[tuple[float, bool | None]] = deque()
+
+    def observe(self, t: float, post: Posture) -> None:
+        """Every frame with a body: remember the posture of the last moments."""
+        self.side_lying_seen |= post.side_lying
+        self._hands.append((t, post.hand_on_hip))
+        while self._hands and self._hands[0][0] < t - 2.0:
+            self._hands.popleft()
+
+    def live_checks(self, kin: Kinematics | None, post: Posture, stage: MeasureStage,
+                    placement: Placement | None) -> dict[str, bool | None]:
+        s = self.proto.setup
+        bent = rolled = None
+        if kin is not None:
+            bent = (s.hip_min_deg - 5 <= kin.hip_flexion_deg <= s.hip_max_deg + 10
+                    and s.knee_min_deg - 5 <= kin.knee_flexion_deg <= s.knee_max_deg)
+            if stage.roll_sd_at_setup <= s.forward_roll_max_sd_deg:
+                rolled = kin.pelvis_roll_deg >= s.forward_roll_min_deg
+        self.checks = {"side_lying": post.side_lying, "hips_knees_bent": bent, "rolled_forward": rolled,
+                       "hand_on_hip": post.hand_on_hip}
+        return self.checks
+
+    def hand_on_hip(self) -> bool | None:
+        seen = [h for _, h in self._hands if h is not None]
+        if not seen:
+            return None
+        return sum(seen) * 2 >= len(seen)
+
+    def judge(self, t: float, kin: Kinematics, stage: MeasureStage, placement: Placement) -> SetupResult:
+        """The verdict the moment the measurement stage has its setup."""
+        roll_sd = stage.roll_sd_at_setup
+        can_see = placement.roll_sd_deg <= self.proto.roll_back.max_sd_deg
+        m = SetupMeasures(
+            side_lying=True,
+            hip_flexion_deg=kin.hip_flexion_deg,
+            knee_flexion_deg=kin.knee_flexion_deg,
+            forward_roll_deg=kin.pelvis_roll_deg,
+            forward_roll_sd_deg=roll_sd,
+            hand_on_hip=self.hand_on_hip(),
+            held_s=stage.params.settle_s,
+            roll_sd_deg=placement.roll_sd_deg,
+            view_can_see_roll=can_see,
+            view=placement.view,
+            camera_elevation_deg=placement.elevation_deg,
+            camera_azimuth_deg=placement.azimuth_deg,
+            move_camera=MOVE_TEXT.get(placement.move, ""),
+        )
+        self.result = SetupResult(m, check_setup(m, self.proto), t)
+        return self.result
+
+    def never_settled(self) -> SetupResult:
+        m = SetupMeasures(side_lying=self.side_lying_seen, hip_flexion_deg=math.nan,
+                          knee_flexion_deg=math.nan, forward_roll_deg=math.nan,
+                          forward_roll_sd_deg=math.nan, hand_on_hip=self.hand_on_hip(), held_s=0.0,
+                          roll_sd_deg=math.nan, view_can_see_roll=False, view="unknown")
+        found = check_setup(m, self.proto) if not self.side_lying_seen else ()
+        return SetupResult(m, found, math.nan)
+
+
+__all__ = ["SetupMonitor", "SetupResult", "SETUP_CHECKS", "FLEXION_SD_DEG"]
