@@ -40,6 +40,7 @@ class Pose:
     opening: float = 0.0
     roll: float = 10.0
     trunk_roll: float | None = None   # defaults to the pelvis roll
+    base_roll: float | None = None    # the set-up roll the legs were stacked at (default: roll)
     feet_apart: float = 0.0
     hand_on_hip: bool = True
 
@@ -48,6 +49,7 @@ def body_points(p: Pose) -> dict[str, np.ndarray]:
     """Named points (top_*, bottom_*, nose ...) in the body frame."""
     X, Y, Z = np.eye(3)
     R_pelvis = rot(X, -p.roll)
+    R_base = rot(X, -p.base_roll if p.base_roll is not None else -p.roll)
     R_trunk = rot(X, -(p.trunk_roll if p.trunk_roll is not None else p.roll))
     h, k = math.radians(p.hip), math.radians(p.knee)
     d_thigh = np.array([-math.cos(h), math.sin(h), 0.0])
@@ -60,14 +62,28 @@ def body_points(p: Pose) -> dict[str, np.ndarray]:
     knee_b = hip_bot + THIGH * d_thigh
     ankle_b = knee_b + SHIN * d_shin
     pts["bottom_hip"], pts["bottom_knee"], pts["bottom_ankle"] = hip_bot, knee_b, ankle_b
-    pts["top_hip"], pts["top_knee"], pts["top_ankle"] = hip_top, knee_b + 0.11 * Z, ankle_b + 0.07 * Z
-    # Opening: the top knee turns about the top hip-ankle line, toward +Z.
-    hip, knee, ankle = pts["top_hip"], pts["top_knee"], pts["top_ankle"]
-    axis = ankle - hip
-    R_open = rot(axis, p.opening)
-    if (R_open @ (knee - hip))[2] < (knee - hip)[2] and p.opening > 0:
-        R_open = rot(axis, -p.opening)
-    pts["top_knee"] = hip + R_open @ (knee - hip)
+    pts["top_hip"], pts["top_ankle"] = hip_top, ankle_b + 0.07 * Z
+    # The top leg keeps its lengths (those of the stack before any roll): the knee lies on the
+    # circle about the top hip-ankle line, closed at the point nearest "on the bottom knee",
+    # and the opening turns it from there toward +Z.
+    hip0 = hip_bot + R_base @ (2 * HALF_HIP * Z)
+    knee0 = knee_b + 0.11 * Z
+    l1, l2 = np.linalg.norm(knee0 - hip0), np.linalg.norm(pts["top_ankle"] - knee0)
+    hip, ankle = pts["top_hip"], pts["top_ankle"]
+    d_vec = ankle - hip
+    d = np.linalg.norm(d_vec)
+    a = d_vec / d
+    along = (l1 ** 2 - l2 ** 2 + d ** 2) / (2 * d)
+    r = math.sqrt(max(l1 ** 2 - along ** 2, 0.0))
+    centre = hip + a * along
+    e1 = (knee0 - centre) - a * float((knee0 - centre) @ a)
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(a, e1)
+    if e2[2] < 0:
+        e2 = -e2
+    o = math.radians(p.opening)
+    pts["top_knee"] = centre + r * (math.cos(o) * e1 + math.sin(o) * e2)
+    knee = pts["top_knee"]
     if p.feet_apart:
         R_ab = rot(Y, -p.feet_apart)  # lifts the ankle (toward +Z) about the hip
         if (R_ab @ (ankle - hip))[2] < (ankle - hip)[2]:
@@ -192,7 +208,7 @@ def clam_set(n_reps: int = 3, *, opening: float = 30.0, up: float = 1.5, hold: f
         pose = Pose(
             hip=base.hip, knee=base.knee, hand_on_hip=base.hand_on_hip,
             opening=level * openings.get(rep, opening),
-            roll=base.roll - level * roll_back.get(rep, 0.0),
+            roll=base.roll - level * roll_back.get(rep, 0.0), base_roll=base.roll,
             feet_apart=level * feet_apart.get(rep, 0.0),
         )
         yield t, pose

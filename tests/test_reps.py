@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clamcoach.types import Phase
 from clamcoach.reps import RepDetector, RepParams, Sample
 from skeleton import min_jerk
 
@@ -91,4 +92,4 @@ def test_a_long_gap_abandons_the_rep_in_progress():
 def test_nan_is_a_gap():
     det = RepDetector()
     assert det.push(Sample(0.0, math.nan), 0.0) is None
-    assert det.state == "rest"
+    assert det.state is Phase.READY

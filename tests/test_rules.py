@@ -11,7 +11,8 @@ from clamcoach.types import Rep, Severity
 def rep(**kw) -> Rep:
     base = dict(index=1, start_s=0.0, peak_s=2.0, end_s=6.0, opening_deg=25.0, knee_lift_cm=10.0,
                 roll_back_deg=2.0, trunk_roll_back_deg=2.0, ankle_gap_cm=7.0, ankle_gap_limit_cm=10.0,
-                up_s=1.5, hold_s=2.0, down_s=1.5, roll_back_sustained_s=0.3, roll_confidence=1.0)
+                up_s=1.5, hold_s=2.0, down_s=1.5, roll_back_sustained_s=0.3, roll_judged=True,
+                roll_back_sd_deg=2.0, trunk_roll_back_sd_deg=2.5)
     base.update(kw)
     return Rep(**base)
 
@@ -37,6 +38,12 @@ def test_roll_back_by_the_shoulder_line(proto):
 
 def test_roll_back_not_judged_when_unseen(proto):
     assert check_rep(rep(roll_back_deg=math.nan, trunk_roll_back_deg=math.nan), proto) == ()
+    # Measured too loosely for this placement: no verdict, however large the reading.
+    assert check_rep(rep(roll_back_deg=20.0, roll_judged=False), proto) == ()
+
+
+def test_the_shoulder_line_counts_only_when_measured_well_enough(proto):
+    assert check_rep(rep(trunk_roll_back_deg=12.0, trunk_roll_back_sd_deg=9.0), proto) == ()
 
 
 def test_roll_back_comes_first(proto):
@@ -75,7 +82,8 @@ def test_threshold_override_changes_the_verdict():
 
 def setup(**kw) -> SetupMeasures:
     base = dict(side_lying=True, hip_flexion_deg=45.0, knee_flexion_deg=45.0, forward_roll_deg=10.0,
-                hand_on_hip=1.0, held_s=1.0, view_can_see_roll=True, view="oblique")
+                forward_roll_sd_deg=5.0, hand_on_hip=True, held_s=1.0, roll_sd_deg=2.0,
+                view_can_see_roll=True, view="oblique")
     base.update(kw)
     return SetupMeasures(**base)
 
@@ -106,15 +114,20 @@ def test_knee_angle(proto):
 def test_not_rolled_forward(proto):
     (f,) = check_setup(setup(forward_roll_deg=-3.0), proto)
     assert f.code == "not_rolled_forward" and f.severity is Severity.WARN
+    # Not judged when the setup's roll is too uncertain to tell.
+    assert check_setup(setup(forward_roll_deg=-3.0, forward_roll_sd_deg=12.0), proto) == ()
 
 
 def test_hand_not_on_hip(proto):
-    assert codes(check_setup(setup(hand_on_hip=0.0), proto)) == ["hand_not_on_hip"]
+    assert codes(check_setup(setup(hand_on_hip=False), proto)) == ["hand_not_on_hip"]
+    assert check_setup(setup(hand_on_hip=None), proto) == ()  # could not be told: no finding
 
 
 def test_camera_view(proto):
-    found = check_setup(setup(view_can_see_roll=False, forward_roll_deg=math.nan, view="front"), proto)
+    found = check_setup(setup(view_can_see_roll=False, roll_sd_deg=8.0, forward_roll_deg=math.nan,
+                              view="front"), proto)
     assert codes(found) == ["camera_view"]
+    assert found[0].value == 8.0
 
 
 def test_sustained_max_ignores_short_spikes():

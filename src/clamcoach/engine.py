@@ -19,6 +19,7 @@ from clamcoach.analysis import SCHEMA, Analysis
 from clamcoach.body import BodyParams, BodyTracker, in_frame
 from clamcoach.coach import Coach, Cue
 from clamcoach.measure.placement import Placement, assess
+from clamcoach.measure.profiles import BLAZEPOSE, LandmarkProfile
 from clamcoach.measure.stage import MeasureParams, MeasureStage, StageState
 from clamcoach.posture import posture
 from clamcoach.protocol import Protocol
@@ -62,10 +63,11 @@ class Engine:
 
     def __init__(self, protocol: Protocol, *, body_params: BodyParams = BodyParams(),
                  rep_params: RepParams | None = None, measure_params: MeasureParams = MeasureParams(),
-                 focal_px: float | None = None, noise_rel: dict[str, float] | None = None) -> None:
+                 focal_px: float | None = None, noise_rel: dict[str, float] | None = None,
+                 profile: LandmarkProfile = BLAZEPOSE) -> None:
         self.proto = protocol
         self.body = BodyTracker(body_params)
-        self.measure = MeasureStage(measure_params, focal_px=focal_px)
+        self.measure = MeasureStage(measure_params, focal_px=focal_px, profile=profile)
         if noise_rel is not None:
             self.measure.noise_rel = dict(noise_rel)
         self.setup = SetupMonitor(protocol)
@@ -238,6 +240,7 @@ class Engine:
         s = self.measure.setup
         return {
             "model": MODEL_VERSION,
+            "landmarks": self.measure.profile.name,
             "noise_rel": dict(self.measure.noise_rel),
             "calibrations": self.measure.calibrations,
             "focal_px": round(s.camera.fx, 2) if s else None,

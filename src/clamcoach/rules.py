@@ -71,7 +71,10 @@ def rep_measures(ev: RepEvent, index: int, proto: Protocol) -> Rep:
     sustain = proto.roll_back.sustain_s
     roll_back = sustained_max(t, start["pelvis_roll_deg"] - col("pelvis_roll_deg"), sustain)
     trunk_back = sustained_max(t, start["trunk_roll_deg"] - col("trunk_roll_deg"), sustain)
-    roll_sd, trunk_sd = _median(sds("pelvis_roll_deg")), _median(sds("trunk_roll_deg"))
+    # How well the roll is seen from where the rep starts (a roll-back itself turns the hip line
+    # toward the camera and loosens the reading: it must not make itself unjudgeable).
+    roll_sd = _median([k.sd_of("pelvis_roll_deg") for k in pre + kins[:1]])
+    trunk_sd = _median([k.sd_of("trunk_roll_deg") for k in pre + kins[:1]])
     judged = math.isfinite(roll_sd) and roll_sd <= proto.roll_back.max_sd_deg
     shin = _median(col("shin_length_cm"))
     return Rep(

@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from clamcoach.measure.placement import MOVE_TEXT, Placement
-from clamcoach.measure.stage import FLEXION_SD_DEG, MeasureStage
+from clamcoach.measure.stage import MeasureStage
 from clamcoach.posture import Posture
 from clamcoach.protocol import Protocol
 from clamcoach.rules import SetupMeasures, check_setup
@@ -93,4 +93,4 @@ class SetupMonitor:
         return SetupResult(m, found, math.nan)
 
 
-__all__ = ["SetupMonitor", "SetupResult", "SETUP_CHECKS", "FLEXION_SD_DEG"]
+__all__ = ["SetupMonitor", "SetupResult", "SETUP_CHECKS"]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from clamcoach.engine import Engine
-from clamcoach.kinematics import geometric_calibration
+from clamcoach.measure.profiles import JOINT_CENTRES
 from clamcoach.protocol import load_protocol
 from clamcoach.report.annotate import AnnotatedVideoWriter
 from clamcoach.report.export import write_frames_csv
@@ -26,7 +26,7 @@ FPS = 15.0
 @pytest.fixture(scope="module")
 def engine_run():
     cam = Camera(pitch=35, width=480, height=360, focal_px=350)
-    eng = Engine(load_protocol(), calibration=geometric_calibration())
+    eng = Engine(load_protocol(), profile=JOINT_CENTRES, focal_px=cam.focal_px)
     steps = []
     for t, p in clam_set(n_reps=3, roll_back={2: 20}, openings={3: 65}, fps=FPS):
         visible = not (3.0 <= t < 3.4)

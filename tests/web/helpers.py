@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator
 
 from websockets.sync.client import connect
 
-from clamcoach.kinematics import geometric_calibration
+from clamcoach.measure.profiles import JOINT_CENTRES
 from clamcoach.protocol import load_protocol
 from clamcoach.web.app import WebConfig, create_app
 from clamcoach.web.frames import pack_frame
@@ -22,15 +22,13 @@ from tests.web.standin import StandInEstimator, jpeg
 def serve(overrides: tuple[str, ...] = (), delay_s: float = 0.0,
           estimator_factory: Callable[[], Any] | None = None,
           real: bool = False) -> Iterator[tuple[str, Any]]:
-    """The app on a free port; ``real`` uses BlazePose with the packaged calibration (what
-    ``clamcoach serve`` runs), else the stand-in (or the factory), whose landmarks are exact
-    and so are measured by plain geometry."""
+    """The app on a free port; ``real`` uses BlazePose (what ``clamcoach serve`` runs), else
+    the stand-in (or the factory), whose landmarks are exact joint centres."""
     proto = load_protocol(None, overrides)
     if not real and estimator_factory is None:
         estimator_factory = lambda: StandInEstimator(delay_s)  # noqa: E731
-    calibration = None if real else geometric_calibration()
     app = create_app(WebConfig(protocol=proto, estimator_factory=estimator_factory,
-                               calibration=calibration))
+                               profile=None if real else JOINT_CENTRES))
     with BackgroundServer(app) as url:
         yield url, app
 

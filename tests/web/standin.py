@@ -47,9 +47,9 @@ def jpeg(pose: Pose | None, w: int = 160, h: int = 120) -> bytes:
 
 def script(n_reps: int = 3, fps: float = 15.0, **kw) -> Iterator[tuple[float, Pose]]:
     """(t, Pose) of a set, as ``skeleton.clam_set`` (quick defaults for tests)."""
-    kw.setdefault("up", 1.0)
+    kw.setdefault("up", 1.2)   # clear of the 1 s "too fast" limit
     kw.setdefault("hold", 1.5)
-    kw.setdefault("down", 1.0)
+    kw.setdefault("down", 1.2)
     kw.setdefault("rest", 0.8)
     kw.setdefault("lead_in", 1.5)
     return clam_set(n_reps, fps=fps, **kw)

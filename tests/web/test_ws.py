@@ -280,17 +280,15 @@ def test_with_a_patient_each_set_goes_to_their_history(tmp_path, monkeypatch):
     assert history[0]["source_name"] == "live session" and history[0]["video_path"] is None
 
 
-def test_serve_measures_with_the_calibration_analyze_uses():
-    """`clamcoach serve` (no calibration given) must measure the real model's landmarks with
-    the packaged, fitted calibration, as `analyze` does; the plain-geometry calibration is for
-    exact stand-in landmarks only, and on BlazePose it misreads the view and the roll."""
-    from clamcoach.kinematics import load_calibration
+def test_serve_measures_blazepose_landmarks_as_analyze_does():
+    """`clamcoach serve` (no profile given) must measure the real model's landmarks with the
+    BlazePose landmark profile, as `analyze` does; the joint-centre profile is for exact
+    synthetic landmarks only."""
+    from clamcoach.measure.profiles import BLAZEPOSE
     from clamcoach.protocol import load_protocol
     from clamcoach.web.app import WebConfig, _analyzer_factory
     from tests.web.standin import StandInEstimator
 
     config = WebConfig(protocol=load_protocol())
-    live = _analyzer_factory(config.calibration)(config.protocol, StandInEstimator(0.0))
-    packaged = load_calibration()
-    assert live.engine.kin.calibration.source == packaged.source
-    assert live.engine.kin.calibration.view_centroids == packaged.view_centroids is not None
+    live = _analyzer_factory(config.profile)(config.protocol, StandInEstimator(0.0))
+    assert live.engine.measure.profile is BLAZEPOSE

@@ -19,12 +19,12 @@ from clamcoach.measure.camera import Camera
 from clamcoach.measure.landmarks import ANCHOR, N_POINTS
 from clamcoach.measure.model import N_DOF, BodyModel
 
-#: Prior standard deviations of the pose (radians; shin lengths for the lift). Only the
-#: trunk's twist and the ankle's lift are held: both are small in a clamshell and poorly seen.
-POSE_PRIOR_SD = np.array([math.radians(60.0), math.radians(6.0), math.radians(120.0), 0.25])
+#: Prior standard deviations of the pose (radians). Only the trunk's twist and the leg's
+#: abduction are held: both are small in a clamshell and poorly seen.
+POSE_PRIOR_SD = np.radians([60.0, 4.0, 120.0, 12.0])
 #: Physical bounds of the pose (rolled back beyond 60 or the knee beyond 110 is no clamshell).
-POSE_LOWER = np.array([math.radians(-60.0), math.radians(-30.0), math.radians(-40.0), -0.15])
-POSE_UPPER = np.array([math.radians(40.0), math.radians(30.0), math.radians(110.0), 1.0])
+POSE_LOWER = np.radians([-60.0, -30.0, -40.0, -10.0])
+POSE_UPPER = np.radians([40.0, 30.0, 110.0, 45.0])
 #: Cauchy scale, in standard deviations: a landmark further off than this counts less.
 ROBUST_SCALE = 3.0
 FD_STEP = np.array([1e-4, 1e-4, 1e-4, 1e-4])
@@ -32,10 +32,11 @@ FD_STEP = np.array([1e-4, 1e-4, 1e-4, 1e-4])
 
 @dataclass(frozen=True)
 class PoseEstimate:
-    pose: np.ndarray          # (N_DOF,) roll, trunk_twist, opening (radians), ankle_lift (shins)
+    pose: np.ndarray          # (N_DOF,) roll, trunk_twist, opening, abduction (radians)
     cov: np.ndarray           # (N_DOF, N_DOF)
     cost: float               # mean squared normalised residual (1 = as noisy as expected)
     joints: np.ndarray        # (8, 3) fitted joints, body frame
+    residuals: np.ndarray     # (12, 2) normalised residuals (0 where a point was not seen)
 
     @property
     def sd(self) -> np.ndarray:
@@ -54,38 +55,38 @@ class FrameFitter:
         return self.camera.project(X)[:, ANCHOR] + self.offsets
 
     def fit(self, obs: np.ndarray, sigma_px: np.ndarray, start: np.ndarray,
-            iterations: int = 6) -> PoseEstimate:
+            iterations: int = 5) -> PoseEstimate:
         """``obs`` (12, 2) px with NaN where unseen; ``sigma_px`` (12,) per point."""
         seen = np.all(np.isfinite(obs), axis=1) & np.isfinite(sigma_px)
         q = np.clip(np.asarray(start, float), POSE_LOWER, POSE_UPPER)
         inv_sd = np.where(seen, 1.0 / np.where(seen, sigma_px, 1.0), 0.0)
         o = np.where(seen[:, None], obs, 0.0)
         prior_w = 1.0 / POSE_PRIOR_SD ** 2
-        eye = np.eye(N_DOF)
+        eye = np.eye(N_DOF) * FD_STEP
+        Jm = np.zeros((2 * len(obs), N_DOF))
+        rv = np.zeros(2 * len(obs))
         for _ in range(iterations):
-            probe = np.vstack([q, q + eye * FD_STEP])
-            pred = self.predict(probe)
-            r = ((o - pred[0]) * inv_sd[:, None])                          # (12, 2) normalised
-            Jac = ((pred[1:] - pred[0]) / FD_STEP[:, None, None]) * inv_sd[None, :, None]  # (dof, 12, 2)
-            Jm = Jac.reshape(N_DOF, -1).T                                  # (24, dof)
-            rv = r.ravel()
+            pred = self.predict(np.vstack([q, q + eye]))
+            rv = ((o - pred[0]) * inv_sd[:, None]).ravel()
+            Jm = (((pred[1:] - pred[0]) / FD_STEP[:, None, None]) * inv_sd[None, :, None]).reshape(N_DOF, -1).T
             w = 1.0 / (1.0 + (rv / ROBUST_SCALE) ** 2)                     # Cauchy weights
             A = Jm.T @ (Jm * w[:, None]) + np.diag(prior_w)
             g = Jm.T @ (w * rv) - prior_w * q
             step = np.linalg.solve(A, g)
-            q = np.clip(q + step, POSE_LOWER, POSE_UPPER)
-            if np.max(np.abs(step)) < 1e-4:
+            q_new = np.clip(q + step, POSE_LOWER, POSE_UPPER)
+            moved = float(np.max(np.abs(q_new - q)))
+            q = q_new
+            if moved < 1e-3:
                 break
-        pred = self.predict(q[None])[0]
+        # The covariance from the last Jacobian (the final step was too small to change it):
+        # how well the landmarks pin each degree of freedom, whatever this frame's residuals.
+        cov = np.linalg.inv(Jm.T @ Jm + np.diag(prior_w))
+        X = self.model.joints(q[None])
+        pred = self.camera.project(X)[0, ANCHOR] + self.offsets
         r = ((o - pred) * inv_sd[:, None]).ravel()
-        probe = np.vstack([q, q + eye * FD_STEP])
-        P = self.predict(probe)
-        Jm = (((P[1:] - P[0]) / FD_STEP[:, None, None]) * inv_sd[None, :, None]).reshape(N_DOF, -1).T
-        A = Jm.T @ Jm + np.diag(prior_w)
-        cov = np.linalg.inv(A)
         n_seen = max(int(seen.sum()) * 2, 1)
-        cost = float(np.sum(r ** 2)) / n_seen
-        return PoseEstimate(pose=q, cov=cov, cost=cost, joints=self.model.joints(q[None])[0])
+        return PoseEstimate(pose=q, cov=cov, cost=float(np.sum(r ** 2)) / n_seen, joints=X[0],
+                            residuals=r.reshape(-1, 2))
 
 
 assert N_POINTS == len(ANCHOR)

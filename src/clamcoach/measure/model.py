@@ -14,7 +14,7 @@ it (``Pose``), the degrees of freedom of the exercise:
 - ``trunk_twist``: the shoulders turn a little more or less than the pelvis.
 - ``opening``: the top knee turns about the top hip-ankle line, the feet being the hinge
   (0 = as at rest, positive = up).
-- ``ankle_lift``: the top ankle rises off the bottom one (feet apart), in shin lengths.
+- ``abduction``: the whole top leg turns up about the top hip (feet apart), radians.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ J = {name: i for i, name in enumerate(JOINTS)}
 N_JOINTS = len(JOINTS)
 
 #: The per-frame degrees of freedom, in the order of a pose vector.
-DOF: tuple[str, ...] = ("roll", "trunk_twist", "opening", "ankle_lift")
+DOF: tuple[str, ...] = ("roll", "trunk_twist", "opening", "abduction")
 N_DOF = len(DOF)
 
 
@@ -97,6 +97,14 @@ class BodyModel:
         a = _unit(rest.top_ankle - rest.top_hip)
         e1 = _unit(_reject(rest.top_knee - rest.top_hip, a))
         self._sign = 1.0 if float(np.cross(a, e1)[2]) >= 0 else -1.0
+        # Abduction turns the top leg about the horizontal line through the top hip that is
+        # square to the leg, the way that lifts the ankle.
+        axis = np.cross(np.array([0.0, 0.0, 1.0]), rest.top_ankle - rest.top_hip)
+        axis = _unit(axis)
+        lifted = _rodrigues(axis, 0.1) @ (rest.top_ankle - rest.top_hip)
+        self._abd_axis = axis if lifted[2] > (rest.top_ankle - rest.top_hip)[2] else -axis
+        self._ankle_rel = rest.top_ankle - rest.top_hip
+        self._knee_rel = rest.top_knee - rest.top_hip
 
     def joints(self, poses: np.ndarray) -> np.ndarray:
         poses = np.atleast_2d(np.asarray(poses, float))
@@ -111,13 +119,16 @@ class BodyModel:
         out[:, J["bottom_ankle"]] = rest.bottom_ankle
         out[:, J["bottom_shoulder"]] = Rs @ rest.bottom_shoulder
         out[:, J["top_shoulder"]] = Rs @ rest.top_shoulder
-        ankle = np.repeat(rest.top_ankle[None], n, axis=0)
-        ankle[:, 2] += poses[:, 3] * self.l2
+        # The leg turns up about the rest top hip (abduction), then the hip rolls with the pelvis
+        # while the ankle stays put (the feet are the hinge).
+        Ra = _rodrigues_many(self._abd_axis, poses[:, 3])
+        ankle = rest.top_hip + Ra @ self._ankle_rel
+        ref = rest.top_hip + Ra @ self._knee_rel
         out[:, J["top_ankle"]] = ankle
-        out[:, J["top_knee"]] = self._knee(out[:, J["top_hip"]], ankle, poses[:, 2])
+        out[:, J["top_knee"]] = self._knee(out[:, J["top_hip"]], ankle, poses[:, 2], ref)
         return out
 
-    def _knee(self, hip: np.ndarray, ankle: np.ndarray, opening: np.ndarray) -> np.ndarray:
+    def _knee(self, hip: np.ndarray, ankle: np.ndarray, opening: np.ndarray, ref_knee: np.ndarray) -> np.ndarray:
         d_vec = ankle - hip
         d = np.linalg.norm(d_vec, axis=1)
         d = np.clip(d, abs(self.l1 - self.l2) + 1e-4, self.l1 + self.l2 - 1e-4)
@@ -125,7 +136,7 @@ class BodyModel:
         along = (self.l1 ** 2 - self.l2 ** 2 + d ** 2) / (2 * d)
         r = np.sqrt(np.maximum(self.l1 ** 2 - along ** 2, 1e-12))
         centre = hip + a * along[:, None]
-        ref = self.rest.top_knee - centre
+        ref = ref_knee - centre
         e1 = ref - a * np.sum(ref * a, axis=1)[:, None]
         e1 /= np.linalg.norm(e1, axis=1)[:, None]
         e2 = self._sign * np.cross(a, e1)
@@ -148,6 +159,17 @@ def knee_flexion_deg(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray) -> fl
     u, v = hip - knee, ankle - knee
     c = float(u @ v) / (float(np.linalg.norm(u) * np.linalg.norm(v)) + 1e-12)
     return 180.0 - math.degrees(math.acos(max(-1.0, min(1.0, c))))
+
+
+def _rodrigues(axis: np.ndarray, angle: float) -> np.ndarray:
+    return _rodrigues_many(axis, np.array([angle]))[0]
+
+
+def _rodrigues_many(axis: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    """(n, 3, 3) rotations about one unit ``axis`` by each angle."""
+    K = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    s, c = np.sin(angles)[:, None, None], np.cos(angles)[:, None, None]
+    return np.eye(3) + s * K + (1 - c) * (K @ K)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -36,7 +36,7 @@ MOVE_TEXT = {
     CameraMove.TOWARD_FEET: "move the camera round toward your feet",
 }
 _TRIES = {
-    CameraMove.RAISE: (20.0, 0.0),
+    CameraMove.RAISE: (30.0, 0.0),
     CameraMove.LOWER: (-20.0, 0.0),
     CameraMove.TOWARD_HEAD: (0.0, 35.0),
     CameraMove.TOWARD_FEET: (0.0, -35.0),
@@ -94,9 +94,14 @@ def assess(setup: SetupFit, noise_px: np.ndarray, max_roll_sd_deg: float) -> Pla
     roll_sd, open_sd = math.degrees(sd[0]), math.degrees(sd[2])
     best, best_sd = CameraMove.NONE, roll_sd
     if roll_sd > 0.8 * max_roll_sd_deg:
-        for move, (de, da) in _TRIES.items():
-            s = math.degrees(sds_at_rest(setup, moved(cam, target, de, da), noise_px)[0])
-            if s < best_sd * 0.75:
-                best, best_sd = move, s
+        after = {move: math.degrees(sds_at_rest(setup, moved(cam, target, de, da), noise_px)[0])
+                 for move, (de, da) in _TRIES.items()}
+        move = min(after, key=after.__getitem__)
+        # Raising the camera is the advice people can follow most easily (a shelf): give it
+        # unless another move is clearly better.
+        if CameraMove.RAISE in after and after[CameraMove.RAISE] <= 1.2 * after[move]:
+            move = CameraMove.RAISE
+        if after[move] < 0.75 * roll_sd:
+            best, best_sd = move, after[move]
     return Placement(elevation_deg=cam.elevation_deg(target), azimuth_deg=cam.azimuth_deg(target),
                      roll_sd_deg=roll_sd, opening_sd_deg=open_sd, move=best, roll_sd_after_move_deg=best_sd)

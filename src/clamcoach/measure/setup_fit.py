@@ -22,54 +22,11 @@ from scipy.optimize import least_squares
 from clamcoach.measure.camera import Camera, rodrigues, rotation_vector
 from clamcoach.measure.landmarks import ANCHOR, ATTACHED, N_POINTS
 from clamcoach.measure.model import J, RestBody, rot_x
+from clamcoach.measure.profiles import BODY_PARAMS, BLAZEPOSE, LandmarkProfile
 
 
-@dataclass(frozen=True)
-class Prior:
-    mean: float
-    sd: float
-
-
-# The model's points are where BlazePose puts its landmarks on a side-lying body, not the joint
-# centres: its hip and shoulder points sit on the body's surface, pulled toward the body's
-# middle and forward. The priors below describe that landmark geometry; they were measured by
-# triangulating BlazePose's landmarks over the views of the tuning sets
-# (benchmarks/measure_priors.py) and widened to cover other bodies. Metres and radians.
-PRIORS: dict[str, Prior] = {
-    "thigh": Prior(0.41, 0.05),
-    "shin": Prior(0.41, 0.06),
-    "half_pelvis": Prior(0.09, 0.03),
-    "half_shoulders": Prior(0.135, 0.04),
-    "trunk": Prior(0.49, 0.07),
-    # Rolled forward: the method asks for a little; BlazePose's hip line reads ~10 deg less.
-    "roll0": Prior(math.radians(0.0), math.radians(15.0)),
-    # BlazePose's shoulder line reads ~10 deg behind its hip line on a lying body.
-    "trunk_twist0": Prior(math.radians(-10.0), math.radians(7.0)),
-    "shoulder_dy": Prior(0.003, 0.02),
-    "shoulder_dz": Prior(0.08, 0.03),
-    "hip_flexion": Prior(math.radians(45.0), math.radians(15.0)),
-    "knee_flexion": Prior(math.radians(50.0), math.radians(20.0)),
-    "thigh_drop": Prior(math.radians(2.5), math.radians(3.0)),
-    # Knees and ankles stacked (a pillow between the knees moves the knees apart).
-    "knee_dx": Prior(0.006, 0.015), "knee_dy": Prior(-0.01, 0.025), "knee_dz": Prior(0.147, 0.04),
-    "ankle_dx": Prior(-0.004, 0.015), "ankle_dy": Prior(0.0, 0.015), "ankle_dz": Prior(0.062, 0.02),
-}
-BODY_PARAMS: tuple[str, ...] = tuple(PRIORS)
-#: Proportions, known better than sizes: (length, its ratio to the thigh, SD of the ratio).
-RATIO_PRIORS: tuple[tuple[str, float, float], ...] = (
-    ("shin", 0.99, 0.05),
-    ("half_pelvis", 0.22, 0.016),
-    ("half_shoulders", 0.325, 0.026),
-    ("trunk", 1.19, 0.08),
-)
 #: Both legs' thighs (and shins) the same length, within this (metres).
 SEGMENT_MATCH_SD_M = 0.02
-#: What BlazePose's lines read short of the joint-centre lines' forward roll (degrees; the
-#: tuning sets' mean: hip line 10.4 +- 5.5, shoulder line 23 +- 6), added back when reporting.
-HIP_LINE_ROLL_BIAS_DEG = 10.4
-SHOULDER_LINE_ROLL_BIAS_DEG = 23.0
-#: The spread of those biases between bodies, part of the setup roll's stated uncertainty.
-ROLL_BIAS_SD_DEG = 5.5
 
 
 def rest_from_params(b: np.ndarray) -> RestBody:
@@ -164,7 +121,7 @@ def _start_cameras(obs: np.ndarray, body: RestBody, fx: float, fy: float, cx: fl
 
 
 def _residuals(x: np.ndarray, obs: np.ndarray, w: np.ndarray, intr: tuple, n_body: bool,
-               fixed_body: np.ndarray) -> np.ndarray:
+               fixed_body: np.ndarray, profile: LandmarkProfile) -> np.ndarray:
     rvec, t = x[:3], x[3:6]
     b = x[6:] if n_body else fixed_body
     cam = Camera(rodrigues(rvec), t, *intr)
@@ -174,13 +131,14 @@ def _residuals(x: np.ndarray, obs: np.ndarray, w: np.ndarray, intr: tuple, n_bod
     # Foot points are only tied to their ankles by offsets found later: at setup they
     # carry no information about the body, so they are left out (weight 0 below).
     r = ((obs - proj) * w[:, None]).ravel()
-    pri = [(bi - PRIORS[name].mean) / PRIORS[name].sd for bi, name in zip(b, BODY_PARAMS)]
+    priors = profile.priors
+    pri = [(bi - priors[name].mean) / priors[name].sd for bi, name in zip(b, BODY_PARAMS)]
     # Both thighs and both shins the same length.
     pri.append((np.linalg.norm(rest.top_knee - rest.top_hip) - np.linalg.norm(rest.bottom_knee)) / SEGMENT_MATCH_SD_M)
     pri.append((np.linalg.norm(rest.top_ankle - rest.top_knee)
                 - np.linalg.norm(rest.bottom_ankle - rest.bottom_knee)) / SEGMENT_MATCH_SD_M)
     thigh = max(float(b[BODY_PARAMS.index("thigh")]), 1e-3)
-    for name, ratio, sd in RATIO_PRIORS:
+    for name, ratio, sd in profile.ratios:
         pri.append((b[BODY_PARAMS.index(name)] / thigh - ratio) / sd)
     # The camera is in front of the body (positive depth for every joint) and not below the
     # surface the body lies on.
@@ -191,7 +149,8 @@ def _residuals(x: np.ndarray, obs: np.ndarray, w: np.ndarray, intr: tuple, n_bod
 
 
 def fit_setup(obs: np.ndarray, vis: np.ndarray, *, fx: float, fy: float, cx: float, cy: float,
-              sigma_rel: np.ndarray, mirrored: bool = False, min_visibility: float = 0.3) -> SetupFit:
+              sigma_rel: np.ndarray, mirrored: bool = False, profile: LandmarkProfile = BLAZEPOSE,
+              min_visibility: float = 0.3) -> SetupFit:
     """Fit camera and body to the setup's median landmarks ``obs`` (12, 2) px.
 
     ``sigma_rel`` (12,): each observed point's noise as a share of the body's image size.
@@ -202,20 +161,20 @@ def fit_setup(obs: np.ndarray, vis: np.ndarray, *, fx: float, fy: float, cx: flo
     w[ATTACHED] = 0.0
     obs = np.nan_to_num(obs)
     intr = (fx, fy, cx, cy, mirrored)
-    b0 = np.array([PRIORS[n].mean for n in BODY_PARAMS])
+    b0 = np.array([profile.priors[n].mean for n in BODY_PARAMS])
     rest0 = rest_from_params(b0)
     # Camera only, from each start, with the prior body; then the best few in full.
     trials = []
     for cam in _start_cameras(obs, rest0, fx, fy, cx, cy, size, mirrored):
         x0 = np.concatenate([rotation_vector(cam.R), cam.t])
-        res = least_squares(_residuals, x0, args=(obs, w, intr, False, b0), loss="soft_l1",
+        res = least_squares(_residuals, x0, args=(obs, w, intr, False, b0, profile), loss="soft_l1",
                             f_scale=2.0, max_nfev=60, x_scale="jac")
         trials.append((res.cost, res.x))
     trials.sort(key=lambda c: c[0])
     best = None
     for _, xc in trials[:4]:
         x0 = np.concatenate([xc, b0])
-        res = least_squares(_residuals, x0, args=(obs, w, intr, True, b0), loss="soft_l1",
+        res = least_squares(_residuals, x0, args=(obs, w, intr, True, b0, profile), loss="soft_l1",
                             f_scale=2.0, max_nfev=400, x_scale="jac")
         if best is None or res.cost < best.cost:
             best = res

@@ -22,24 +22,20 @@ from clamcoach.measure.camera import DEFAULT_HFOV_DEG, focal_from_hfov
 from clamcoach.measure.frame_fit import FrameFitter, PoseEstimate
 from clamcoach.measure.landmarks import GROUP_OF, GROUPS, observe
 from clamcoach.measure.model import J, BodyModel, hip_flexion_deg, knee_flexion_deg
-from clamcoach.measure.setup_fit import (
-    HIP_LINE_ROLL_BIAS_DEG, ROLL_BIAS_SD_DEG, SHOULDER_LINE_ROLL_BIAS_DEG, SetupFit, body_size_px, fit_setup,
-)
+from clamcoach.measure.profiles import BLAZEPOSE, LandmarkProfile
+from clamcoach.measure.setup_fit import SetupFit, body_size_px, fit_setup
 from clamcoach.types import BodyFrame, Kinematics, Side, Spread
 
-#: Landmark noise per group, as a share of the body's image size (trunk plus bottom leg). These
-#: are the few numbers fitted on tuning data (benchmarks/fit_noise.py): they include how far
-#: BlazePose's points drift with the pose, not only their jitter, so that the stated intervals
-#: hold on the tuning clips.
-NOISE_REL: dict[str, float] = {"hip": 0.012, "knee": 0.010, "ankle": 0.008, "shoulder": 0.016, "foot": 0.012}
-#: At setup, points are weighed as known to within this share of the body (the offsets of
-#: BlazePose's points from the model's vary between bodies far more than they jitter).
-SETUP_NOISE_REL: dict[str, float] = {"hip": 0.03, "knee": 0.02, "ankle": 0.02, "shoulder": 0.04, "foot": 0.03}
-#: The setup's hip and knee flexion from BlazePose's points read this much under the joint
-#: centres' (tuning sets, mean of both legs; degrees).
-HIP_FLEXION_BIAS_DEG = 3.5
-KNEE_FLEXION_BIAS_DEG = 4.0
-FLEXION_SD_DEG = 6.0
+#: Landmark noise per group, as a share of the body's image size (trunk plus bottom leg): the
+#: RMS residual of the per-frame fit on the tuning clips, corrected for the fitted degrees of
+#: freedom (benchmarks/fit_noise.py prints both numbers below).
+RESIDUAL_NOISE_REL: dict[str, float] = {"hip": 0.0090, "knee": 0.0110, "ankle": 0.0083, "shoulder": 0.0091,
+                                        "foot": 0.0122}
+#: BlazePose's points also drift with the pose (a bias the residuals cannot show), so the
+#: stated SDs use the residual noise times this factor, fitted so that 90% of the tuning frames
+#: fall inside the stated 90% interval.
+INTERVAL_INFLATION = 1.0
+NOISE_REL: dict[str, float] = {g: v * INTERVAL_INFLATION for g, v in RESIDUAL_NOISE_REL.items()}
 
 
 class StageState(str, Enum):
@@ -69,6 +65,7 @@ class MeasureStage:
     #: Focal length in pixels when the video says it (else from ``params.hfov_deg``).
     focal_px: float | None = None
     noise_rel: dict[str, float] = field(default_factory=lambda: dict(NOISE_REL))
+    profile: LandmarkProfile = BLAZEPOSE
 
     def __post_init__(self) -> None:
         self.state = StageState.COLLECTING
@@ -81,6 +78,7 @@ class MeasureStage:
         self._bad_since: float | None = None
         self._top: Side | None = None
         self.calibrations = 0
+        self.last_estimate: PoseEstimate | None = None
 
     # -- the per-frame step -------------------------------------------------------------------
     def push(self, body: BodyFrame, *, may_calibrate: bool = True) -> Kinematics | None:
@@ -121,7 +119,8 @@ class MeasureStage:
         f = self.focal_px or focal_from_hfov(body.width, self.params.hfov_deg)
         fit = fit_setup(median, np.where(np.isfinite(median[:, 0]), 1.0, 0.0),
                         fx=f, fy=f, cx=body.width / 2, cy=body.height / 2,
-                        sigma_rel=_sigmas(SETUP_NOISE_REL), mirrored=body.top is Side.LEFT)
+                        sigma_rel=_sigmas(self.profile.setup_noise_rel), mirrored=body.top is Side.LEFT,
+                        profile=self.profile)
         if fit.rms_rel > self.params.max_setup_rms_rel:
             self._window.clear()
             return
@@ -142,6 +141,7 @@ class MeasureStage:
         self._last_t = body.t
         sigma = _sigmas(self.noise_rel) * self.setup.body_px
         est = self._fitter.fit(obs, sigma, self._q)
+        self.last_estimate = est
         self._q = est.pose
         if est.cost > self.params.lost_cost:
             self._bad_since = self._bad_since if self._bad_since is not None else body.t
@@ -161,7 +161,6 @@ class MeasureStage:
         deg = math.degrees
         trunk_var = cov[0, 0] + cov[1, 1] + 2 * cov[0, 1]
         l2 = self.model.l2
-        # The top ankle rises by ankle_lift shins straight up: the gap grows by about that.
         ankle_gap = float(np.linalg.norm(X[J["top_ankle"]] - X[J["bottom_ankle"]]))
         knee_gap = float(np.linalg.norm(X[J["top_knee"]] - X[J["bottom_knee"]]))
         rest_knee_gap = float(np.linalg.norm(rest.top_knee - rest.bottom_knee))
@@ -173,22 +172,28 @@ class MeasureStage:
                 + knee_flexion_deg(X[J["bottom_hip"]], X[J["bottom_knee"]], X[J["bottom_ankle"]])) / 2
         # Knee lift: how far the knee's circle carries it (radius times the opening's change).
         radius = _circle_radius(X, self.model)
+        pr = self.profile
+        # The setup's absolute angles are the least determined numbers (the camera's elevation
+        # trades off against them): their SD is the setup fit's, plus the profile's spread.
+        hip_sd = math.hypot(math.degrees(self.setup.param("hip_flexion")[1]), pr.flexion_sd_deg)
+        knee_sd = math.hypot(math.degrees(self.setup.param("knee_flexion")[1]), pr.flexion_sd_deg)
         return Kinematics(
             t=t,
-            hip_flexion_deg=hip + HIP_FLEXION_BIAS_DEG,
-            knee_flexion_deg=knee + KNEE_FLEXION_BIAS_DEG,
+            hip_flexion_deg=hip + pr.hip_flexion_bias_deg,
+            knee_flexion_deg=knee + pr.knee_flexion_bias_deg,
             opening_deg=deg(q[2]),
             knee_lift_cm=100 * (knee_gap - rest_knee_gap),
-            pelvis_roll_deg=deg(roll) + HIP_LINE_ROLL_BIAS_DEG,
-            trunk_roll_deg=deg(rest.trunk_roll0 + q[0] + q[1]) + SHOULDER_LINE_ROLL_BIAS_DEG,
+            pelvis_roll_deg=deg(roll) + pr.hip_line_roll_bias_deg,
+            trunk_roll_deg=deg(rest.trunk_roll0 + q[0] + q[1]) + pr.shoulder_line_roll_bias_deg,
             ankle_gap_cm=100 * ankle_gap,
             hand_on_hip=None,
             shin_length_cm=100 * l2,
             sd=Spread(
-                hip_flexion_deg=FLEXION_SD_DEG, knee_flexion_deg=FLEXION_SD_DEG,
+                hip_flexion_deg=hip_sd, knee_flexion_deg=knee_sd,
                 opening_deg=deg(sd[2]), knee_lift_cm=100 * radius * sd[2],
                 pelvis_roll_deg=deg(sd[0]), trunk_roll_deg=deg(math.sqrt(max(trunk_var, 0.0))),
-                ankle_gap_cm=100 * l2 * sd[3],
+                # The ankle moves on a circle about the top hip (radius: hip to ankle).
+                ankle_gap_cm=100 * float(np.linalg.norm(X[J["top_ankle"]] - X[J["top_hip"]])) * sd[3],
             ),
             fit_cost=est.cost,
         )
@@ -200,7 +205,7 @@ class MeasureStage:
         BlazePose's offsets between bodies."""
         if self.setup is None:
             return math.nan
-        return math.hypot(math.degrees(self.setup.param("roll0")[1]), ROLL_BIAS_SD_DEG)
+        return math.hypot(math.degrees(self.setup.param("roll0")[1]), self.profile.roll_bias_sd_deg)
 
     def noise_px(self) -> np.ndarray:
         assert self.setup is not None

@@ -48,6 +48,9 @@ class WebConfig:
     protocol: Any
     #: Opens the pose estimator for a new session (runs on the session's worker thread).
     estimator_factory: Callable[[], Any] | None = None
+    #: What the pose model's landmarks are (None: BlazePose's, as measured on the tuning set;
+    #: the tests' stand-in gives exact joint centres).
+    profile: Any = None
     #: Called with each finished set's Analysis (e.g. to save it to the patient's history).
     on_set_done: Callable[[Any], None] | None = None
     host: str = "127.0.0.1"
@@ -113,11 +116,13 @@ def _allowed_hosts(config: WebConfig) -> set[str] | None:
     return set(LOCAL_HOSTS) | {config.host, *config.extra_hosts}
 
 
-def _analyzer_factory() -> Callable[[Any, Any], Any]:
+def _analyzer_factory(profile: Any = None) -> Callable[[Any, Any], Any]:
     def make(protocol: Any, estimator: Any) -> Any:
+        from clamcoach.engine import Engine
+        from clamcoach.measure.profiles import BLAZEPOSE
         from clamcoach.pipeline import LiveAnalyzer
 
-        return LiveAnalyzer(protocol, estimator)
+        return LiveAnalyzer(protocol, estimator, engine=Engine(protocol, profile=profile or BLAZEPOSE))
 
     return make
 
@@ -127,7 +132,7 @@ def create_app(config: WebConfig) -> Starlette:
 
     def make_session(sid: str) -> Session:
         return Session(sid, config.protocol, factory, on_set_done=config.on_set_done,
-                       analyzer_factory=_analyzer_factory())
+                       analyzer_factory=_analyzer_factory(config.profile))
 
     hub = Hub(make_session, ttl_s=config.session_ttl_s, max_sessions=config.max_sessions)
 

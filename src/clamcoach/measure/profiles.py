@@ -1,0 +1,112 @@
+"""What the landmarks are: priors of the setup's body in the landmarks' own geometry.
+
+The body model is fitted to whatever points the pose model reports. BlazePose puts its hip and
+shoulder points on the body's surface, pulled toward the body's middle and forward of the joint
+centres, so the body those points describe is narrower and rolled less far forward than the
+skeleton. A profile holds the priors of that landmark geometry and the constant differences
+(biases) between angles read from it and the joint-centre angles the method means.
+
+- ``BLAZEPOSE``: measured by triangulating BlazePose's landmarks over the views of the tuning
+  sets (``benchmarks/measure_priors.py``), the SDs widened to cover other bodies.
+- ``JOINT_CENTRES``: an average adult's joint centres (anthropometric tables), for landmarks
+  that are joint centres (the exact synthetic sets of the tests, ground truth).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+r = math.radians
+
+
+@dataclass(frozen=True)
+class Prior:
+    mean: float
+    sd: float
+
+
+#: The setup's body parameters (metres, radians), in the order of a parameter vector.
+BODY_PARAMS: tuple[str, ...] = (
+    "thigh", "shin", "half_pelvis", "half_shoulders", "trunk", "roll0", "trunk_twist0",
+    "shoulder_dy", "shoulder_dz", "hip_flexion", "knee_flexion", "thigh_drop",
+    "knee_dx", "knee_dy", "knee_dz", "ankle_dx", "ankle_dy", "ankle_dz",
+)
+
+
+@dataclass(frozen=True)
+class LandmarkProfile:
+    name: str
+    priors: dict[str, Prior]
+    #: Proportions, known better than sizes: (length, its ratio to the thigh, SD of the ratio).
+    ratios: tuple[tuple[str, float, float], ...]
+    #: Added to the forward roll read off the landmarks' hip and shoulder lines (degrees).
+    hip_line_roll_bias_deg: float = 0.0
+    shoulder_line_roll_bias_deg: float = 0.0
+    #: The spread of those biases between bodies (degrees), part of the setup roll's SD.
+    roll_bias_sd_deg: float = 0.0
+    #: Added to the hip and knee flexion read off the landmarks (degrees), and their SD.
+    hip_flexion_bias_deg: float = 0.0
+    knee_flexion_bias_deg: float = 0.0
+    flexion_sd_deg: float = 5.0
+    #: How far (share of the body's image size) the points sit from the model's at the setup,
+    #: per landmark group: for BlazePose mostly the between-body spread of its offsets.
+    setup_noise_rel: dict[str, float] = field(default_factory=lambda: dict(
+        hip=0.03, knee=0.02, ankle=0.02, shoulder=0.04, foot=0.03))
+
+    def __post_init__(self) -> None:
+        assert tuple(self.priors) == BODY_PARAMS, "a profile's priors are in BODY_PARAMS order"
+
+
+BLAZEPOSE = LandmarkProfile(
+    name="blazepose",
+    priors={
+        "thigh": Prior(0.41, 0.05),
+        "shin": Prior(0.41, 0.06),
+        "half_pelvis": Prior(0.09, 0.03),
+        "half_shoulders": Prior(0.135, 0.04),
+        "trunk": Prior(0.49, 0.07),
+        # The method asks for a little forward roll; BlazePose's hip line reads ~10 deg less.
+        "roll0": Prior(r(0.0), r(15.0)),
+        # BlazePose's shoulder line reads ~10 deg behind its hip line on a lying body.
+        "trunk_twist0": Prior(r(-10.0), r(7.0)),
+        "shoulder_dy": Prior(0.003, 0.02),
+        "shoulder_dz": Prior(0.08, 0.03),
+        "hip_flexion": Prior(r(45.0), r(15.0)),
+        "knee_flexion": Prior(r(50.0), r(20.0)),
+        "thigh_drop": Prior(r(2.5), r(3.0)),
+        # Knees and ankles stacked (a pillow between the knees moves the knees apart).
+        "knee_dx": Prior(0.006, 0.015), "knee_dy": Prior(-0.01, 0.025), "knee_dz": Prior(0.147, 0.04),
+        "ankle_dx": Prior(-0.004, 0.015), "ankle_dy": Prior(0.0, 0.015), "ankle_dz": Prior(0.062, 0.02),
+    },
+    ratios=(("shin", 0.99, 0.05), ("half_pelvis", 0.22, 0.016), ("half_shoulders", 0.325, 0.026),
+            ("trunk", 1.19, 0.08)),
+    # Tuning sets, joint-centre line minus BlazePose line: hips 10.4 +- 5.5, shoulders 23 +- 6.
+    hip_line_roll_bias_deg=10.4, shoulder_line_roll_bias_deg=23.0, roll_bias_sd_deg=5.5,
+    # Mean of both legs, joint centres minus BlazePose's points (tuning sets).
+    hip_flexion_bias_deg=3.5, knee_flexion_bias_deg=4.0, flexion_sd_deg=6.0,
+)
+
+JOINT_CENTRES = LandmarkProfile(
+    name="joint-centres",
+    priors={
+        "thigh": Prior(0.42, 0.05),
+        "shin": Prior(0.41, 0.06),
+        "half_pelvis": Prior(0.09, 0.015),
+        "half_shoulders": Prior(0.18, 0.025),
+        "trunk": Prior(0.49, 0.06),
+        "roll0": Prior(r(8.0), r(15.0)),
+        "trunk_twist0": Prior(r(0.0), r(6.0)),
+        "shoulder_dy": Prior(0.0, 0.03),
+        "shoulder_dz": Prior(0.0, 0.04),
+        "hip_flexion": Prior(r(45.0), r(15.0)),
+        "knee_flexion": Prior(r(50.0), r(20.0)),
+        "thigh_drop": Prior(r(0.0), r(5.0)),
+        "knee_dx": Prior(0.0, 0.02), "knee_dy": Prior(0.0, 0.03), "knee_dz": Prior(0.12, 0.04),
+        "ankle_dx": Prior(0.0, 0.02), "ankle_dy": Prior(0.0, 0.02), "ankle_dz": Prior(0.07, 0.02),
+    },
+    ratios=(("shin", 0.97, 0.06), ("half_pelvis", 0.21, 0.02), ("half_shoulders", 0.43, 0.04),
+            ("trunk", 1.17, 0.1)),
+    flexion_sd_deg=4.0,
+    setup_noise_rel=dict(hip=0.005, knee=0.005, ankle=0.005, shoulder=0.005, foot=0.005),
+)
