@@ -51,7 +51,10 @@ def parse_text(text: str) -> dict[str, Any]:
     if kind == "hello":
         return {"type": "hello", "session": _token(msg.get("session"), "session"),
                 "tab": _token(msg.get("tab"), "tab") or "anonymous-tab",
-                "takeover": bool(msg.get("takeover", False))}
+                "takeover": bool(msg.get("takeover", False)),
+                # a viewer shows the coaching of the page that coaches (e.g. the computer's
+                # screen while the phone is the camera); it sends no frames
+                "role": "viewer" if msg.get("role") == "viewer" else "coach"}
     if kind == "control":
         action = msg.get("action")
         if action not in CONTROLS:
