@@ -41,10 +41,8 @@ def state(page: Page) -> dict:
     return page.evaluate(f"JSON.parse(JSON.stringify({STATE}))")
 
 
-def open_page(page: Page, url: str, viewport=(1280, 800)) -> None:
-    page.call("Runtime.enable")
-    page.call("Emulation.setDeviceMetricsOverride", width=viewport[0], height=viewport[1],
-              deviceScaleFactor=1, mobile=False)
+def open_page(page: Page, url: str, viewport=(1280, 800), mobile: bool = False) -> None:
+    page.set_viewport(*viewport, mobile=mobile)
     page.navigate(url + "/")
     page.wait_for(f"window.clamcoach && {STATE}.ready", timeout=60)
 
@@ -60,8 +58,7 @@ def keep_screenshot(page: Page, tmp_path: Path, name: str) -> Path:
 
 
 def js_errors(page: Page) -> list:
-    return [e["params"] for e in page.events_named("Runtime.exceptionThrown")] + [
-        e["params"] for e in page.events_named("Runtime.consoleAPICalled") if e["params"]["type"] == "error"]
+    return page.js_errors()
 
 
 # -- with the stand-in pose model (fast) ----------------------------------------------------
@@ -151,7 +148,6 @@ def test_a_second_tab_is_told_and_can_take_over(tmp_path):
         first.wait_for(f"{STATE}.latency.results >= 3", timeout=30)
         sid = state(first)["sessionId"]
         second = browser.new_page()
-        second.call("Runtime.enable")
         second.navigate(url + "/")
         text = second.wait_for(f"window.clamcoach && {STATE}.alert", timeout=20)
         assert "open in another tab" in text and state(second)["conn"] == "busy"
@@ -214,8 +210,7 @@ def test_mute_by_keyboard(tmp_path):
         page = browser.page
         open_page(page, url)
         assert state(page)["muted"] is False
-        for kind in ("keyDown", "keyUp"):
-            page.call("Input.dispatchKeyEvent", type=kind, key="m", code="KeyM", text="m" if kind == "keyDown" else "")
+        page.press("m")
         assert state(page)["muted"] is True
         assert page.evaluate("document.getElementById('mute').getAttribute('aria-pressed')") == "true"
         page.navigate(url + "/")  # remembered on this computer

@@ -1,5 +1,8 @@
 // Frames from the camera or from a chosen video file: drawn into a canvas no larger than
 // 640x480, JPEG-encoded, and handed to `onFrame(jpegArrayBuffer, tMs)`. Nothing is stored.
+// On a phone, `facing` picks the front camera ("user") or the rear one ("environment").
+
+import { t } from "./i18n.js";
 
 const MAX_W = 640;
 const MAX_H = 480;
