@@ -34,6 +34,9 @@ FLAGS = (
 )
 
 
+STATE = "window.clamcoach.state()"
+
+
 class BrowserMissing(RuntimeError):
     pass
 
@@ -196,3 +199,19 @@ def watch_network(page: Page):
         return out
 
     return urls
+
+
+def state(page: Page) -> dict:
+    """The page's own state (``window.clamcoach.state()``), as plain data."""
+    return page.evaluate(f"JSON.parse(JSON.stringify({STATE}))")
+
+
+def keep_screenshot(page: Page, tmp_path: Path, name: str) -> Path:
+    """A screenshot in the test's tmp folder (and in $CLAMCOACH_SCREENSHOTS, if set: the
+    pictures in docs/ are made this way, by ``make docs-screenshots``)."""
+    path = page.screenshot(tmp_path / name)
+    out = os.environ.get("CLAMCOACH_SCREENSHOTS")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(out) / name)
+    return path

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.web.browser import BrowserMissing, Chromium, Page, chromium_path, watch_network
+from tests.web.browser import (STATE, BrowserMissing, Chromium, Page, chromium_path, keep_screenshot,
+                               state, watch_network)
 from tests.web.clips import video_fps, video_frames, write_y4m
 from tests.web.helpers import serve
 from tests.web.standin import frame_rgb, script
@@ -26,7 +25,6 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "data" / "demo" / "demo.mp4"
-STATE = "window.clamcoach.state()"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -37,24 +35,10 @@ def chromium_installed():
         pytest.fail(str(exc), pytrace=False)
 
 
-def state(page: Page) -> dict:
-    return page.evaluate(f"JSON.parse(JSON.stringify({STATE}))")
-
-
 def open_page(page: Page, url: str, viewport=(1280, 800), mobile: bool = False) -> None:
     page.set_viewport(*viewport, mobile=mobile)
     page.navigate(url + "/")
     page.wait_for(f"window.clamcoach && {STATE}.ready", timeout=60)
-
-
-def keep_screenshot(page: Page, tmp_path: Path, name: str) -> Path:
-    """A screenshot in the test's tmp folder (and in $CLAMCOACH_SCREENSHOTS, if set)."""
-    path = page.screenshot(tmp_path / name)
-    out = os.environ.get("CLAMCOACH_SCREENSHOTS")
-    if out:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(out) / name)
-    return path
 
 
 def js_errors(page: Page) -> list:

@@ -146,7 +146,7 @@ def test_the_pairing_code_is_for_this_computer_only(phone):
     assert info["ca_fingerprint"] == phone.access.identity.ca_fingerprint
     with urllib.request.urlopen(phone.local + "/pairing/qr.svg", timeout=10) as r:
         svg = r.read()
-    assert svg.startswith(b"<svg") and b"<path" in svg
+    assert svg.startswith(b"<svg") and b"<path" in svg and b"xmlns" in svg  # an image, not inline SVG
     # the computer's own page needs no pairing: it is this computer, as without --phone
     with urllib.request.urlopen(phone.local + "/", timeout=10) as r:
         assert b'data-where="computer"' in r.read() and r.status == 200

@@ -12,6 +12,7 @@ so a phone cannot mint pairing tokens for anyone else.
 
 from __future__ import annotations
 
+import io
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -94,9 +95,10 @@ def phone_routes(access: PhoneAccess) -> list[Route]:
             return JSONResponse({"error": "not found"}, status_code=404)
         import segno
 
-        qr = segno.make(access.pairing_url(), error="m")
-        svg = qr.svg_inline(scale=8, border=2, dark="#000", light="#fff")
-        return Response(svg, media_type="image/svg+xml", headers={"cache-control": "no-store"})
+        buf = io.BytesIO()
+        segno.make(access.pairing_url(), error="m").save(buf, kind="svg", scale=8, border=2,
+                                                          dark="#000", light="#fff", xmldecl=False)
+        return Response(buf.getvalue(), media_type="image/svg+xml", headers={"cache-control": "no-store"})
 
     async def pair_css(_request: Request) -> Response:
         return FileResponse(STATIC / "css" / "pair.css", media_type="text/css")
