@@ -9,7 +9,6 @@ Chromium missing is a failure (with the install command), never a skip.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from pathlib import Path
 
@@ -17,14 +16,13 @@ import pytest
 
 from tests.web.browser import (STATE, BrowserMissing, Chromium, Page, chromium_path, keep_screenshot,
                                state, watch_network)
-from tests.web.clips import video_fps, video_frames, write_y4m
+from tests.web.clips import write_y4m
+from tests.web.conftest import DEMO
 from tests.web.helpers import serve
 from tests.web.standin import frame_rgb, script
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-DEMO = REPO / "data" / "demo" / "demo.mp4"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -203,20 +201,6 @@ def test_mute_by_keyboard(tmp_path):
 
 
 # -- the rendered demo through the real pose model --------------------------------------------
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> dict:
-    truth_path = DEMO.with_suffix(".json")
-    assert DEMO.exists() and truth_path.exists(), f"the rendered demo is missing: {DEMO}"
-    truth = json.loads(truth_path.read_text())
-    fps = round(video_fps(DEMO))
-    y4m = tmp_path_factory.mktemp("demo") / "demo.y4m"
-    n = write_y4m(video_frames(DEMO), y4m, fps=fps)
-    roll = [r["index"] for r in truth["reps"]
-            if "roll_back" in (r.get("labels") or []) + (r.get("planned_mistakes") or [])]
-    assert len(roll) == 1, "the demo should have exactly one rolled-back rep"
-    return {"y4m": y4m, "duration": n / fps, "reps": truth["reps"], "roll_rep": roll[0]}
-
 
 def _offline(demo_path: Path) -> str:
     """What the engine makes of the file offline, to tell transport faults from engine ones."""
