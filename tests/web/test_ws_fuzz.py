@@ -11,7 +11,7 @@ import json
 import struct
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from clamcoach.web.frames import MAX_HEADER, pack_frame
@@ -66,6 +66,10 @@ def fuzzed():
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=messages)
+# found by this test: a ping whose time was a list, or an integer too big for a float, ended the connection
+@example(batch=[("text", '{"type": "ping", "action": [], "session": [], "t": []}')])
+@example(batch=[("text", '{"type": "ping", "t": ' + "9" * 400 + "}")])
+@example(batch=[("bytes", _envelope(428, b'{"type":"frame","id":1,"t":' + b"9" * 400 + b"}" + GOOD_JPEG))])
 def test_malformed_messages_leave_the_server_and_other_sessions_alone(fuzzed, batch):
     url, app, victim_sid, attacker = fuzzed
     client = Client(url, tab="attacker-tab", session=attacker["session"])

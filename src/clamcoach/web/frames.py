@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_HEADER = 4096
+#: Capture times beyond this (about 30 years, in ms) are not a clock: refused.
+MAX_TIME_MS = 1e12
 #: Frames larger than this on their longer side are scaled down before the pose model:
 #: the page sends 640x480, so this only guards against a misbehaving client.
 MAX_SIDE = 1280
@@ -52,7 +54,7 @@ def parse_frame(data: bytes, received: float) -> Frame:
     fid, t_ms, epoch = header.get("id"), header.get("t"), header.get("epoch", 0)
     if not isinstance(fid, int) or isinstance(fid, bool) or fid < 0:
         raise FrameError("frame id must be a non-negative integer")
-    if not isinstance(t_ms, (int, float)) or isinstance(t_ms, bool) or not math.isfinite(t_ms):
+    if not isinstance(t_ms, (int, float)) or isinstance(t_ms, bool) or not _finite(t_ms):
         raise FrameError("frame time 't' must be a finite number of milliseconds")
     if not isinstance(epoch, int) or isinstance(epoch, bool):
         raise FrameError("frame epoch must be an integer")
@@ -60,6 +62,13 @@ def parse_frame(data: bytes, received: float) -> Frame:
     if not jpeg:
         raise FrameError("frame has no image")
     return Frame(id=fid, t_ms=float(t_ms), epoch=epoch, jpeg=bytes(jpeg), received=received)
+
+
+def _finite(x: int | float) -> bool:
+    try:
+        return math.isfinite(x) and abs(x) <= MAX_TIME_MS
+    except OverflowError:  # a JSON integer too large for a float
+        return False
 
 
 def decode_jpeg(jpeg: bytes) -> np.ndarray:

@@ -61,7 +61,13 @@ def parse_text(text: str) -> dict[str, Any]:
             raise MessageError(f"unknown control action {action!r}; one of {', '.join(CONTROLS)}")
         return {"type": "control", "action": action}
     if kind == "ping":
-        return {"type": "ping", "t": num(msg.get("t"), 3)}
+        t = msg.get("t")
+        if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))):
+            raise MessageError("ping 't' must be a number")
+        try:
+            return {"type": "ping", "t": num(t, 3)}
+        except OverflowError:  # a JSON integer too large for a float
+            raise MessageError("ping 't' is out of range") from None
     raise MessageError(f"unknown message type {kind!r}")
 
 
