@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.browser import STATE, Chromium, Page, keep_screenshot, state
+from tests.web.browser import STATE, Chromium, Page, keep_screenshot, state, watch_network
 from tests.web.clips import write_y4m
 from tests.web.helpers import serve_phone
 from tests.web.standin import frame_rgb, script
@@ -81,6 +81,7 @@ def test_a_paired_phone_coaches_in_view_and_aloud_and_the_computer_mirrors_it(tw
         keep_screenshot(computer, tmp_path, "live-computer-pairing.png")
 
         phone = browser.new_page()
+        urls = watch_network(phone)
         pair(phone, srv)
         s = state(phone)
         assert (s["where"], s["viewer"], s["conn"]) == ("phone", False, "open")
@@ -101,6 +102,7 @@ def test_a_paired_phone_coaches_in_view_and_aloud_and_the_computer_mirrors_it(tw
             assert_in_view_and_large(phone, ["rep-count", "cue-text", "hold"], f"reps {size}")
             keep_screenshot(phone, tmp_path, f"live-phone-reps-{size[0]}x{size[1]}.png")
         phone.set_viewport(*PORTRAIT, mobile=True)
+        assert state(phone)["wakeLock"]                    # the screen stays on during the set
         mirrored = state(computer)
         assert mirrored["remote"] and mirrored["screen"] in ("reps", "setup")
         keep_screenshot(computer, tmp_path, "live-computer-mirror.png")
@@ -118,6 +120,10 @@ def test_a_paired_phone_coaches_in_view_and_aloud_and_the_computer_mirrors_it(tw
         keep_screenshot(phone, tmp_path, "live-phone-summary-390x844.png")
         computer.wait_for(f"{STATE}.screen === 'summary'", timeout=10)
         assert not phone.js_errors() and not computer.js_errors()
+        # the phone asked nobody but the computer for anything (no third-party address)
+        seen = urls()
+        own = (srv.url + "/", srv.url.replace("https://", "wss://") + "/", "blob:", "data:")
+        assert seen and [u for u in seen if not u.startswith(own)] == []
 
 
 def test_the_phone_speaks_and_shows_its_own_language(two_rep_clip, tmp_path):
@@ -127,7 +133,14 @@ def test_the_phone_speaks_and_shows_its_own_language(two_rep_clip, tmp_path):
         pair(phone, srv)
         assert state(phone)["lang"] == "de"
         assert phone.evaluate("document.getElementById('start-camera').textContent") == "Kamera starten"
+        phone.click("input[name=facing][value=environment]")   # another screen shows the coaching
+        phone.navigate(srv.url + "/")                          # the choice is remembered
+        phone.wait_for(f"window.clamcoach && {STATE}.ready", timeout=30)
+        assert phone.evaluate("document.querySelector('input[name=facing]:checked').value") == "environment"
         phone.click("#start-camera")
+        phone.wait_for(f"{STATE}.source === 'camera'", timeout=10)
+        assert state(phone)["facing"] == "environment"
+        assert not phone.evaluate("document.getElementById('preview').classList.contains('camera')")  # no mirror
         phone.wait_for(f"{STATE}.screen === 'summary'", timeout=60)
         s = state(phone)
         counts = [e["text"] for e in s["spoken"] if e["channel"] == "count"]
