@@ -179,3 +179,34 @@ def test_a_busy_port_is_one_clear_error():
         port = taken.getsockname()[1]
         with pytest.raises(UsageError, match="already running"):
             web_cli._listen("127.0.0.1", port)
+
+
+def test_phone_mode_needs_an_address_a_phone_can_reach(monkeypatch):
+    from clamcoach.errors import UsageError
+    from clamcoach.web import lan
+    from clamcoach.web.lan import LanAddress
+
+    for bad in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
+        with pytest.raises(UsageError, match="an address the phone can reach"):
+            web_cli._phone_host(bad)
+    monkeypatch.setattr(lan, "lan_addresses", lambda: [])
+    with pytest.raises(UsageError, match="--host ADDR"):
+        web_cli._phone_host(None)
+    monkeypatch.setattr(lan, "lan_addresses", lambda: [LanAddress("wlan0", "192.168.1.20"),
+                                                       LanAddress("docker0", "172.17.0.1")])
+    assert web_cli._phone_host(None) == ("192.168.1.20", ["192.168.1.20", "172.17.0.1"])
+    assert web_cli._phone_host("10.0.0.7")[0] == "10.0.0.7"
+
+
+def test_lan_addresses_put_real_private_interfaces_first(monkeypatch):
+    import ifaddr
+
+    from clamcoach.web.lan import lan_addresses
+
+    def adapter(name, *ips):
+        return ifaddr.Adapter(name, name, [ifaddr.IP(ip, 24, name) for ip in ips])
+
+    monkeypatch.setattr(ifaddr, "get_adapters", lambda: [
+        adapter("lo", "127.0.0.1"), adapter("docker0", "172.17.0.1"), adapter("eth1", "100.64.0.9"),
+        adapter("wlan0", "192.168.1.20", "169.254.3.3", ("fe80::1", 0, 2))])
+    assert [a.address for a in lan_addresses()] == ["192.168.1.20", "100.64.0.9", "172.17.0.1"]
