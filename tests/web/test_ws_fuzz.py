@@ -64,7 +64,7 @@ def fuzzed():
         yield url, app, sid, {"session": None}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=messages)
 # found by this test: a ping whose time was a list, or an integer too big for a float, ended the connection
 @example(batch=[("text", '{"type": "ping", "action": [], "session": [], "t": []}')])
@@ -79,8 +79,9 @@ def test_malformed_messages_leave_the_server_and_other_sessions_alone(fuzzed, ba
         assert welcome["type"] == "welcome"
         for kind, payload in batch:
             client.ws.send(payload)
-        client.send_json({"type": "ping", "t": 1.5})
-        assert client.recv_until("pong", timeout=20)["t"] == 1.5   # still answering this page
+        client.send_json({"type": "ping", "t": 4242.125})
+        while client.recv_until("pong", timeout=20)["t"] != 4242.125:  # the batch may hold pings too
+            pass                                                        # still answering this page
     finally:
         client.close()
     assert victim_sid in app.state.hub.sessions
