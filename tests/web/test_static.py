@@ -98,6 +98,21 @@ def test_frame_envelope_round_trip_and_decoding():
     assert max(big.shape[:2]) == 1280  # a huge frame is scaled down before the pose model
 
 
+def test_an_image_claiming_huge_dimensions_is_refused_before_decoding():
+    # a real 16x16 JPEG whose header is edited to claim 30000x30000 (2.7 GB of pixels)
+    data = bytearray(_jpeg(16, 16))
+    sof = data.find(b"\xff\xc0")
+    for side in (30000, 5000):  # past Pillow's own bomb limit, and past ours
+        data[sof + 5:sof + 9] = struct.pack(">HH", side, side)
+        with pytest.raises(FrameError, match="at most 4096 on a side"):
+            decode_jpeg(bytes(data))
+    ok, gif = cv2.imencode(".bmp", np.zeros((20, 20, 3), np.uint8))
+    with pytest.raises(FrameError, match="JPEG or PNG"):
+        decode_jpeg(gif.tobytes())
+    with pytest.raises(FrameError, match="could not be decoded"):
+        decode_jpeg(b"\xff\xd8 not really")
+
+
 @pytest.mark.parametrize("header", [
     b'{"type":"frame","id":-1,"t":0}', b'{"type":"frame","id":1}', b'{"type":"frame","id":1,"t":"x"}',
     b'{"type":"frame","id":true,"t":0}', b'{"type":"other","id":1,"t":0}', b'[1,2]', b'\xff\xfe',

@@ -11,9 +11,11 @@ knows the capture clock restarted. Nothing here writes a frame anywhere.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import struct
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +26,8 @@ MAX_TIME_MS = 1e12
 #: Frames larger than this on their longer side are scaled down before the pose model:
 #: the page sends 640x480, so this only guards against a misbehaving client.
 MAX_SIDE = 1280
+#: ... and anything claiming more than this is refused undecoded.
+MAX_DECODE_SIDE = 4096
 
 
 class FrameError(ValueError):
@@ -71,10 +75,32 @@ def _finite(x: int | float) -> bool:
         return False
 
 
+def _check_size(data: bytes) -> None:
+    """Refuse an image whose header claims more than MAX_DECODE_SIDE, before decoding it: a
+    few kilobytes of JPEG can claim gigabytes of pixels (Pillow reads only the header)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                w, h = img.size
+                kind = img.format
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise FrameError(f"the image is too large: frames are at most {MAX_DECODE_SIDE} on a side") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise FrameError("the image could not be decoded") from None
+    if kind not in ("JPEG", "PNG"):
+        raise FrameError(f"frames must be JPEG or PNG, not {kind}")
+    if max(w, h) > MAX_DECODE_SIDE:
+        raise FrameError(f"the image is {w}x{h}: frames are at most {MAX_DECODE_SIDE} on a side")
+
+
 def decode_jpeg(jpeg: bytes) -> np.ndarray:
     """RGB uint8 (H, W, 3) from JPEG (or PNG) bytes, scaled down to ``MAX_SIDE`` at most."""
     import cv2
 
+    _check_size(jpeg)
     buf = np.frombuffer(jpeg, dtype=np.uint8)
     bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     if bgr is None or bgr.ndim != 3 or bgr.shape[0] < 16 or bgr.shape[1] < 16:
