@@ -54,3 +54,12 @@ bench-live: setup $(SYSTEM)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
+
+# The page's screenshots in docs/LIVE.md, made by the phone-page browser tests.
+.PHONY: docs-screenshots i18n
+docs-screenshots: setup $(SYSTEM)
+	CLAMCOACH_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q -p no:cacheprovider tests/web/test_phone_page.py
+
+# Re-extract the page's messages (templates, scripts, protocol cues) and update es/de catalogues.
+i18n: setup
+	$(BIN)/python -m clamcoach.web.i18n.extract

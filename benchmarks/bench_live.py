@@ -3,6 +3,12 @@
     make bench-live                       # the real page in headless Chromium (fake camera)
     python benchmarks/bench_live.py --client python     # a Python WebSocket client instead
     python benchmarks/bench_live.py --client both --seconds 30 --json out.json
+    python benchmarks/bench_live.py --path https        # only the phone path (see below)
+
+Two paths are measured (``--path both``, the default): the computer's own page (plain HTTP
+on 127.0.0.1) and phone mode's (HTTPS with the project's certificate, paired by its link,
+as ``serve --phone`` serves a phone; here on 127.0.0.1 too, so the figure is the cost of
+TLS and pairing, not of a Wi-Fi link).
 
 The server runs the real pose model (BlazePose) and engine. The browser client is the real
 page: Chromium's fake camera plays the clip (as y4m, in real time, 15 frames/s), the page
@@ -18,11 +24,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import ssl
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the browser driver and clip writer live with the web tests
@@ -64,16 +72,17 @@ def print_report(r: dict) -> None:
           f"at >= {TARGET_FPS:.0f} frames/s)")
 
 
-def bench_browser(url: str, clip: Path, seconds: float) -> dict:
+def bench_browser(url: str, clip: Path, seconds: float, phone: Any = None) -> dict:
     from tests.web.browser import Chromium
     from tests.web.clips import video_fps, video_frames, write_y4m
 
+    extra = (f"--ignore-certificate-errors-spki-list={phone.identity.spki_sha256}",) if phone else ()
     with tempfile.TemporaryDirectory(prefix="clamcoach-bench-") as tmp:
         y4m = Path(tmp) / "clip.y4m"
         write_y4m(video_frames(clip), y4m, fps=round(video_fps(clip)))
-        with Chromium(fake_video=y4m) as browser:
+        with Chromium(fake_video=y4m, extra=extra) as browser:
             page = browser.page
-            page.navigate(url + "/")
+            page.navigate(phone.pairing_url() if phone else url + "/")
             page.wait_for("window.clamcoach && window.clamcoach.state().ready", timeout=60)
             page.click("#start-camera")
             page.wait_for("window.clamcoach.state().latency.results > 0", timeout=30)
@@ -86,7 +95,7 @@ def bench_browser(url: str, clip: Path, seconds: float) -> dict:
             elapsed = time.monotonic() - t0
             lat = page.evaluate("window.clamcoach.latencies()")[n0:]
             server = page.evaluate("window.clamcoach.serverMs()")[n0:]
-    return report("browser", lat, server, elapsed, after["results"] - before["results"],
+    return report("browser" + ("/https" if phone else ""), lat, server, elapsed, after["results"] - before["results"],
                   after["dropped"] - before["dropped"], after["skipped"] - before["skipped"],
                   after["sent"] - before["sent"])
 
@@ -101,10 +110,29 @@ def _jpegs(clip: Path) -> list[bytes]:
     return out
 
 
-def bench_python(url: str, clip: Path, seconds: float, fps: float = TARGET_FPS, max_in_flight: int = 2) -> dict:
+def _paired(phone: Any) -> tuple[ssl.SSLContext, dict[str, str]]:
+    """A TLS context trusting the project's CA and a device-session cookie, as a phone has."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    context = ssl.create_default_context(cafile=str(phone.identity.ca_cert_path))
+    link = urlsplit(phone.pairing_url())
+    conn = http.client.HTTPSConnection(link.hostname, link.port, context=context, timeout=10)
+    conn.request("GET", link.path)
+    cookie = conn.getresponse().getheader("set-cookie", "").split(";", 1)[0]
+    conn.close()
+    if not cookie:
+        raise RuntimeError("pairing gave no device-session cookie")
+    return context, {"Cookie": cookie}
+
+
+def bench_python(url: str, clip: Path, seconds: float, phone: Any = None, fps: float = TARGET_FPS,
+                 max_in_flight: int = 2) -> dict:
     from websockets.sync.client import connect
 
     from clamcoach.web.frames import pack_frame
+
+    context, headers = _paired(phone) if phone else (None, None)
 
     frames = _jpegs(clip)
     sent_at: dict[int, float] = {}
@@ -114,7 +142,8 @@ def bench_python(url: str, clip: Path, seconds: float, fps: float = TARGET_FPS, 
     lock = threading.Lock()
     done = threading.Event()
 
-    with connect(url.replace("http://", "ws://") + "/ws", max_size=None) as ws:
+    ws_url = url.replace("https://", "wss://").replace("http://", "ws://") + "/ws"
+    with connect(ws_url, max_size=None, ssl=context, additional_headers=headers) as ws:
         ws.send(json.dumps({"type": "hello", "session": None, "tab": "bench-python", "takeover": True}))
         while True:
             msg = json.loads(ws.recv(timeout=60))
@@ -170,8 +199,15 @@ def bench_python(url: str, clip: Path, seconds: float, fps: float = TARGET_FPS, 
         thread.join(timeout=3)
     assert base is not None
     c0, s0, n0, t0 = base
-    return report("python", lat, server, end - t0, counts["results"] - c0["results"],
+    return report("python" + ("/https" if phone else ""), lat, server, end - t0, counts["results"] - c0["results"],
                   counts["dropped"] - c0["dropped"], skipped - s0, sent - n0)
+
+
+def _phone_access(folder: Path) -> Any:
+    from clamcoach.web.phone import PhoneAccess
+    from clamcoach.web.tls import ensure_certificates
+
+    return PhoneAccess(ensure_certificates(folder, ["127.0.0.1"], ["localhost"]), base_url="")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--client", choices=["browser", "python", "both"], default="browser")
     ap.add_argument("--seconds", type=float, default=20.0, help="measured time per client (default 20)")
     ap.add_argument("--clip", type=Path, default=REPO / "data" / "demo" / "demo.mp4")
+    ap.add_argument("--path", choices=["http", "https", "both"], default="both",
+                    help="the computer's page (http), the phone's (https), or both (default)")
     ap.add_argument("--json", type=Path, help="also write the results as JSON")
     args = ap.parse_args(argv)
     if not args.clip.exists():
@@ -193,12 +231,19 @@ def main(argv: list[str] | None = None) -> int:
     proto = load_protocol(None, ["prescription.reps=1000"])
     results = []
     clients = ["browser", "python"] if args.client == "both" else [args.client]
-    for client in clients:
-        with BackgroundServer(create_app(WebConfig(protocol=proto))) as url:
+    paths = ["http", "https"] if args.path == "both" else [args.path]
+    for path in paths:
+        for client in clients:
             run = bench_browser if client == "browser" else bench_python
-            r = run(url, args.clip, args.seconds)
-        print_report(r)
-        results.append(r)
+            with tempfile.TemporaryDirectory(prefix="clamcoach-bench-tls-") as tmp:
+                phone = _phone_access(Path(tmp)) if path == "https" else None
+                app = create_app(WebConfig(protocol=proto, phone=phone))
+                with BackgroundServer(app, tls=phone.identity if phone else None) as url:
+                    if phone is not None:
+                        phone.base_url = url
+                    r = run(url, args.clip, args.seconds, phone)
+            print_report(r)
+            results.append(r)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0 if all(r["ok"] for r in results) else 1

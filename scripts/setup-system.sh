@@ -5,5 +5,6 @@
 set -euo pipefail
 here="$(dirname "$0")"
 bash "$here/apt-install-missing.sh" postgresql strace libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 fonts-dejavu-core
+bash "$here/apt-install-missing.sh" iproute2  # network namespaces: the phone-mode browser test
 bash "$here/setup-browser.sh"
 echo "setup-system: ok"

@@ -1,35 +1,28 @@
-"""Headless Debian Chromium driven over the DevTools protocol (no driver, no downloads).
+"""Headless Debian Chromium driven by Selenium through Debian's chromedriver (no downloads).
 
     with Chromium(fake_video=clip_y4m) as browser:
         page = browser.page
         page.navigate(url)
         page.wait_for("window.clamcoach && window.clamcoach.state().ready")
 
-Chromium gets a fresh profile, no network side-traffic (the machine has none), a fake
-camera (a y4m file, looped in real time, or Chromium's test pattern) and automatic camera
-permission. Also used by benchmarks/bench_live.py.
+Chromium gets a fresh profile, no network side-traffic, a fake camera (a y4m file, looped in
+real time, or Chromium's test pattern) with automatic camera permission, and optionally a
+phone's viewport (``viewport=(390, 844), mobile=True``). Also used by benchmarks/bench_live.py.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
-import subprocess
 import tempfile
-import threading
 import time
-import urllib.request
-from collections.abc import Callable
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from websockets.sync.client import connect
-
 CHROMIUM = os.environ.get("CLAMCOACH_CHROMIUM", "/usr/bin/chromium")
-SETUP_HINT = "install it with: bash scripts/setup-browser.sh (Debian packages chromium, chromium-driver)"
+CHROMEDRIVER = os.environ.get("CLAMCOACH_CHROMEDRIVER", "/usr/bin/chromedriver")
+SETUP_HINT = "install them with: bash scripts/setup-browser.sh (Debian packages chromium, chromium-driver)"
 FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -41,70 +34,44 @@ FLAGS = (
 )
 
 
+STATE = "window.clamcoach.state()"
+
+
 class BrowserMissing(RuntimeError):
     pass
 
 
 def chromium_path() -> str:
-    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
-        raise BrowserMissing(f"Chromium was not found at {CHROMIUM}: {SETUP_HINT}")
+    for exe in (CHROMIUM, CHROMEDRIVER):
+        if not (Path(exe).is_file() and os.access(exe, os.X_OK)):
+            raise BrowserMissing(f"{exe} was not found: {SETUP_HINT}")
     return CHROMIUM
 
 
-class CDPError(RuntimeError):
-    pass
-
-
 class Page:
-    """One DevTools session on a page target."""
+    """One tab of the driven browser."""
 
-    def __init__(self, ws_url: str) -> None:
-        self._stack = ExitStack()
-        self.ws = self._stack.enter_context(connect(ws_url, max_size=None, open_timeout=20))
-        self._id = 0
-        self._lock = threading.Lock()
-        self._waiting: dict[int, tuple[threading.Event, list]] = {}
-        self.events: list[dict] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+    def __init__(self, browser: "Chromium", handle: str) -> None:
+        self.browser = browser
+        self.handle = handle
+        self.events: list[dict] = []   # DevTools events from chromedriver's performance log
+        self.console: list[dict] = []  # the browser log: console errors, uncaught exceptions
 
-    def _read(self) -> None:
-        try:
-            for raw in self.ws:
-                msg = json.loads(raw)
-                if "id" in msg:
-                    with self._lock:
-                        slot = self._waiting.pop(msg["id"], None)
-                    if slot is not None:
-                        slot[1].append(msg)
-                        slot[0].set()
-                else:
-                    self.events.append(msg)
-        except (OSError, EOFError) as exc:  # the browser went away
-            self.events.append({"method": "closed", "params": {"error": str(exc)}})
-        except Exception as exc:  # noqa: BLE001 - websockets' ConnectionClosed and friends
-            self.events.append({"method": "closed", "params": {"error": repr(exc)}})
+    @property
+    def driver(self) -> Any:
+        driver = self.browser.driver
+        if driver.current_window_handle != self.handle:
+            driver.switch_to.window(self.handle)
+        return driver
 
-    def call(self, method: str, timeout: float = 30.0, **params: Any) -> dict:
-        with self._lock:
-            self._id += 1
-            mid = self._id
-            done: tuple[threading.Event, list] = (threading.Event(), [])
-            self._waiting[mid] = done
-        self.ws.send(json.dumps({"id": mid, "method": method, "params": params}))
-        if not done[0].wait(timeout):
-            raise CDPError(f"{method} timed out after {timeout} s")
-        reply = done[1][0]
-        if "error" in reply:
-            raise CDPError(f"{method}: {reply['error']}")
-        return reply.get("result", {})
+    def call(self, method: str, **params: Any) -> dict:
+        """A DevTools command (device emulation, scripts run before the page's own)."""
+        return self.driver.execute_cdp_cmd(method, params)
 
     def evaluate(self, expression: str, timeout: float = 30.0) -> Any:
-        res = self.call("Runtime.evaluate", timeout=timeout, expression=expression,
-                        returnByValue=True, awaitPromise=True)
-        if "exceptionDetails" in res:
-            raise CDPError(f"{expression[:80]}: {res['exceptionDetails'].get('exception', res['exceptionDetails'])}")
-        return res.get("result", {}).get("value")
+        driver = self.driver
+        driver.set_script_timeout(timeout)
+        return driver.execute_script(f"return ({expression});")
 
     def wait_for(self, expression: str, timeout: float = 30.0, poll: float = 0.2) -> Any:
         deadline = time.monotonic() + timeout
@@ -117,114 +84,134 @@ class Page:
         raise TimeoutError(f"not true after {timeout} s: {expression} (last {last!r})")
 
     def navigate(self, url: str) -> None:
-        self.call("Page.enable")
-        self.call("Page.navigate", url=url)
+        self.driver.get(url)
         self.wait_for("document.readyState === 'complete'", timeout=30)
 
     def click(self, selector: str) -> None:
-        self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
+        from selenium.webdriver.common.by import By
+
+        self.driver.find_element(By.CSS_SELECTOR, selector).click()
+
+    def press(self, key: str) -> None:
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        ActionChains(self.driver).send_keys(key).perform()
 
     def set_file(self, selector: str, path: Path) -> None:
-        doc = self.call("DOM.getDocument")
-        node = self.call("DOM.querySelector", nodeId=doc["root"]["nodeId"], selector=selector)
-        self.call("DOM.setFileInputFiles", files=[str(path)], nodeId=node["nodeId"])
+        from selenium.webdriver.common.by import By
+
+        self.driver.find_element(By.CSS_SELECTOR, selector).send_keys(str(path))
+
+    def set_viewport(self, width: int, height: int, mobile: bool = False) -> None:
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                  deviceScaleFactor=1, mobile=mobile)
+        self.call("Emulation.setTouchEmulationEnabled", enabled=mobile)
 
     def screenshot(self, path: Path) -> Path:
-        data = self.call("Page.captureScreenshot", format="png")["data"]
-        path.write_bytes(base64.b64decode(data))
+        path.write_bytes(self.driver.get_screenshot_as_png())
         return path
 
-    def events_named(self, *methods: str) -> list[dict]:
-        return [e for e in list(self.events) if e.get("method") in methods]
+    def _drain_logs(self) -> None:
+        driver = self.driver
+        mine = driver.execute_cdp_cmd("Target.getTargetInfo", {})["targetInfo"]["targetId"]
+        for entry in driver.get_log("performance"):
+            message = json.loads(entry["message"])
+            if message.get("webview") == mine:  # not Chromium's own pages or other tabs
+                self.events.append(message["message"])
+        self.console.extend(driver.get_log("browser"))
 
-    def close(self) -> None:
-        self._stack.close()
+    def events_named(self, *methods: str) -> list[dict]:
+        self._drain_logs()
+        return [e for e in self.events if e.get("method") in methods]
+
+    def js_errors(self) -> list[dict]:
+        self._drain_logs()
+        return [e for e in self.console if e.get("level") == "SEVERE"]
 
 
 class Chromium:
     def __init__(self, *, fake_video: Path | None = None, fake_camera: bool = True,
-                 size: tuple[int, int] = (1280, 800), extra: tuple[str, ...] = ()) -> None:
-        self.exe = chromium_path()
+                 size: tuple[int, int] = (1280, 800), extra: tuple[str, ...] = (),
+                 lang: str | None = None) -> None:
+        chromium_path()
         self.fake_video = fake_video
         self.fake_camera = fake_camera
         self.size = size
         self.extra = extra
-        self.proc: subprocess.Popen | None = None
+        self.lang = lang
         self.profile = ""
-        self.port = 0
+        self.driver: Any = None
         self.pages: list[Page] = []
 
     def __enter__(self) -> "Chromium":
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
         self.profile = tempfile.mkdtemp(prefix="clamcoach-chromium-")
-        args = [self.exe, *FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
-                f"--window-size={self.size[0]},{self.size[1]}", *self.extra]
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in (*FLAGS, f"--user-data-dir={self.profile}",
+                     f"--window-size={self.size[0]},{self.size[1]}", *self.extra):
+            options.add_argument(flag)
         if self.fake_camera:
-            args += ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+            options.add_argument("--use-fake-ui-for-media-stream")
+            options.add_argument("--use-fake-device-for-media-stream")
             if self.fake_video is not None:
-                args.append(f"--use-file-for-fake-video-capture={self.fake_video}")
-        args.append("about:blank")
-        self._log = tempfile.TemporaryFile()  # Chromium's own chatter, read only if it fails
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self._log)
-        port_file = Path(self.profile) / "DevToolsActivePort"
-        deadline = time.monotonic() + 60
-        while not port_file.exists() or not port_file.read_text().strip():
-            if self.proc.poll() is not None:
-                self._log.seek(0)
-                err = self._log.read().decode(errors="replace")[-1500:]
-                raise RuntimeError(f"Chromium exited ({self.proc.returncode}): {err}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("Chromium did not open its DevTools port")
-            time.sleep(0.05)
-        self.port = int(port_file.read_text().split()[0])
-        self.page = self._attach_first_page()
+                options.add_argument(f"--use-file-for-fake-video-capture={self.fake_video}")
+        if self.lang:
+            options.add_argument(f"--lang={self.lang}")
+            options.add_experimental_option("prefs", {"intl.accept_languages": self.lang})
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+        try:
+            self.driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+        except Exception:
+            shutil.rmtree(self.profile, ignore_errors=True)
+            raise
+        self.page = Page(self, self.driver.current_window_handle)
+        self.pages.append(self.page)
         return self
 
-    def _targets(self) -> list[dict]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list", timeout=10) as r:
-            return json.loads(r.read())
-
-    def _attach_first_page(self) -> Page:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            pages = [t for t in self._targets() if t.get("type") == "page"]
-            if pages:
-                page = Page(pages[0]["webSocketDebuggerUrl"])
-                self.pages.append(page)
-                return page
-            time.sleep(0.1)
-        raise RuntimeError("Chromium has no page")
-
-    def new_page(self, url: str = "about:blank") -> Page:
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/json/new?{url}", method="PUT")
-        with urllib.request.urlopen(req, timeout=10) as r:
-            target = json.loads(r.read())
-        page = Page(target["webSocketDebuggerUrl"])
+    def new_page(self) -> Page:
+        self.driver.switch_to.new_window("tab")
+        page = Page(self, self.driver.current_window_handle)
         self.pages.append(page)
         return page
 
     def __exit__(self, *exc: object) -> None:
-        for page in self.pages:
-            page.close()
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._log.close()
+        if self.driver is not None:
+            self.driver.quit()
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def watch_network(page: Page) -> Callable[[], list[str]]:
-    """Start recording every URL the page asks for; returns a function giving them so far."""
-    page.call("Network.enable")
+def watch_network(page: Page):
+    """Every URL the page asks for (requests and WebSockets), from the performance log."""
+    page.events_named()  # start from now: drop what came before
+
+    start = len(page.events)
 
     def urls() -> list[str]:
+        page.events_named()
         out = []
-        for e in page.events_named("Network.requestWillBeSent", "Network.webSocketCreated"):
-            p = e["params"]
-            out.append(p["request"]["url"] if "request" in p else p["url"])
+        for e in page.events[start:]:
+            if e.get("method") in ("Network.requestWillBeSent", "Network.webSocketCreated"):
+                p = e["params"]
+                out.append(p["request"]["url"] if "request" in p else p["url"])
         return out
 
     return urls
+
+
+def state(page: Page) -> dict:
+    """The page's own state (``window.clamcoach.state()``), as plain data."""
+    return page.evaluate(f"JSON.parse(JSON.stringify({STATE}))")
+
+
+def keep_screenshot(page: Page, tmp_path: Path, name: str) -> Path:
+    """A screenshot in the test's tmp folder (and in $CLAMCOACH_SCREENSHOTS, if set: the
+    pictures in docs/ are made this way, by ``make docs-screenshots``)."""
+    path = page.screenshot(tmp_path / name)
+    out = os.environ.get("CLAMCOACH_SCREENSHOTS")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(out) / name)
+    return path

@@ -3,9 +3,13 @@ pose model, and a small WebSocket client speaking the page's protocol."""
 
 from __future__ import annotations
 
+import http.client
 import json
+import ssl
 import time
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from websockets.sync.client import connect
@@ -14,7 +18,10 @@ from clamcoach.measure.profiles import JOINT_CENTRES
 from clamcoach.protocol import load_protocol
 from clamcoach.web.app import WebConfig, create_app
 from clamcoach.web.frames import pack_frame
+from clamcoach.web.pairing import PairingBook, RateLimiter
+from clamcoach.web.phone import PhoneAccess
 from clamcoach.web.server import BackgroundServer
+from clamcoach.web.tls import ensure_certificates
 from tests.web.standin import StandInEstimator, jpeg
 
 
@@ -33,16 +40,86 @@ def serve(overrides: tuple[str, ...] = (), delay_s: float = 0.0,
         yield url, app
 
 
+class FakeClock:
+    """A clock the test moves by hand (pairing expiry, rate-limit windows)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class PhoneServer:
+    """The app in phone mode: ``url`` is the HTTPS (network) listener, ``local`` the
+    computer's own plain one; ``tls`` trusts the project's CA, as a phone that installed it."""
+
+    url: str
+    local: str
+    app: Any
+    access: PhoneAccess
+    clock: FakeClock
+    tls: ssl.SSLContext
+
+    def pair(self) -> str:
+        """Pair as a phone would: the device-session cookie's value."""
+        status, headers, _ = https_get(self, self.access.pairing_url().removeprefix(self.url))
+        assert status == 303, status
+        return cookie_of(headers)
+
+
+@contextmanager
+def serve_phone(tmp: Path, overrides: tuple[str, ...] = ()) -> Iterator[PhoneServer]:
+    """Phone mode on 127.0.0.1: HTTPS (a free port) plus the plain local listener."""
+    proto = load_protocol(None, overrides)
+    identity = ensure_certificates(tmp / "tls", ["127.0.0.1"], ["localhost"])
+    clock = FakeClock()
+    access = PhoneAccess(identity, base_url="", book=PairingBook(clock=clock),
+                         limiter=RateLimiter(clock=clock))
+    app = create_app(WebConfig(protocol=proto, estimator_factory=StandInEstimator,
+                               calibration=geometric_calibration(), phone=access))
+    context = ssl.create_default_context(cafile=str(identity.ca_cert_path))
+    with BackgroundServer(app, tls=identity) as url, BackgroundServer(app, lifespan="off") as local:
+        access.base_url = url
+        yield PhoneServer(url, local, app, access, clock, context)
+
+
+def https_get(server: PhoneServer, path: str, cookie: str | None = None,
+              headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    host, port = server.url.removeprefix("https://").rsplit(":", 1)
+    conn = http.client.HTTPSConnection(host, int(port), context=server.tls, timeout=10)
+    try:
+        sent = dict(headers or {})
+        if cookie:
+            sent["Cookie"] = f"clamcoach_device={cookie}"
+        conn.request("GET", path, headers=sent)
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
+def cookie_of(headers: dict[str, str]) -> str:
+    value = headers["set-cookie"].split(";", 1)[0]
+    name, _, session = value.partition("=")
+    assert name == "clamcoach_device"
+    return session
+
+
 class Client:
-    """The page's side of the protocol, synchronously."""
+    """The page's side of the protocol, synchronously (``tls``/``cookie`` for phone mode)."""
 
     def __init__(self, url: str, *, session: str | None = None, tab: str = "tab-aaaaaaaa",
-                 origin: str | None = None) -> None:
-        ws_url = url.replace("http://", "ws://") + "/ws"
-        headers = {"Origin": origin} if origin else None
+                 origin: str | None = None, tls: ssl.SSLContext | None = None,
+                 cookie: str | None = None) -> None:
+        ws_url = url.replace("https://", "wss://").replace("http://", "ws://") + "/ws"
+        headers = {"Origin": origin} if origin else {}
+        if cookie:
+            headers["Cookie"] = f"clamcoach_device={cookie}"
         self._stack = ExitStack()  # websockets >= 17 wants connect() used as a context manager
         self.ws = self._stack.enter_context(
-            connect(ws_url, additional_headers=headers, max_size=None, open_timeout=10))
+            connect(ws_url, additional_headers=headers or None, max_size=None, open_timeout=10, ssl=tls))
         self.session, self.tab = session, tab
         self.next_id = 1
         self.t_ms = 0.0
@@ -51,8 +128,9 @@ class Client:
     def send_json(self, obj: dict) -> None:
         self.ws.send(json.dumps(obj))
 
-    def hello(self, takeover: bool = False) -> dict:
-        self.send_json({"type": "hello", "session": self.session, "tab": self.tab, "takeover": takeover})
+    def hello(self, takeover: bool = False, role: str = "coach") -> dict:
+        self.send_json({"type": "hello", "session": self.session, "tab": self.tab, "takeover": takeover,
+                        "role": role})
         msg = self.recv_until("welcome", "busy")
         if msg["type"] == "welcome":
             self.session = msg["session_id"]

@@ -9,24 +9,20 @@ Chromium missing is a failure (with the install command), never a skip.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.web.browser import BrowserMissing, Chromium, Page, chromium_path, watch_network
-from tests.web.clips import video_fps, video_frames, write_y4m
+from tests.web.browser import (STATE, BrowserMissing, Chromium, Page, chromium_path, keep_screenshot,
+                               state, watch_network)
+from tests.web.clips import write_y4m
+from tests.web.conftest import DEMO
 from tests.web.helpers import serve
 from tests.web.standin import frame_rgb, script
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-DEMO = REPO / "data" / "demo" / "demo.mp4"
-STATE = "window.clamcoach.state()"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -37,31 +33,14 @@ def chromium_installed():
         pytest.fail(str(exc), pytrace=False)
 
 
-def state(page: Page) -> dict:
-    return page.evaluate(f"JSON.parse(JSON.stringify({STATE}))")
-
-
-def open_page(page: Page, url: str, viewport=(1280, 800)) -> None:
-    page.call("Runtime.enable")
-    page.call("Emulation.setDeviceMetricsOverride", width=viewport[0], height=viewport[1],
-              deviceScaleFactor=1, mobile=False)
+def open_page(page: Page, url: str, viewport=(1280, 800), mobile: bool = False) -> None:
+    page.set_viewport(*viewport, mobile=mobile)
     page.navigate(url + "/")
     page.wait_for(f"window.clamcoach && {STATE}.ready", timeout=60)
 
 
-def keep_screenshot(page: Page, tmp_path: Path, name: str) -> Path:
-    """A screenshot in the test's tmp folder (and in $CLAMCOACH_SCREENSHOTS, if set)."""
-    path = page.screenshot(tmp_path / name)
-    out = os.environ.get("CLAMCOACH_SCREENSHOTS")
-    if out:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(out) / name)
-    return path
-
-
 def js_errors(page: Page) -> list:
-    return [e["params"] for e in page.events_named("Runtime.exceptionThrown")] + [
-        e["params"] for e in page.events_named("Runtime.consoleAPICalled") if e["params"]["type"] == "error"]
+    return page.js_errors()
 
 
 # -- with the stand-in pose model (fast) ----------------------------------------------------
@@ -151,7 +130,6 @@ def test_a_second_tab_is_told_and_can_take_over(tmp_path):
         first.wait_for(f"{STATE}.latency.results >= 3", timeout=30)
         sid = state(first)["sessionId"]
         second = browser.new_page()
-        second.call("Runtime.enable")
         second.navigate(url + "/")
         text = second.wait_for(f"window.clamcoach && {STATE}.alert", timeout=20)
         assert "open in another tab" in text and state(second)["conn"] == "busy"
@@ -214,8 +192,7 @@ def test_mute_by_keyboard(tmp_path):
         page = browser.page
         open_page(page, url)
         assert state(page)["muted"] is False
-        for kind in ("keyDown", "keyUp"):
-            page.call("Input.dispatchKeyEvent", type=kind, key="m", code="KeyM", text="m" if kind == "keyDown" else "")
+        page.press("m")
         assert state(page)["muted"] is True
         assert page.evaluate("document.getElementById('mute').getAttribute('aria-pressed')") == "true"
         page.navigate(url + "/")  # remembered on this computer
@@ -224,20 +201,6 @@ def test_mute_by_keyboard(tmp_path):
 
 
 # -- the rendered demo through the real pose model --------------------------------------------
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> dict:
-    truth_path = DEMO.with_suffix(".json")
-    assert DEMO.exists() and truth_path.exists(), f"the rendered demo is missing: {DEMO}"
-    truth = json.loads(truth_path.read_text())
-    fps = round(video_fps(DEMO))
-    y4m = tmp_path_factory.mktemp("demo") / "demo.y4m"
-    n = write_y4m(video_frames(DEMO), y4m, fps=fps)
-    roll = [r["index"] for r in truth["reps"]
-            if "roll_back" in (r.get("labels") or []) + (r.get("planned_mistakes") or [])]
-    assert len(roll) == 1, "the demo should have exactly one rolled-back rep"
-    return {"y4m": y4m, "duration": n / fps, "reps": truth["reps"], "roll_rep": roll[0]}
-
 
 def _offline(demo_path: Path) -> str:
     """What the engine makes of the file offline, to tell transport faults from engine ones."""

@@ -15,7 +15,8 @@ import pytest
 from clamcoach.protocol import load_protocol
 from clamcoach.types import Finding, Severity
 from clamcoach.web import cli as web_cli
-from clamcoach.web.app import CSP, STATIC
+from clamcoach.web.app import CSP
+from clamcoach.web.pages import STATIC, TEMPLATES
 from clamcoach.web.frames import FrameError, decode_jpeg, pack_frame, parse_frame
 from clamcoach.web.messages import MessageError, parse_text
 from clamcoach.web.summary import SetRecord, summarize
@@ -26,7 +27,7 @@ SVG_NS = 'xmlns="http://www.w3.org/2000/svg"'
 
 
 def page_files() -> list[Path]:
-    return sorted(p for p in STATIC.rglob("*") if p.is_file())
+    return sorted(p for folder in (STATIC, TEMPLATES) for p in folder.rglob("*") if p.is_file())
 
 
 def test_the_page_names_no_external_url_at_all():
@@ -37,13 +38,19 @@ def test_the_page_names_no_external_url_at_all():
         if path.suffix == ".svg":
             text = text.replace(SVG_NS, "")
         found = URL.findall(text)
-        assert not found, f"{path.relative_to(STATIC)} names an external address: {found}"
+        assert not found, f"{path.name} names an external address: {found}"
 
 
-def test_every_script_and_style_is_the_apps_own():
-    html = (STATIC / "index.html").read_text("utf-8")
+#: What a page may link to besides its static files: the pairing page's own stylesheet and
+#: certificate download, and the pages of phone mode.
+OWN_ROUTES = ("/pair/style.css", "/ca.crt", "/pair")
+
+
+@pytest.mark.parametrize("name", ["index.html", "pair.html"])
+def test_every_script_and_style_is_the_apps_own(name):
+    html = (TEMPLATES / name).read_text("utf-8")
     refs = re.findall(r'(?:src|href)="([^"]+)"', html)
-    assert refs and all(r.startswith("/static/") or r.startswith("#") for r in refs), refs
+    assert refs and all(r.startswith("/static/") or r.startswith("#") or r in OWN_ROUTES for r in refs), refs
     for ref in refs:
         if ref.startswith("/static/"):
             assert (STATIC / ref.removeprefix("/static/")).is_file(), ref
@@ -58,8 +65,8 @@ def test_serve_options_and_defaults():
     parser = argparse.ArgumentParser()
     web_cli.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["serve"])
-    assert (args.host, args.port, args.protocol, args.set, args.patient, args.no_browser) == \
-        ("127.0.0.1", 8765, None, [], None, False)
+    assert (args.host, args.port, args.protocol, args.set, args.patient, args.no_browser, args.phone) == \
+        (None, 8765, None, [], None, False, False)  # no --host: 127.0.0.1, or the LAN address with --phone
     assert args.func is web_cli.run
     args = parser.parse_args(["serve", "--port", "9000", "--set", "prescription.reps=12", "--set",
                               "prescription.sets=2", "--no-browser", "--patient", "ann", "--host", "0.0.0.0"])
@@ -71,7 +78,7 @@ def test_serve_rejects_a_bad_protocol_override():
     from clamcoach.errors import ProtocolError
 
     args = SimpleNamespace(host="127.0.0.1", port=0, protocol=None, set=["prescription.nope=1"],
-                           patient=None, no_browser=True)
+                           patient=None, no_browser=True, phone=False)
     with pytest.raises(ProtocolError):
         web_cli.run(args)
 
@@ -91,6 +98,21 @@ def test_frame_envelope_round_trip_and_decoding():
     assert max(big.shape[:2]) == 1280  # a huge frame is scaled down before the pose model
 
 
+def test_an_image_claiming_huge_dimensions_is_refused_before_decoding():
+    # a real 16x16 JPEG whose header is edited to claim 30000x30000 (2.7 GB of pixels)
+    data = bytearray(_jpeg(16, 16))
+    sof = data.find(b"\xff\xc0")
+    for side in (30000, 5000):  # past Pillow's own bomb limit, and past ours
+        data[sof + 5:sof + 9] = struct.pack(">HH", side, side)
+        with pytest.raises(FrameError, match="at most 4096 on a side"):
+            decode_jpeg(bytes(data))
+    ok, gif = cv2.imencode(".bmp", np.zeros((20, 20, 3), np.uint8))
+    with pytest.raises(FrameError, match="JPEG or PNG"):
+        decode_jpeg(gif.tobytes())
+    with pytest.raises(FrameError, match="could not be decoded"):
+        decode_jpeg(b"\xff\xd8 not really")
+
+
 @pytest.mark.parametrize("header", [
     b'{"type":"frame","id":-1,"t":0}', b'{"type":"frame","id":1}', b'{"type":"frame","id":1,"t":"x"}',
     b'{"type":"frame","id":true,"t":0}', b'{"type":"other","id":1,"t":0}', b'[1,2]', b'\xff\xfe',
@@ -104,7 +126,9 @@ def test_bad_frame_headers_are_refused(header):
 def test_control_messages_are_checked():
     assert parse_text('{"type":"control","action":"next_set"}') == {"type": "control", "action": "next_set"}
     hello = parse_text('{"type":"hello","session":null,"tab":"abcdefgh12"}')
-    assert hello == {"type": "hello", "session": None, "tab": "abcdefgh12", "takeover": False}
+    assert hello == {"type": "hello", "session": None, "tab": "abcdefgh12", "takeover": False, "role": "coach"}
+    assert parse_text('{"type":"hello","tab":"abcdefgh12","role":"viewer"}')["role"] == "viewer"
+    assert parse_text('{"type":"hello","tab":"abcdefgh12","role":"admin"}')["role"] == "coach"
     for bad in ('{"type":"hello","tab":"../../etc"}', '{"type":"hello","session":"' + "x" * 100 + '"}',
                 '"hello"', '{"type":1}', '{"type":"control"}'):
         with pytest.raises(MessageError):
@@ -141,7 +165,8 @@ def test_summary_says_what_went_well_and_the_one_thing_by_priority():
     # too_fast happened more often, but the roll-back matters most (the method's priority)
     assert s["work_on"]["code"] == "roll_back" and s["work_on"]["count"] == 1
     assert s["work_on"]["message"] == proto.message("roll_back")
-    assert "You did 6 reps in 2 sets." in s["went_well"]
+    assert "You did 6 reps." in s["went_well"]
+    assert s["went_well_items"][0] == {"id": "You did {n} rep.", "plural": "You did {n} reps.", "n": 6, "params": {}}
     clean = summarize([SetRecord(1, _Analysis([[], []]))], 1, 2, proto)
     assert clean["work_on"] is None
     assert any("rolled forward on every rep" in w for w in clean["went_well"])
@@ -169,3 +194,34 @@ def test_a_busy_port_is_one_clear_error():
         port = taken.getsockname()[1]
         with pytest.raises(UsageError, match="already running"):
             web_cli._listen("127.0.0.1", port)
+
+
+def test_phone_mode_needs_an_address_a_phone_can_reach(monkeypatch):
+    from clamcoach.errors import UsageError
+    from clamcoach.web import lan
+    from clamcoach.web.lan import LanAddress
+
+    for bad in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
+        with pytest.raises(UsageError, match="an address the phone can reach"):
+            web_cli._phone_host(bad)
+    monkeypatch.setattr(lan, "lan_addresses", lambda: [])
+    with pytest.raises(UsageError, match="--host ADDR"):
+        web_cli._phone_host(None)
+    monkeypatch.setattr(lan, "lan_addresses", lambda: [LanAddress("wlan0", "192.168.1.20"),
+                                                       LanAddress("docker0", "172.17.0.1")])
+    assert web_cli._phone_host(None) == ("192.168.1.20", ["192.168.1.20", "172.17.0.1"])
+    assert web_cli._phone_host("10.0.0.7")[0] == "10.0.0.7"
+
+
+def test_lan_addresses_put_real_private_interfaces_first(monkeypatch):
+    import ifaddr
+
+    from clamcoach.web.lan import lan_addresses
+
+    def adapter(name, *ips):
+        return ifaddr.Adapter(name, name, [ifaddr.IP(ip, 24, name) for ip in ips])
+
+    monkeypatch.setattr(ifaddr, "get_adapters", lambda: [
+        adapter("lo", "127.0.0.1"), adapter("docker0", "172.17.0.1"), adapter("eth1", "100.64.0.9"),
+        adapter("wlan0", "192.168.1.20", "169.254.3.3", ("fe80::1", 0, 2))])
+    assert [a.address for a in lan_addresses()] == ["192.168.1.20", "100.64.0.9", "172.17.0.1"]

@@ -3,6 +3,11 @@
 Privacy by construction: every script, style and picture is served from ``static/`` by this
 app (the Content-Security-Policy forbids anything else), frames live only in memory, and
 only pages served from this app's own host may open the WebSocket.
+
+Phone mode (``WebConfig.phone``) adds the pairing routes and, in front of everything that
+arrives over HTTPS, the device-session check (``guard.py``). Other parts (the therapist
+workspace) plug in through ``WebConfig.extra_routes`` and ``extra_middleware``, which sit
+inside the device-session check: on the network listener a request passes it first.
 """
 
 from __future__ import annotations
@@ -11,25 +16,30 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.responses import FileResponse, JSONResponse
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from clamcoach.web.connection import Connection
+from clamcoach.web.guard import DeviceSessionGuard, is_tls
 from clamcoach.web.hub import Hub, describe
+from clamcoach.web.i18n import LANGUAGES, catalogue, negotiate
+from clamcoach.web.pages import STATIC, render
+from clamcoach.web.phone import PhoneAccess, phone_routes
 from clamcoach.web.session import Session
+from clamcoach.web.tls import local_names
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).parent / "static"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "media-src 'self' blob: mediastream:; connect-src 'self'; font-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
@@ -57,6 +67,12 @@ class WebConfig:
     session_ttl_s: float = 1800.0
     max_sessions: int = 4
     extra_hosts: tuple[str, ...] = field(default_factory=tuple)
+    #: Phone mode: HTTPS on the network, pairing, device sessions (None: this computer only).
+    phone: PhoneAccess | None = None
+    #: More routes or mounts (e.g. the therapist workspace), placed before the page's own.
+    extra_routes: tuple[BaseRoute, ...] = field(default_factory=tuple)
+    #: More middleware, run after the host/origin and device-session checks.
+    extra_middleware: tuple[Middleware, ...] = field(default_factory=tuple)
 
 
 def _blazepose() -> Any:
@@ -113,7 +129,8 @@ def _hostname(netloc: str) -> str:
 def _allowed_hosts(config: WebConfig) -> set[str] | None:
     if config.host in ("0.0.0.0", "::"):
         return None
-    return set(LOCAL_HOSTS) | {config.host, *config.extra_hosts}
+    phone_names = local_names() if config.phone is not None else []
+    return set(LOCAL_HOSTS) | {config.host, *config.extra_hosts, *phone_names}
 
 
 def _analyzer_factory(profile: Any = None) -> Callable[[Any, Any], Any]:
@@ -136,8 +153,17 @@ def create_app(config: WebConfig) -> Starlette:
 
     hub = Hub(make_session, ttl_s=config.session_ttl_s, max_sessions=config.max_sessions)
 
-    async def index(_request: Any) -> FileResponse:
-        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+    async def index(request: Request) -> HTMLResponse:
+        cat = catalogue(negotiate(request.headers.get("accept-language")))
+        # which page this is: the computer's (shows the pairing code in phone mode) or the phone's
+        where = "phone" if is_tls(request.scope) else "computer"
+        return HTMLResponse(render("index.html", cat, phone_mode=config.phone is not None, where=where))
+
+    async def messages(request: Request) -> JSONResponse:
+        lang = request.path_params["lang"]
+        if lang not in LANGUAGES:
+            return JSONResponse({"error": "no such language"}, status_code=404)
+        return JSONResponse(catalogue(lang).as_json())
 
     async def health(_request: Any) -> JSONResponse:
         return JSONResponse({"ok": True, **describe(hub)})
@@ -152,14 +178,21 @@ def create_app(config: WebConfig) -> Starlette:
         finally:
             hub.close()  # frees each session's pose model and worker thread
 
+    middleware = [Middleware(SecurityHeaders, allowed_hosts=_allowed_hosts(config))]
+    if config.phone is not None:
+        middleware.append(Middleware(DeviceSessionGuard, book=config.phone.book))
+    middleware.extend(config.extra_middleware)
     app = Starlette(
         routes=[
+            *config.extra_routes,
+            *(phone_routes(config.phone) if config.phone is not None else []),
             Route("/", index),
+            Route("/i18n/{lang}.json", messages),
             Route("/healthz", health),
             WebSocketRoute("/ws", coach),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[Middleware(SecurityHeaders, allowed_hosts=_allowed_hosts(config))],
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.hub = hub

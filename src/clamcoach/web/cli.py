@@ -1,4 +1,5 @@
-"""`clamcoach serve`: live coaching in the browser, on this computer only.
+"""`clamcoach serve`: live coaching in the browser, on this computer only; with ``--phone``
+also over HTTPS on the local network, for a paired phone as the camera.
 
 Registered by ``clamcoach.cli`` through ``add_parser(subparsers)``; ``run(args)`` returns the
 exit code.
@@ -19,13 +20,19 @@ from clamcoach.errors import UsageError
 
 log = logging.getLogger(__name__)
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="live coaching in the browser (camera or a video file)",
                        description="Serve the live coaching page on this computer. Frames stay in "
                                    "memory; nothing leaves the machine.")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1: this computer only)")
+    p.add_argument("--host", default=None,
+                   help="address to listen on (default 127.0.0.1: this computer only; with --phone, "
+                        "this computer's address on the local network)")
+    p.add_argument("--phone", action="store_true",
+                   help="use a phone as the camera: HTTPS on the local network, paired by a QR code "
+                        "shown on this computer")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     p.add_argument("--protocol", metavar="FILE", help="a TOML file with protocol keys to change")
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
@@ -73,17 +80,88 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0-65535, got {args.port}")
     proto = _protocol(args)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    on_set_done = _history_saver(args.patient) if args.patient else None
+    if args.phone:
+        return _run_phone(args, proto, on_set_done)
+    args.host = args.host or "127.0.0.1"
+    if args.host not in LOOPBACK:
         print(f"clamcoach: warning: listening on {args.host}: other computers on the network can "
-              "open the page. The camera only works on http://127.0.0.1 or https.", file=sys.stderr)
-    config = WebConfig(protocol=proto, host=args.host,
-                       on_set_done=_history_saver(args.patient) if args.patient else None)
+              "open the page. The camera only works on http://127.0.0.1 or https (see --phone).",
+              file=sys.stderr)
+    config = WebConfig(protocol=proto, host=args.host, on_set_done=on_set_done)
     sock = _listen(args.host, args.port)
     server = make_server(create_app(config), args.host, args.port)
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     threading.Thread(target=_announce, args=(server, host, not args.no_browser), daemon=True).start()
     server.run(sockets=[sock])
     return 0 if server.started else 1
+
+
+def _phone_host(requested: str | None) -> tuple[str, list[str]]:
+    """The address the phone opens, and every address the certificate covers."""
+    from clamcoach.web.lan import lan_addresses
+
+    found = [a.address for a in lan_addresses()]
+    if requested is not None:
+        if requested in LOOPBACK or requested in ("0.0.0.0", "::"):
+            raise UsageError(f"--phone needs an address the phone can reach, not {requested}: "
+                             "leave --host out, or give this computer's address on the network")
+        return requested, [requested, *found]
+    if not found:
+        raise UsageError("--phone: this computer has no address on a local network; connect it to "
+                         "the Wi-Fi the phone uses, or give one with --host ADDR")
+    return found[0], found
+
+
+def _run_phone(args: argparse.Namespace, proto: Any, on_set_done: Any) -> int:
+    import asyncio
+
+    from clamcoach.web.app import WebConfig, create_app
+    from clamcoach.web.phone import PhoneAccess
+    from clamcoach.web.server import make_server, serve_together
+    from clamcoach.web.tls import default_folder, ensure_certificates, local_names
+
+    host, addresses = _phone_host(args.host)
+    identity = ensure_certificates(default_folder(), ["127.0.0.1", *addresses], local_names())
+    phone_sock = _listen(host, args.port)
+    port = phone_sock.getsockname()[1]
+    local_sock = _listen("127.0.0.1", port)  # the computer's own page: plain HTTP, loopback only
+    access = PhoneAccess(identity, base_url=f"https://{_url_host(host)}:{port}")
+    app = create_app(WebConfig(protocol=proto, host=host, phone=access, on_set_done=on_set_done))
+    network = make_server(app, host, port, tls=identity)
+    local = make_server(app, "127.0.0.1", port, lifespan="off")
+    threading.Thread(target=_announce_phone, args=(network, local, access, not args.no_browser),
+                     daemon=True).start()
+    asyncio.run(serve_together([(network, phone_sock), (local, local_sock)]))
+    return 0 if network.started else 1
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _announce_phone(network: Any, local: Any, access: Any, open_browser: bool) -> None:
+    import segno
+
+    if not _wait_started(network) or not _wait_started(local):
+        return
+    pair_url = access.pairing_url()
+    computer = f"http://127.0.0.1:{access.base_url.rsplit(':', 1)[1]}/"
+    print(f"Phone: {pair_url}", flush=True)
+    segno.make(pair_url, error="m").terminal(compact=True)
+    print(f"clamcoach: open the address above on the phone (or scan the code): it works once, for "
+          f"10 minutes. This computer's page, {computer}, always shows a fresh code and the coaching. "
+          f"The phone will warn about the certificate the first time; its fingerprint is "
+          f"{access.identity.ca_fingerprint}  (Ctrl+C to stop)", file=sys.stderr, flush=True)
+    if open_browser:
+        webbrowser.open(computer)
+
+
+def _wait_started(server: Any, timeout_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return bool(server.started)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -103,10 +181,7 @@ def _listen(host: str, port: int) -> socket.socket:
 def _announce(server: Any, host: str, open_browser: bool) -> None:
     from clamcoach.web.server import bound_port
 
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not server.started:
+    if not _wait_started(server):
         return
     url = f"http://{host}:{bound_port(server)}/"
     print(f"clamcoach: coaching page at {url}  (Ctrl+C to stop)", file=sys.stderr, flush=True)

@@ -22,6 +22,8 @@ from clamcoach.web.session import Session
 log = logging.getLogger(__name__)
 
 HELLO_TIMEOUT_S = 10.0
+#: A viewer more than this many messages behind loses the oldest ones (it redraws from the next).
+VIEWER_QUEUE = 64
 CLOSE_BUSY = 4001
 CLOSE_TAKEN_OVER = 4002
 
@@ -57,6 +59,8 @@ class Connection:
         self._send_lock = asyncio.Lock()
         self._kicked = False
         self.loop: asyncio.AbstractEventLoop | None = None  # for tests that cut the line
+        self.outbox: asyncio.Queue[dict] = asyncio.Queue(maxsize=VIEWER_QUEUE)
+        self.viewer_dropped = 0
 
     async def send(self, msg: dict) -> None:
         if self.ws.application_state != WebSocketState.CONNECTED:
@@ -83,6 +87,9 @@ class Connection:
         if hello is None:
             return
         self.tab = hello["tab"]
+        if hello["role"] == "viewer":
+            await self._view()
+            return
         try:
             self.session = await self.hub.attach(self, hello["session"], hello["takeover"])
         except Busy as exc:
@@ -126,10 +133,71 @@ class Connection:
         loop = asyncio.get_running_loop()
         snap = await loop.run_in_executor(session.executor, session.snapshot)
         await self.send({"type": "welcome", "session_id": session.sid, **snap})
+        self.hub.mirror(self, {"type": "welcome", "role": "viewer", "session_id": None, **snap})
         if not session.ready.done():
             await asyncio.wrap_future(session.ready)
             snap = await loop.run_in_executor(session.executor, session.snapshot)
-            await self.send({"type": "ready", **snap})
+            await self._send_mirrored({"type": "ready", **snap})
+
+    async def _send_mirrored(self, msg: dict) -> None:
+        await self.send(msg)
+        self.hub.mirror(self, msg)
+
+    # -- a viewer ---------------------------------------------------------------------------
+    def offer(self, msg: dict) -> None:
+        """A copy of what the coaching page was sent (called by the hub)."""
+        if self.outbox.full():
+            self.outbox.get_nowait()
+            self.viewer_dropped += 1
+        self.outbox.put_nowait(msg)
+
+    async def _view(self) -> None:
+        """Show the coaching page's messages; a viewer sends no frames and no controls."""
+        self.hub.watch(self)
+        sender = asyncio.create_task(self._drain_outbox())
+        try:
+            await self.send({"type": "welcome", "role": "viewer", "session_id": None,
+                             **await self._viewer_snapshot()})
+            while True:
+                msg = await self.ws.receive()
+                if msg["type"] == "websocket.disconnect":
+                    return
+                text = msg.get("text")
+                try:
+                    parsed = parse_text(text) if text is not None else None
+                except MessageError as exc:
+                    await self.send(error("bad_message", str(exc)))
+                    continue
+                if parsed is not None and parsed["type"] == "ping":
+                    await self.send({"type": "pong", "t": parsed["t"]})
+                elif parsed is not None and parsed["type"] == "control" and parsed["action"] != "new_session":
+                    await self._control_for_viewer(parsed["action"])
+                else:
+                    await self.send(error("viewer", "this page only shows the coaching: it sends no frames"))
+        finally:
+            sender.cancel()
+            self.hub.unwatch(self)
+
+    async def _control_for_viewer(self, action: str) -> None:
+        """A button on the computer's screen acts on the phone's session (e.g. End session)."""
+        session, coach = self.hub.active_session, self.hub.active
+        if session is None or coach is None:
+            await self.send(error("no_session", "no page is coaching now"))
+            return
+        loop = asyncio.get_running_loop()
+        reply = await loop.run_in_executor(session.executor, session.control, action)
+        await coach.send(reply)
+        self.hub.mirror(coach, reply)
+
+    async def _viewer_snapshot(self) -> dict:
+        session = self.hub.active_session
+        if session is None:
+            return {"session": None, "reps": [], "cues": [], "last_step": None, "limits": None}
+        return await asyncio.get_running_loop().run_in_executor(session.executor, session.snapshot)
+
+    async def _drain_outbox(self) -> None:
+        while True:
+            await self.send(await self.outbox.get())
 
     async def _receive_loop(self) -> None:
         while True:
@@ -174,7 +242,7 @@ class Connection:
             session = self.session
             assert session is not None
             loop = asyncio.get_running_loop()
-            await self.send(await loop.run_in_executor(session.executor, session.control, msg["action"]))
+            await self._send_mirrored(await loop.run_in_executor(session.executor, session.control, msg["action"]))
 
     async def _process_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -195,4 +263,4 @@ class Connection:
                 result = error("internal", f"this frame could not be analysed ({type(exc).__name__})",
                                id=frame.id)
             result["queue_ms"] = round((started - frame.received) * 1000, 1)
-            await self.send(result)
+            await self._send_mirrored(result)

@@ -6,6 +6,10 @@ take over; taking over moves the running session (its counts) to the new tab and
 old tab, which then stops and does not reconnect on its own. The same tab reconnecting
 (after a dropped connection) simply replaces its stale connection.
 
+Viewers (the computer's screen while a phone is the camera) watch whichever page coaches:
+each gets a copy of what is sent to it, through a small queue of its own, so a slow screen
+never holds up the coaching.
+
 All methods run on the event loop thread, so there is no locking.
 """
 
@@ -27,7 +31,13 @@ class Busy(Exception):
 class Peer(Protocol):
     tab: str
 
+    async def send(self, msg: dict) -> None: ...
+
     async def kick(self, kind: str, message: str) -> None: ...
+
+
+class Watcher(Protocol):
+    def offer(self, msg: dict) -> None: ...
 
 
 class Hub:
@@ -40,6 +50,7 @@ class Hub:
         self.sessions: dict[str, Session] = {}
         self.active: Peer | None = None
         self.active_session: Session | None = None
+        self.viewers: set[Watcher] = set()
 
     async def attach(self, peer: Peer, session_id: str | None, takeover: bool) -> Session:
         """The session ``peer`` coaches from now on. Raises Busy if another tab has it."""
@@ -91,6 +102,18 @@ class Hub:
         self.sessions[sid] = session
         return session
 
+    def watch(self, viewer: Watcher) -> None:
+        self.viewers.add(viewer)
+
+    def unwatch(self, viewer: Watcher) -> None:
+        self.viewers.discard(viewer)
+
+    def mirror(self, peer: Peer, msg: dict) -> None:
+        """Show viewers what the coaching page ``peer`` was just sent."""
+        if peer is self.active:
+            for viewer in list(self.viewers):
+                viewer.offer(msg)
+
     def expire(self) -> None:
         """Forget sessions nobody came back to within ``ttl_s`` (their estimator too)."""
         now = self._clock()
@@ -105,4 +128,4 @@ class Hub:
 
 
 def describe(hub: Hub) -> dict[str, Any]:
-    return {"sessions": len(hub.sessions), "active": hub.active is not None}
+    return {"sessions": len(hub.sessions), "active": hub.active is not None, "viewers": len(hub.viewers)}

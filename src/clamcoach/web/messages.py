@@ -51,14 +51,23 @@ def parse_text(text: str) -> dict[str, Any]:
     if kind == "hello":
         return {"type": "hello", "session": _token(msg.get("session"), "session"),
                 "tab": _token(msg.get("tab"), "tab") or "anonymous-tab",
-                "takeover": bool(msg.get("takeover", False))}
+                "takeover": bool(msg.get("takeover", False)),
+                # a viewer shows the coaching of the page that coaches (e.g. the computer's
+                # screen while the phone is the camera); it sends no frames
+                "role": "viewer" if msg.get("role") == "viewer" else "coach"}
     if kind == "control":
         action = msg.get("action")
         if action not in CONTROLS:
             raise MessageError(f"unknown control action {action!r}; one of {', '.join(CONTROLS)}")
         return {"type": "control", "action": action}
     if kind == "ping":
-        return {"type": "ping", "t": num(msg.get("t"), 3)}
+        t = msg.get("t")
+        if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))):
+            raise MessageError("ping 't' must be a number")
+        try:
+            return {"type": "ping", "t": num(t, 3)}
+        except OverflowError:  # a JSON integer too large for a float
+            raise MessageError("ping 't' is out of range") from None
     raise MessageError(f"unknown message type {kind!r}")
 
 

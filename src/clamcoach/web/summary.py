@@ -2,6 +2,9 @@
 
 The one thing is chosen the way the file report chooses its advice (``Analysis.advice``):
 the method's priority first (roll-back above everything), then how often it happened.
+
+Each "went well" sentence is sent twice: filled in, in English (``went_well``), and as a
+catalogue id with its numbers (``went_well_items``), which the page shows in its language.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clamcoach.rules import priority
+from clamcoach.web.i18n import N_, NN_, Item
 
 
 @dataclass
@@ -42,24 +46,23 @@ def summarize(sets: list[SetRecord], sets_planned: int, reps_per_set: int, proto
     # Praise for staying rolled forward only where the roll reading could be trusted.
     roll_trusted = bool(sets) and all(r.analysis.roll_reading_trusted for r in sets)
 
-    well: list[str] = []
+    well: list[Item] = []
     if reps:
-        well.append(f"You did {reps} rep{'s' if reps != 1 else ''} in {len(sets)} "
-                    f"set{'s' if len(sets) != 1 else ''}.")
+        well.append(Item(*NN_("You did {n} rep.", "You did {n} reps."), n=reps))
         if roll_trusted and not rep_codes["roll_back"]:
-            well.append("You stayed rolled forward on every rep: the most important part.")
+            well.append(Item(N_("You stayed rolled forward on every rep: the most important part.")))
         if clean == reps:
-            well.append("Every rep was clean.")
+            well.append(Item(N_("Every rep was clean.")))
         elif clean:
-            well.append(f"{clean} of {reps} reps were clean.")
+            well.append(Item(N_("{clean} of {reps} reps were clean."), params={"clean": clean, "reps": reps}))
         if not rep_codes["lift_too_high"]:
-            well.append("You kept the opening small and controlled.")
+            well.append(Item(N_("You kept the opening small and controlled.")))
         if not rep_codes["too_fast"] and not rep_codes["no_hold"]:
-            well.append("You moved slowly and paused at the top.")
+            well.append(Item(N_("You moved slowly and paused at the top.")))
     if sets and not any(_serious(f) for r in sets for f in r.analysis.setup_findings):
-        well.append("Your starting position was right.")
+        well.append(Item(N_("Your starting position was right.")))
     if not well:
-        well.append("You got set up and started: that is the first step.")
+        well.append(Item(N_("You got set up and started: that is the first step.")))
 
     work_on = None
     if serious:
@@ -70,6 +73,7 @@ def summarize(sets: list[SetRecord], sets_planned: int, reps_per_set: int, proto
     return {
         "sets_done": len(sets), "sets_planned": sets_planned,
         "reps": reps, "reps_target": sets_planned * reps_per_set, "clean_reps": clean,
-        "went_well": well[:3], "work_on": work_on,
+        "went_well": [item.english() for item in well[:3]],
+        "went_well_items": [item.as_dict() for item in well[:3]], "work_on": work_on,
         "per_set": [set_dict(r) for r in sets],
     }

@@ -1,5 +1,8 @@
 // Frames from the camera or from a chosen video file: drawn into a canvas no larger than
 // 640x480, JPEG-encoded, and handed to `onFrame(jpegArrayBuffer, tMs)`. Nothing is stored.
+// On a phone, `facing` picks the front camera ("user") or the rear one ("environment").
+
+import { t } from "./i18n.js";
 
 const MAX_W = 640;
 const MAX_H = 480;
@@ -16,15 +19,15 @@ export class CameraError extends Error {
 export function cameraError(err) {
   const name = err && err.name;
   if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") {
-    return new CameraError("denied", "Camera permission was refused. Allow the camera for this page (the camera icon in the address bar), then press Start camera again, or use a video file.");
+    return new CameraError("denied", t("Camera permission was refused. Allow the camera for this page (the camera icon in the address bar), then press Start camera again, or use a video file."));
   }
   if (name === "NotFoundError" || name === "OverconstrainedError" || name === "DevicesNotFoundError") {
-    return new CameraError("none", "No camera was found. Connect a camera and press Start camera again, or use a video file.");
+    return new CameraError("none", t("No camera was found. Connect a camera and press Start camera again, or use a video file."));
   }
   if (name === "NotReadableError" || name === "TrackStartError" || name === "AbortError") {
-    return new CameraError("busy", "The camera is in use by another program. Close it and press Start camera again.");
+    return new CameraError("busy", t("The camera is in use by another program. Close it and press Start camera again."));
   }
-  return new CameraError("failed", `The camera could not be started (${name || err}).`);
+  return new CameraError("failed", t("The camera could not be started ({reason}).", { reason: name || err }));
 }
 
 export class FrameSource {
@@ -34,6 +37,7 @@ export class FrameSource {
     this.onFrame = onFrame;
     this.canvas = document.createElement("canvas");
     this.kind = null;         // camera | file
+    this.facing = "user";     // the camera in use: user (front) | environment (rear)
     this.epoch = 0;           // bumps when the source (and so its clock) changes
     this.stream = null;
     this.objectUrl = null;
@@ -46,15 +50,17 @@ export class FrameSource {
     this.onTrackEnded = null;
   }
 
-  async startCamera() {
+  async startCamera(facing = "user") {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      throw new CameraError("insecure", "This browser gives no camera here. Open the page at the 127.0.0.1 address clamcoach printed (not another address), or use a video file.");
+      throw new CameraError("insecure", t("This browser gives no camera here. Open the page at the 127.0.0.1 address clamcoach printed, or, from a phone, start clamcoach with --phone and scan its code."));
     }
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({
         audio: false,
-        video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: FPS } },
+        // "ideal": a laptop's single camera is used whichever way it faces
+        video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: FPS },
+                 facingMode: { ideal: facing } },
       });
     } catch (err) {
       throw cameraError(err);
@@ -62,6 +68,7 @@ export class FrameSource {
     this.stop();
     this.stream = stream;
     this.kind = "camera";
+    this.facing = facing;
     this.epoch += 1;
     for (const track of stream.getVideoTracks()) {
       track.onended = () => { if (this.onTrackEnded) this.onTrackEnded(); };
@@ -84,7 +91,7 @@ export class FrameSource {
     try {
       await this.video.play();
     } catch (err) {
-      throw new CameraError("failed", `This video cannot be played here (${err.name || err}). Try an mp4 or webm file.`);
+      throw new CameraError("failed", t("This video cannot be played here ({reason}). Try an mp4 or webm file.", { reason: err.name || err }));
     }
     this._run();
   }

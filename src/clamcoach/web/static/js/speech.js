@@ -1,8 +1,11 @@
 // Spoken cues with the browser's own speech synthesis (no cloud voice is ever asked for).
 // One at a time: while a cue is being spoken, a newer one waits (only the newest), and is
 // dropped if it has gone stale by the time the first one ends.
+// Three things are spoken, each mutable on its own and remembered: the cues ("voice"), the
+// rep numbers ("count") and the hold countdown ("hold").
 
 const MUTE_KEY = "clamcoach.muted";
+const CHANNEL_KEYS = { count: "clamcoach.muted.count", hold: "clamcoach.muted.hold" };
 const STALE_MS = 2500;
 const WATCHDOG_MS = 8000;
 
@@ -10,6 +13,8 @@ export class Speaker {
   constructor() {
     this.synth = window.speechSynthesis || null;
     this.muted = localStorage.getItem(MUTE_KEY) === "1";
+    this.channelMuted = {};
+    for (const [channel, key] of Object.entries(CHANNEL_KEYS)) this.channelMuted[channel] = localStorage.getItem(key) === "1";
     this.busy = false;
     this.pending = null;
     this.log = [];        // everything asked to be said: {text, kind, at, spoken}
@@ -27,11 +32,22 @@ export class Speaker {
     }
   }
 
-  say(text, kind = "info") {
-    const entry = { text, kind, at: performance.now(), spoken: false };
+  isMuted(channel) {
+    return channel === "voice" ? this.muted : !!this.channelMuted[channel];
+  }
+
+  setChannelMuted(channel, muted) {
+    this.channelMuted[channel] = muted;
+    localStorage.setItem(CHANNEL_KEYS[channel], muted ? "1" : "0");
+  }
+
+  /** `channel`: "voice" (cues, muted by the voice button), "count" or "hold". */
+  say(text, kind = "info", channel = "voice") {
+    const muted = this.isMuted(channel);
+    const entry = { text, kind, channel, at: performance.now(), spoken: false, muted: !!muted };
     this.log.push(entry);
     if (this.log.length > 200) this.log.shift();
-    if (this.muted || !this.synth) return;
+    if (muted || !this.synth) return;
     if (this.busy || this.synth.speaking || this.synth.pending) {
       this.overlaps += 1;
       this.pending = entry;
@@ -67,6 +83,6 @@ export class Speaker {
   _next() {
     const next = this.pending;
     this.pending = null;
-    if (next && !this.muted && performance.now() - next.at < STALE_MS) this._speak(next);
+    if (next && !this.isMuted(next.channel) && performance.now() - next.at < STALE_MS) this._speak(next);
   }
 }

@@ -6,6 +6,7 @@ const MAX_IN_FLIGHT = 2;
 const LATENCY_KEEP = 3000;
 const SESSION_KEY = "clamcoach.session";
 const TAB_KEY = "clamcoach.tab";
+const CLOSE_NOT_PAIRED = 1008;
 
 function token() {
   const bytes = new Uint8Array(12);
@@ -23,12 +24,13 @@ function stored(key, make) {
 }
 
 export class Transport extends EventTarget {
-  constructor(url) {
+  constructor(url, role = "coach") {
     super();
     this.url = url;
+    this.role = role;         // coach (sends frames) | viewer (shows another page's coaching)
     this.tab = stored(TAB_KEY, token);  // survives a reload of this tab, not a new tab
     this.ws = null;
-    this.state = "idle";      // idle | connecting | open | reconnecting | busy | taken_over
+    this.state = "idle";      // idle | connecting | open | reconnecting | busy | taken_over | not_paired
     this.ready = false;       // the server's pose model is loaded
     this.attempt = 0;
     this.timer = null;
@@ -59,10 +61,11 @@ export class Transport extends EventTarget {
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     ws.onopen = () => {
-      ws.send(JSON.stringify({ type: "hello", session: this.sessionId, tab: this.tab, takeover: this.takeover }));
+      ws.send(JSON.stringify({ type: "hello", session: this.sessionId, tab: this.tab, takeover: this.takeover,
+                               role: this.role }));
     };
     ws.onmessage = (ev) => this._onMessage(ws, ev);
-    ws.onclose = () => this._onClose(ws);
+    ws.onclose = (ev) => this._onClose(ws, ev);
     ws.onerror = () => {}; // onclose follows and decides what to do
   }
 
@@ -92,7 +95,7 @@ export class Transport extends EventTarget {
     }
     switch (msg.type) {
       case "welcome":
-        sessionStorage.setItem(SESSION_KEY, msg.session_id);
+        if (msg.session_id) sessionStorage.setItem(SESSION_KEY, msg.session_id);
         this.attempt = 0;
         this.ready = !!(msg.session && msg.session.ready);
         this.inFlight.clear();
@@ -119,11 +122,15 @@ export class Transport extends EventTarget {
     this.dispatchEvent(new CustomEvent("message", { detail: msg }));
   }
 
-  _onClose(ws) {
+  _onClose(ws, ev) {
     if (ws !== this.ws) return;
     this.ws = null;
     this.ready = false;
     this.inFlight.clear();
+    if (ev && ev.code === CLOSE_NOT_PAIRED) {
+      this._set("not_paired"); // reconnecting cannot help: the phone must be paired again
+      return;
+    }
     if (this.state === "busy" || this.state === "taken_over") return; // wait for the person
     this._scheduleReconnect();
   }

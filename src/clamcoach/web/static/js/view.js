@@ -1,17 +1,19 @@
 // Drawing the session: gauges with their safe bands, setup steps, reps, summary, skeleton.
 // Pure DOM updates from plain data; no state of its own.
 
+import { N_, t, tn } from "./i18n.js";
+
 const $ = (id) => document.getElementById(id);
 
 const SETUP_TEXT = {
-  side_lying: "Lie on your side, facing the camera.",
-  hips_knees_bent: "Bend your hips and knees, about 45°.",
-  rolled_forward: "Roll forward a little, belly toward the mat.",
-  hand_on_hip: "Put your top hand on your hip.",
+  side_lying: N_("Lie on your side, facing the camera."),
+  hips_knees_bent: N_("Bend your hips and knees, about 45°."),
+  rolled_forward: N_("Roll forward a little, belly toward the mat."),
+  hand_on_hip: N_("Put your top hand on your hip."),
 };
 const FINDING_SHORT = {
-  roll_back: "rolled back", lift_too_high: "too high", feet_apart: "feet apart",
-  too_fast: "too fast", no_hold: "no hold",
+  roll_back: N_("rolled back"), lift_too_high: N_("too high"), feet_apart: N_("feet apart"),
+  too_fast: N_("too fast"), no_hold: N_("no hold"),
 };
 
 export const OPEN_RANGE = [0, 75];
@@ -65,9 +67,9 @@ function needle(gaugeId, needleId, valueId, value, range, fmt, missing) {
 
 export function showGauges(step) {
   needle("gauge-open", "open-needle", "open-value", step ? step.opening_deg : null, OPEN_RANGE, (v) => `${v}°`, "–");
-  const rollMissing = step && !step.view_can_see_roll ? "not visible from this camera" : "–";
+  const rollMissing = step && !step.view_can_see_roll ? t("not visible from this camera") : "–";
   needle("gauge-roll", "roll-needle", "roll-value", step ? step.roll_change_deg : null, ROLL_RANGE,
-    (v) => (v > 0 ? `+${v}° forward` : v < 0 ? `${v}° back` : "0°"), rollMissing);
+    (v) => (v > 0 ? t("+{v}° forward", { v }) : v < 0 ? t("{v}° back", { v }) : "0°"), rollMissing);
 }
 
 function okState(value) {
@@ -91,16 +93,16 @@ export function showSetup(step) {
     if (isCurrent) current = name;
   }
   let text;
-  if (!step || step.phase === "no_person") text = "Lie down where the camera can see you.";
-  else if (current) text = SETUP_TEXT[current];
-  else text = "Good. Now hold still: counting starts in a moment.";
+  if (!step || step.phase === "no_person") text = t("Lie down where the camera can see you.");
+  else if (current) text = t(SETUP_TEXT[current]);
+  else text = t("Good. Now hold still: counting starts in a moment.");
   if ($("setup-current").textContent !== text) $("setup-current").textContent = text;
 }
 
 export function showCounter(session, step) {
   $("rep-count").textContent = String(session.reps_in_set);
-  $("rep-target").textContent = String(session.reps_target);
-  $("set-line").textContent = `Set ${session.set} of ${session.sets}`;
+  $("of-line").textContent = t("of {reps} reps", { reps: session.reps_target });
+  $("set-line").textContent = t("Set {set} of {sets}", { set: session.set, sets: session.sets });
   const hold = step ? step.hold_s || 0 : 0;
   $("hold-s").textContent = hold.toFixed(1);
   $("hold-target").textContent = String(session.hold_target_s);
@@ -112,11 +114,12 @@ export function showCounter(session, step) {
 export function repChip(rep) {
   const li = document.createElement("li");
   const serious = rep.findings.filter((f) => f.severity !== "info");
-  const words = serious.map((f) => FINDING_SHORT[f.code] || f.code.replace(/_/g, " "));
+  const words = serious.map((f) => (FINDING_SHORT[f.code] ? t(FINDING_SHORT[f.code]) : f.code.replace(/_/g, " ")));
   li.textContent = words.length ? `${rep.index}: ${words.join(", ")}` : `${rep.index} ✓`;
   li.className = serious.some((f) => f.severity === "error") ? "bad" : serious.length ? "warn" : "";
   li.dataset.findings = rep.findings.map((f) => f.code).join(" ");
-  li.setAttribute("aria-label", words.length ? `Rep ${rep.index}: ${words.join(", ")}` : `Rep ${rep.index}: clean`);
+  li.setAttribute("aria-label", words.length ? t("Rep {n}: {what}", { n: rep.index, what: words.join(", ") })
+    : t("Rep {n}: clean", { n: rep.index }));
   return li;
 }
 
@@ -130,25 +133,26 @@ export function showReps(reps, setIndex) {
 export function showRest(session, restLeftS) {
   const s = Math.max(0, Math.ceil(restLeftS));
   $("rest-left").textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-  $("rest-next").textContent = `Next: set ${session.set + 1} of ${session.sets}`;
+  $("rest-next").textContent = t("Next: set {set} of {sets}", { set: session.set + 1, sets: session.sets });
   const last = session.sets_done[session.sets_done.length - 1];
-  $("rest-done").textContent = last ? `Set ${last.set}: ${last.reps} reps, ${last.clean_reps} clean.` : "";
+  $("rest-done").textContent = last
+    ? t("Set {set}: {reps} reps, {clean} clean.", { set: last.set, reps: last.reps, clean: last.clean_reps }) : "";
 }
 
 export function showSummary(summary) {
-  $("summary-total").textContent =
-    `${summary.reps} reps in ${summary.sets_done} of ${summary.sets_planned} sets (${summary.clean_reps} clean).`;
-  $("went-well").replaceChildren(...summary.went_well.map((text) => {
+  $("summary-total").textContent = t("Reps: {reps} ({clean} clean). Sets: {done} of {planned}.", {
+    reps: summary.reps, clean: summary.clean_reps, done: summary.sets_done, planned: summary.sets_planned });
+  $("went-well").replaceChildren(...summary.went_well_items.map((item) => {
     const li = document.createElement("li");
-    li.textContent = text;
+    li.textContent = item.plural ? tn(item.id, item.plural, item.n, item.params) : t(item.id, item.params);
     return li;
   }));
   if (summary.work_on) {
-    $("work-on").textContent = summary.work_on.cue || summary.work_on.code;
+    $("work-on").textContent = summary.work_on.cue ? t(summary.work_on.cue) : summary.work_on.code;
     $("work-on").dataset.code = summary.work_on.code;
-    $("work-on-why").textContent = summary.work_on.message;
+    $("work-on-why").textContent = t(summary.work_on.message);
   } else {
-    $("work-on").textContent = "Nothing to change: keep doing it this way.";
+    $("work-on").textContent = t("Nothing to change: keep doing it this way.");
     $("work-on").dataset.code = "";
     $("work-on-why").textContent = "";
   }
