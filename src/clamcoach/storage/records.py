@@ -77,6 +77,7 @@ def build_session(
         hand_on_hip=num(setup.get("hand_on_hip"), "setup.hand_on_hip"),
         warnings=[str(w) for w in report.get("warnings") or []],
         video_path=str(video_path) if video_path else None,
+        report=stored_report(report),
     )
     for f in setup.get("findings") or []:
         sess.findings.append(_finding(f))
@@ -89,6 +90,27 @@ def build_session(
     if frames is not None:
         sess.series = thin_series(frames)
     return sess
+
+
+def stored_report(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The report as kept with its session: JSON-safe (NaN as null) and with the source's
+    file name only, never its folder."""
+    out = _json_safe(dict(report))
+    source = dict(out.get("source") or {})
+    if source.get("path"):
+        source["path"] = PurePath(str(source["path"])).name
+    out["source"] = source
+    return out
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _rep(r: Mapping[str, Any], sess: m.Session) -> m.Rep:
@@ -183,5 +205,6 @@ def prescription_dict(p: m.Prescription) -> dict[str, Any]:
         "version": p.version,
         "created_at": from_db_time(p.created_at).isoformat(),
         "sets": p.sets, "reps": p.reps, "hold_s": p.hold_s, "tempo": p.tempo,
-        "side": p.side, "band": p.band, "overrides": dict(p.overrides or {}), "note": p.note,
+        "side": p.side, "band": p.band, "sessions_per_week": p.sessions_per_week,
+        "overrides": dict(p.overrides or {}), "note": p.note,
     }

@@ -28,9 +28,14 @@ def session_summary(reps: list[Mapping[str, Any]], findings: Iterable[Mapping[st
     return {
         "mean_opening_deg": _mean(r.get("opening_deg") for r in reps),
         "mean_roll_back_deg": _mean(rolls),
-        "max_roll_back_deg": round(max(finite_rolls), 2) if finite_rolls else None,
+        "max_roll_back_deg": _max(finite_rolls),
+        "mean_hold_s": _mean(r.get("hold_s") for r in reps),
         "findings": dict(Counter(f["code"] for f in findings)),
     }
+
+
+def _max(values: list[float]) -> float | None:
+    return round(max(values), 2) if values else None
 
 
 def week_of(when: datetime) -> tuple[str, str]:
@@ -41,8 +46,9 @@ def week_of(when: datetime) -> tuple[str, str]:
 
 
 def weekly_trends(sessions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Per week, oldest first: sessions, reps, clean reps and rate, mean opening, mean
-    roll-back. ``sessions`` are dicts with ``recorded_at`` (datetime) and ``reps`` (dicts)."""
+    """Per week, oldest first: sessions, reps, clean reps and rate, mean opening, mean and
+    worst roll-back (one bad rep must show: a mean hides it), mean hold. ``sessions`` are
+    dicts with ``recorded_at`` (datetime) and ``reps`` (dicts)."""
     weeks: dict[str, dict[str, Any]] = {}
     for s in sessions:
         key, monday = week_of(s["recorded_at"])
@@ -66,5 +72,8 @@ def weekly_trends(sessions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
             "clean_rate": _rate(w["clean_reps"], w["rep_count"]),
             "mean_opening_deg": _mean(r.get("opening_deg") for r in w["reps"]),
             "mean_roll_back_deg": _mean(r.get("roll_back_deg") for r in w["reps"]),
+            "max_roll_back_deg": _max([r["roll_back_deg"] for r in w["reps"]
+                                       if r.get("roll_back_deg") is not None]),
+            "mean_hold_s": _mean(r.get("hold_s") for r in w["reps"]),
         })
     return out
