@@ -203,3 +203,12 @@ def _r(value: float | None) -> float | None:
 
 def _show(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def report_fields(check: PrescriptionCheck, patient: str | None,
+                  prescription: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The keys a report gains: whose set it was, the prescription version it was checked
+    against (None: the protocol's dose) and the check itself."""
+    version = prescription.get("version") if prescription else None
+    return {"patient": patient, "prescription_version": version,
+            "prescription_check": check.to_dict()}
