@@ -53,7 +53,8 @@ def test_history_table_and_json(db, capsys):
     assert run("history", "ann", "--db", db) == 0
     out = capsys.readouterr().out
     assert "Sessions of ann (1)" in out and "Weekly trends" in out
-    assert "roll_backx2" in out and "17.0 deg" in out
+    assert "Rolling back x2" in out and "Knee lifted too high x1" in out and "17.0 deg" in out
+    assert "roll_back" not in out  # codes show as their labels
     assert run("history", "ann", "--json", "--db", db) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["sessions"][0]["reps"] == 5 and data["trends"][0]["clean_reps"] == 3
