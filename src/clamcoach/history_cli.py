@@ -17,6 +17,7 @@ from datetime import datetime
 
 from clamcoach.errors import ClamcoachError, OptionalDependencyMissing, UsageError
 from clamcoach.protocol import label
+from clamcoach.report.page import local_time
 
 _DB_HELP = ("history database: a SQLAlchemy URL or a file path (default: "
             "$CLAMCOACH_DATABASE_URL, else history.sqlite in the user's data folder)")
@@ -223,11 +224,6 @@ def describe_prescription(p: dict) -> str:
     if flat:
         parts.append("thresholds " + ", ".join(flat))
     return ", ".join(parts)
-
-
-def local_time(iso: str) -> str:
-    """A stored UTC time as this machine's local time, to the minute."""
-    return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def _zone() -> str:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Mapping, Sequence
 
 from clamcoach.protocol import Protocol, label, load_protocol
-from clamcoach.report.page import badge, document, esc, fmt
+from clamcoach.report.page import badge, document, esc, fmt, local_time
 from clamcoach.report.progress_plots import PainPoint, SessionPoint, Targets, trends_figure
 
 RECENT = 10
@@ -35,8 +35,7 @@ def targets_for(protocol: Protocol) -> Targets:
 def when(iso: str) -> str:
     """A ``<time>`` element: this machine's local time, which the workspace's script turns
     into the reader's own zone."""
-    local = datetime.fromisoformat(iso).astimezone()
-    return (f'<time datetime="{esc(iso)}">{esc(local.strftime("%Y-%m-%d %H:%M"))}</time>')
+    return f'<time datetime="{esc(iso)}">{esc(local_time(iso))}</time>'
 
 
 def trends_img(sessions: Sequence[Mapping[str, Any]], protocol: Protocol,

@@ -208,3 +208,34 @@ def prescription_dict(p: m.Prescription) -> dict[str, Any]:
         "side": p.side, "band": p.band, "sessions_per_week": p.sessions_per_week,
         "overrides": dict(p.overrides or {}), "note": p.note,
     }
+
+
+def report_from_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """The analysis report of a stored session (``Store.session``): as saved, or, for
+    sessions saved before reports were kept, rebuilt from its rows."""
+    if detail.get("report"):
+        out = dict(detail["report"])
+    else:
+        out = {
+            "schema": detail.get("schema"),
+            "source": {"path": detail.get("source_name") or f"session {detail['id']}",
+                       "fps": detail.get("fps"), "frames": detail.get("frames"),
+                       "duration_s": detail.get("duration_s")},
+            "camera_view": detail.get("camera_view"), "top_side": detail.get("top_side"),
+            "pose_coverage": detail.get("pose_coverage"), "setup": detail.get("setup") or {},
+            "reps": detail.get("rep_detail") or [],
+            "summary": {"reps": detail.get("reps"), "clean_reps": detail.get("clean_reps"),
+                        "findings": detail.get("findings") or {}},
+            "warnings": detail.get("warnings") or [],
+        }
+    out.setdefault("patient", detail.get("patient"))
+    out.setdefault("prescription_version", detail.get("prescription_version"))
+    return out
+
+
+def series_frames(series: Mapping[str, list] | None) -> list[dict[str, Any]]:
+    """A stored thinned series back as per-frame dicts (for the report's plot)."""
+    if not series:
+        return []
+    names = list(series)
+    return [dict(zip(names, values)) for values in zip(*(series[n] for n in names))]

@@ -33,6 +33,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--patient", metavar="NAME",
                    help="use this patient's prescription and save each set to their history")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    p.add_argument("--db", metavar="URL",
+                   help="the workspace's history database: a SQLAlchemy URL or a file path "
+                        "(default: $CLAMCOACH_DATABASE_URL, else history.sqlite in the user's data folder)")
+    p.add_argument("--no-workspace", action="store_true",
+                   help="serve live coaching only, without the therapist's workspace (/login)")
     p.set_defaults(func=run)
 
 
@@ -66,6 +71,18 @@ def _history_saver(patient: str) -> Any:
     return save
 
 
+def _workspace(args: argparse.Namespace) -> Any:
+    try:
+        from clamcoach.web.workspace import WorkspaceConfig
+    except ImportError as exc:
+        from clamcoach.errors import OptionalDependencyMissing
+
+        raise OptionalDependencyMissing(
+            f"the workspace needs its extra: pip install 'clamcoach[workspace]' ({exc.name}); "
+            "or serve with --no-workspace") from exc
+    return WorkspaceConfig(database_url=args.db)
+
+
 def run(args: argparse.Namespace) -> int:
     from clamcoach.web.app import WebConfig, create_app
     from clamcoach.web.server import make_server
@@ -77,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"clamcoach: warning: listening on {args.host}: other computers on the network can "
               "open the page. The camera only works on http://127.0.0.1 or https.", file=sys.stderr)
     config = WebConfig(protocol=proto, host=args.host,
-                       on_set_done=_history_saver(args.patient) if args.patient else None)
+                       on_set_done=_history_saver(args.patient) if args.patient else None,
+                       workspace=None if args.no_workspace else _workspace(args))
     sock = _listen(args.host, args.port)
     server = make_server(create_app(config), args.host, args.port)
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
@@ -109,6 +127,7 @@ def _announce(server: Any, host: str, open_browser: bool) -> None:
     if not server.started:
         return
     url = f"http://{host}:{bound_port(server)}/"
-    print(f"clamcoach: coaching page at {url}  (Ctrl+C to stop)", file=sys.stderr, flush=True)
+    print(f"clamcoach: coaching page at {url}  (Ctrl+C to stop); workspace at {url}login",
+          file=sys.stderr, flush=True)
     if open_browser:
         webbrowser.open(url)
