@@ -154,7 +154,7 @@ def show_upload(call: Call) -> Response:
     job = _job(call)
     if job is None:
         return problem(404, "There is no such upload.")
-    return page("upload.html", who=call.who, csrf=call.csrf, job=job, status=job.status(),
+    return page("upload.html", who=call.who, csrf=call.csrf, job=job, job_status=job.status(),
                 patient_id=call.patient_id)
 
 
