@@ -1,4 +1,4 @@
-"""``clamcoach user add|list|remove``: the workspace's sign-ins, from the command line.
+"""``clamcoach user add|list|assign|remove``: the workspace's sign-ins, from the command line.
 
 The password is read from the terminal (twice, not echoed) or, with ``--password-stdin``,
 as the first line of standard input (for scripts); never from an argument, where other users
@@ -33,6 +33,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("--json", action="store_true")
     ls.add_argument("--db", metavar="URL", help=_DB_HELP)
     ls.set_defaults(func=run_list)
+    asg = users.add_parser("assign", help="put a patient in a therapist's care")
+    asg.add_argument("patient")
+    asg.add_argument("--therapist", metavar="NAME", required=True)
+    asg.add_argument("--db", metavar="URL", help=_DB_HELP)
+    asg.set_defaults(func=run_assign)
     rm = users.add_parser("remove", help="remove a sign-in (a patient's history stays)")
     rm.add_argument("name")
     rm.add_argument("--db", metavar="URL", help=_DB_HELP)
@@ -79,6 +84,14 @@ def run_list(args, store, out) -> None:
                     [[u.username, u.role.value, u.therapist or "-",
                       u.last_login_at.astimezone().strftime("%Y-%m-%d %H:%M") if u.last_login_at
                       else "never"] for u in users]))
+
+
+@_handler
+def run_assign(args, store, out) -> None:
+    from clamcoach.accounts.users import assign_patient
+
+    assign_patient(store, args.patient, args.therapist)
+    out.write(f"{args.patient.strip()} is now looked after by {args.therapist}\n")
 
 
 @_handler

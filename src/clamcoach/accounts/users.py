@@ -141,7 +141,7 @@ def remove_user(store: Store, username: str) -> None:
                               .where(m.PatientTherapist.therapist_id == user.id)).all())
             if n:
                 raise UsageError(f"{name} still looks after {n} patient(s): give them to "
-                                 "another therapist first (clamcoach user add ... --therapist)")
+                                 "another therapist first (clamcoach user assign PATIENT --therapist NAME)")
         s.execute(m.AuthSession.__table__.delete().where(m.AuthSession.user_id == user.id))
         s.delete(user)
 
