@@ -89,9 +89,9 @@ def _header(report: Mapping[str, Any], name: str) -> str:
     if report.get("prescription_version") is not None:
         who += f" · prescription version {esc(report['prescription_version'])}"
     saved = report.get("saved") or {}
+    place = f" ({esc(saved['database'])})" if saved.get("database") else ""
     where = (f"<p class=\"muted\">Saved to {esc(saved.get('patient'))}'s history as session "
-             f"{esc(saved.get('session_id'))} ({esc(saved.get('database'))}).</p>\n"
-             if saved else "")
+             f"{esc(saved.get('session_id'))}{place}.</p>\n" if saved else "")
     return (
         f"<h1>Clamshell report</h1>\n<p class=\"sub\">{esc(name)}{who}</p>\n{where}"
         '<div class="cards">'

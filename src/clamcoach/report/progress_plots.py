@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Sequence
 
 import matplotlib
@@ -109,6 +109,10 @@ def trends_figure(points: Sequence[SessionPoint], targets: Targets,
         ax.set_title("pain (0-10, after sets)", loc="left")
         ax.legend(fontsize=8, frameon=False, loc="upper left")
         locator = AutoDateLocator(minticks=3, maxticks=8)
+        times = xs + [p.when for p in pain]
+        if times:  # at least two weeks wide, so one session is not spread over a day of hours
+            start = min(times) - timedelta(days=1)
+            axes[0].set_xlim(start, max(max(times) + timedelta(days=1), start + timedelta(days=14)))
         for ax in axes:
             ax.grid(axis="y", alpha=0.3)
             ax.xaxis.set_major_locator(locator)

@@ -230,6 +230,7 @@ def report_from_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
         }
     out.setdefault("patient", detail.get("patient"))
     out.setdefault("prescription_version", detail.get("prescription_version"))
+    out.setdefault("saved", {"patient": detail.get("patient"), "session_id": detail["id"]})
     return out
 
 

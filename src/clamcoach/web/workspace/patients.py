@@ -69,6 +69,7 @@ def show_patient(call: Call, error: str | None = None, status: int = 200) -> Res
     return page(
         "patient.html", status=status, who=call.who, csrf=call.csrf, p=record, error=error,
         flag_text=FLAG_TEXT, entries=entries, prescription=prescription_html(record.prescription),
+        rx={name: (record.prescription or {}).get(name) for name in FIELDS},
         trends=trends_img(record.sessions, record.protocol, record.pain_points),
         weeks=weeks_table(record.trends), lesson=call.ws.lesson is not None)
 
