@@ -83,7 +83,9 @@ def shared(tmp_path_factory):
 
     c = make_clinic(f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'clinic.sqlite'}")
     clients = {"anon": c.client(), **{who: c.sign_in(name) for who, name in USERS.items()}}
-    yield c, clients
+    # One CSRF token per signed-in session (the same on every page of it).
+    tokens = {who: csrf_of(clients[who].get("/patients", follow_redirects=True).text) for who in USERS}
+    yield c, clients, tokens
     c.ws.close()
 
 
@@ -102,12 +104,13 @@ def _cells():
 @pytest.mark.parametrize("key, who, status", list(_cells()),
                          ids=[f"{k[0]} {k[1]} {w}" for k, w, _ in _cells()])
 def test_matrix_cell(shared, key, who, status):
-    clinic, clients = shared
+    clinic, clients, tokens = shared
     method, path = key
     job = Job("job-of-ann", clinic.ann, "set.mp4")
     clinic.ws.uploads.jobs[job.id] = job
     # Signing out ends the shared session: that cell signs in on its own.
-    client = clinic.sign_in(USERS[who]) if path == "/logout" and who != "anon" else clients[who]
+    fresh = path == "/logout" and who != "anon"
+    client = clinic.sign_in(USERS[who]) if fresh else clients[who]
     url = _url(clinic, path, job.id)
     if method == "GET":
         response = client.get(url)
@@ -116,7 +119,8 @@ def test_matrix_cell(shared, key, who, status):
         if path == "/patients":
             data["name"] = f"New patient of {who}"
         if who != "anon":
-            data["csrf_token"] = csrf_of(client.get("/patients", follow_redirects=True).text)
+            data["csrf_token"] = (csrf_of(client.get("/patients", follow_redirects=True).text)
+                                  if fresh else tokens[who])
         response = client.post(url, data=data)
     assert response.status_code == status, f"{method} {url} as {who}: {response.text[:300]}"
     if status == 303 and who == "anon":

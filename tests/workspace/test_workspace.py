@@ -17,7 +17,12 @@ from tests.workspace.conftest import PASSWORD, csrf_of, make_clinic, sign_in
 
 
 def _csrf(client, pid=None):
-    return csrf_of(client.get(f"/patients/{pid}" if pid else "/patients").text)
+    """The session's CSRF token: the same on all its pages, so fetched once per client."""
+    token = getattr(client, "clamcoach_csrf", None)
+    if token is None:
+        token = csrf_of(client.get("/patients", follow_redirects=True).text)
+        client.clamcoach_csrf = token
+    return token
 
 
 def test_sign_in_cookie_and_sign_out(clinic):
