@@ -19,7 +19,7 @@ from clamcoach.errors import ClamcoachError, OptionalDependencyMissing, UsageErr
 from clamcoach.protocol import label
 from clamcoach.report.page import local_time
 
-_DB_HELP = ("history database: a SQLAlchemy URL or a file path (default: "
+DB_HELP = ("history database: a SQLAlchemy URL or a file path (default: "
             "$CLAMCOACH_DATABASE_URL, else history.sqlite in the user's data folder)")
 
 
@@ -30,7 +30,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
                     "rate, mean opening, mean roll-back).")
     p.add_argument("patient")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    p.add_argument("--db", metavar="URL", help=_DB_HELP)
+    p.add_argument("--db", metavar="URL", help=DB_HELP)
     p.set_defaults(func=run_history)
 
     p = subparsers.add_parser(
@@ -54,7 +54,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
                    help="drop the previous version's threshold overrides")
     p.add_argument("--note", help="a note for this version")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--db", metavar="URL", help=_DB_HELP)
+    p.add_argument("--db", metavar="URL", help=DB_HELP)
     p.set_defaults(func=run_prescribe)
 
     p = subparsers.add_parser(
@@ -65,7 +65,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--csv", metavar="FILE")
     out.add_argument("--json", metavar="FILE")
-    p.add_argument("--db", metavar="URL", help=_DB_HELP)
+    p.add_argument("--db", metavar="URL", help=DB_HELP)
     p.set_defaults(func=run_export)
 
     p = subparsers.add_parser(
@@ -75,19 +75,19 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
                     "remains in the audit log. Export first if the record must be kept.")
     p.add_argument("patient")
     p.add_argument("--yes", action="store_true", help="really erase (required)")
-    p.add_argument("--db", metavar="URL", help=_DB_HELP)
+    p.add_argument("--db", metavar="URL", help=DB_HELP)
     p.set_defaults(func=run_erase)
 
     p = subparsers.add_parser("patients", help="list the patients in the history")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--db", metavar="URL", help=_DB_HELP)
+    p.add_argument("--db", metavar="URL", help=DB_HELP)
     p.set_defaults(func=run_patients)
 
 
 # ---- handlers ---------------------------------------------------------------------------
 
 
-def _handler(fn: Callable[[argparse.Namespace, Any, TextIO], None]) -> Callable[..., int]:
+def store_command(fn: Callable[[argparse.Namespace, Any, TextIO], None]) -> Callable[..., int]:
     """Open the store, run, close; turn clamcoach errors into a message and an exit code."""
 
     def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -111,7 +111,7 @@ def _handler(fn: Callable[[argparse.Namespace, Any, TextIO], None]) -> Callable[
     return run
 
 
-@_handler
+@store_command
 def run_history(args, store, out) -> None:
     """Sessions, oldest first, then weekly trends."""
     sessions = store.history(args.patient)
@@ -140,7 +140,7 @@ def run_history(args, store, out) -> None:
         right={2, 3, 4, 5, 6, 7}))
 
 
-@_handler
+@store_command
 def run_prescribe(args, store, out) -> None:
     """Add a version from the given options, or show the active one when none is given."""
     from clamcoach.storage.prescription import parse_overrides
@@ -164,7 +164,7 @@ def run_prescribe(args, store, out) -> None:
                   f"{describe_prescription(active)}\n")
 
 
-@_handler
+@store_command
 def run_export(args, store, out) -> None:
     from clamcoach.report.export import write_history_csv, write_history_json
 
@@ -177,7 +177,7 @@ def run_export(args, store, out) -> None:
         out.write(f"wrote {args.json}\n")
 
 
-@_handler
+@store_command
 def run_patients(args, store, out) -> None:
     patients = store.patients()
     if args.json:
@@ -189,7 +189,7 @@ def run_patients(args, store, out) -> None:
                       else "-"] for p in patients], right={1}))
 
 
-@_handler
+@store_command
 def run_erase(args, store, out) -> None:
     from clamcoach.storage.erase import erase_patient
 

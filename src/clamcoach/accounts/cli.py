@@ -14,7 +14,7 @@ import sys
 from typing import TextIO
 
 from clamcoach.errors import UsageError
-from clamcoach.history_cli import _DB_HELP, _handler, table
+from clamcoach.history_cli import DB_HELP, store_command, table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -27,20 +27,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--therapist", metavar="NAME", help="a patient's therapist (required for patients)")
     a.add_argument("--password-stdin", action="store_true",
                    help="read the password from the first line of standard input")
-    a.add_argument("--db", metavar="URL", help=_DB_HELP)
+    a.add_argument("--db", metavar="URL", help=DB_HELP)
     a.set_defaults(func=run_add)
     ls = users.add_parser("list", help="list the users")
     ls.add_argument("--json", action="store_true")
-    ls.add_argument("--db", metavar="URL", help=_DB_HELP)
+    ls.add_argument("--db", metavar="URL", help=DB_HELP)
     ls.set_defaults(func=run_list)
     asg = users.add_parser("assign", help="put a patient in a therapist's care")
     asg.add_argument("patient")
     asg.add_argument("--therapist", metavar="NAME", required=True)
-    asg.add_argument("--db", metavar="URL", help=_DB_HELP)
+    asg.add_argument("--db", metavar="URL", help=DB_HELP)
     asg.set_defaults(func=run_assign)
     rm = users.add_parser("remove", help="remove a sign-in (a patient's history stays)")
     rm.add_argument("name")
-    rm.add_argument("--db", metavar="URL", help=_DB_HELP)
+    rm.add_argument("--db", metavar="URL", help=DB_HELP)
     rm.set_defaults(func=run_remove)
 
 
@@ -56,7 +56,7 @@ def read_password(from_stdin: bool, stdin: TextIO | None = None) -> str:
     return first
 
 
-@_handler
+@store_command
 def run_add(args, store, out) -> None:
     from clamcoach.accounts.users import add_user
 
@@ -68,7 +68,7 @@ def run_add(args, store, out) -> None:
     out.write(f"added {args.role} {args.name.strip()}{carer}\n")
 
 
-@_handler
+@store_command
 def run_list(args, store, out) -> None:
     from clamcoach.accounts.users import list_users
 
@@ -86,7 +86,7 @@ def run_list(args, store, out) -> None:
                       else "never"] for u in users]))
 
 
-@_handler
+@store_command
 def run_assign(args, store, out) -> None:
     from clamcoach.accounts.users import assign_patient
 
@@ -94,7 +94,7 @@ def run_assign(args, store, out) -> None:
     out.write(f"{args.patient.strip()} is now looked after by {args.therapist}\n")
 
 
-@_handler
+@store_command
 def run_remove(args, store, out) -> None:
     from clamcoach.accounts.users import remove_user
 

@@ -51,7 +51,7 @@ def _protocol(args: argparse.Namespace) -> Any:
     return load_protocol(args.protocol, args.set)
 
 
-def _history_saver(patient: str) -> Any:
+def _history_saver(patient: str, db: str | None = None) -> Any:
     """Saves each finished set as a "live" session of ``patient`` (numbers only, no images)."""
     from clamcoach.errors import ClamcoachError
     from clamcoach.storage import open_store
@@ -63,7 +63,7 @@ def _history_saver(patient: str) -> Any:
                   "fps": round((len(times) - 1) / duration, 3) if duration > 0 else None}
         report = analysis.to_dict(source)
         try:
-            with open_store() as store:
+            with open_store(db) as store:
                 store.save_analysis(patient, report, analysis.frames, kind="live")
         except ClamcoachError as exc:  # the session goes on; the set is only not saved
             log.error("could not save the set to %s's history: %s", patient, exc)
@@ -94,12 +94,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"clamcoach: warning: listening on {args.host}: other computers on the network can "
               "open the page. The camera only works on http://127.0.0.1 or https.", file=sys.stderr)
     config = WebConfig(protocol=proto, host=args.host,
-                       on_set_done=_history_saver(args.patient) if args.patient else None,
+                       on_set_done=_history_saver(args.patient, args.db) if args.patient else None,
                        workspace=None if args.no_workspace else _workspace(args))
     sock = _listen(args.host, args.port)
     server = make_server(create_app(config), args.host, args.port)
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    threading.Thread(target=_announce, args=(server, host, not args.no_browser), daemon=True).start()
+    threading.Thread(target=_announce, args=(server, host, not args.no_browser, config.workspace is not None),
+                     daemon=True).start()
     server.run(sockets=[sock])
     return 0 if server.started else 1
 
@@ -118,7 +119,7 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _announce(server: Any, host: str, open_browser: bool) -> None:
+def _announce(server: Any, host: str, open_browser: bool, workspace: bool = False) -> None:
     from clamcoach.web.server import bound_port
 
     deadline = time.monotonic() + 30
@@ -127,7 +128,7 @@ def _announce(server: Any, host: str, open_browser: bool) -> None:
     if not server.started:
         return
     url = f"http://{host}:{bound_port(server)}/"
-    print(f"clamcoach: coaching page at {url}  (Ctrl+C to stop); workspace at {url}login",
-          file=sys.stderr, flush=True)
+    where = f"; the workspace at {url}login" if workspace else ""
+    print(f"clamcoach: coaching page at {url}{where}  (Ctrl+C to stop)", file=sys.stderr, flush=True)
     if open_browser:
         webbrowser.open(url)
