@@ -25,13 +25,14 @@ class SignInLimiter:
     def retry_after(self, *keys: str) -> int:
         """Seconds until any of ``keys`` may try again (0: now)."""
         now = self._clock()
-        wait = 0.0
+        wait: float | None = None
         with self._lock:
             for key in keys:
                 times = self._prune(key, now)
                 if len(times) >= self.max_failures:
-                    wait = max(wait, times[0] + self.window_s - now)
-        return math.ceil(wait) if wait > 0 else 0
+                    wait = max(wait or 0.0, times[0] + self.window_s - now)
+        # Blocked means at least a second (the remaining time can round to nothing).
+        return 0 if wait is None else max(1, math.ceil(wait))
 
     def failed(self, *keys: str) -> None:
         now = self._clock()
