@@ -196,3 +196,48 @@ def test_export_then_erase(clinic):
     assert ann.get("/patients").status_code == 303  # the patient's sign-in went with the record
     assert sign_in(clinic.client(), "ann", PASSWORD).status_code == 401
     assert thera.get(f"/patients/{clinic.ann}").status_code == 404
+
+
+def test_an_upload_that_is_not_a_video_fails_plainly(clinic):
+    import time
+
+    ann = clinic.sign_in("ann")
+    response = ann.post(f"/patients/{clinic.ann}/uploads", data={"csrf_token": _csrf(ann)},
+                        files={"video": ("../../etc/set.mp4", b"this is not a video", "video/mp4")})
+    assert response.status_code == 303
+    page_url = response.headers["location"]
+    assert re.fullmatch(rf"/patients/{clinic.ann}/uploads/[\w-]+", page_url)
+    assert "<progress" in ann.get(page_url).text
+    deadline = time.monotonic() + 60
+    while (status := ann.get(page_url + "/status").json())["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert status["state"] == "failed" and status["report_url"] is None
+    assert "set.mp4" in status["error"] and status["file"] == "set.mp4"  # no folder kept
+    assert clinic.store.history("ann")[-1]["id"] == clinic.ann_session  # nothing saved
+    # Another patient cannot follow this upload.
+    assert clinic.sign_in("bob").get(page_url + "/status").status_code == 404
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(clinic):
+    from starlette.testclient import TestClient
+
+    from clamcoach.web.app import WebConfig, create_app
+    from clamcoach.web.workspace import Workspace, WorkspaceConfig
+    from tests.workspace.conftest import BASE
+
+    small = Workspace(WorkspaceConfig(max_upload_bytes=4096), store=clinic.store)
+    try:
+        client = TestClient(create_app(WebConfig(protocol=load_protocol(), workspace=small)),
+                            base_url=BASE, follow_redirects=False)
+        assert sign_in(client, "ann", PASSWORD).status_code == 303
+        url = f"/patients/{clinic.ann}/uploads"
+        big = client.post(url, data={"csrf_token": _csrf(client)},
+                          files={"video": ("set.mp4", b"x" * 8192, "video/mp4")})
+        assert big.status_code == 413 and "at most" in big.text
+        assert small.uploads.jobs == {}
+        fits = client.post(url, data={"csrf_token": _csrf(client)},
+                           files={"video": ("set.mp4", b"x" * 100, "video/mp4")})
+        assert fits.status_code == 303
+    finally:
+        small.uploads.close()
