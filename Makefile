@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev,web,storage,synth]'
+	$(BIN)/pip install -q -e '.[workspace]'
 	$(BIN)/pip install -q --no-deps mediapipe==0.10.21 pyrender==0.1.45
 	touch $@
 

@@ -49,7 +49,8 @@ class ProgressBar:
 
 def run_analyze(args: argparse.Namespace) -> int:
     from clamcoach.pipeline import analyze_video
-    from clamcoach.report.text import summary_text
+    from clamcoach.prescription_check import check_prescription, report_fields
+    from clamcoach.report.text import prescription_lines, summary_text
 
     proto = _protocol_for(args)
     _check_outputs(args)
@@ -71,6 +72,13 @@ def run_analyze(args: argparse.Namespace) -> int:
         if annotate is not None:
             annotate.close()
     report = result.report()
+    # Saved first, so every output can say where the session went.
+    saved = _save(args, proto, result, report) if args.patient else None
+    if saved is None:
+        check = check_prescription(proto, result.analysis)
+        report.update(report_fields(check, None, None))
+    else:
+        check = saved.check
     if args.json:
         text = json.dumps(_finite(report), indent=2) + "\n"
         if args.json == "-":
@@ -90,15 +98,23 @@ def run_analyze(args: argparse.Namespace) -> int:
             from clamcoach.report.html import write_pdf
 
             write_pdf(html_path, args.pdf)
-    if args.patient:
-        from clamcoach.storage import open_store
-
-        with open_store() as store:
-            store.save_analysis(args.patient, report, result.analysis.frames, kind="analyze",
-                                video_path=str(Path(args.video).resolve()) if args.keep_video else None)
     if not args.quiet and args.json != "-":
         sys.stdout.write(summary_text(result.analysis, Path(args.video).name, result.info.duration_s))
+        lines = prescription_lines(check, saved.prescription if saved else None, args.patient)
+        if saved:
+            lines.append(saved.where())
+        sys.stdout.write("\n" + "\n".join(lines) + "\n")
     return 0
+
+
+def _save(args: argparse.Namespace, proto: Protocol, result, report: dict):
+    from clamcoach.storage import open_store
+    from clamcoach.storage.sets import save_set
+
+    with open_store() as store:
+        return save_set(store, args.patient, proto, result.analysis, report,
+                        result.analysis.frames, kind="analyze",
+                        video_path=str(Path(args.video).resolve()) if args.keep_video else None)
 
 
 def _check_outputs(args: argparse.Namespace) -> None:

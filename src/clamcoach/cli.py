@@ -24,6 +24,7 @@ _PLUGINS: tuple[tuple[str, str, str], ...] = (
     ("clamcoach.synth.cli", "add_parser", "synth"),
     ("clamcoach.web.cli", "add_parser", "web"),
     ("clamcoach.history_cli", "add_parsers", "storage"),
+    ("clamcoach.accounts.cli", "add_parser", "workspace"),
 )
 
 

@@ -1,4 +1,4 @@
-"""The history commands: ``history``, ``prescribe``, ``export`` and ``patients``.
+"""The history commands: ``history``, ``prescribe``, ``export``, ``erase`` and ``patients``.
 
 ``add_parsers(subparsers)`` registers them on the main CLI; each sets ``func`` to a handler
 that takes the parsed arguments and returns an exit code (errors are printed, one line, to
@@ -13,9 +13,13 @@ import json
 import sys
 from typing import Any, Callable, Sequence, TextIO
 
-from clamcoach.errors import ClamcoachError, OptionalDependencyMissing
+from datetime import datetime
 
-_DB_HELP = ("history database: a SQLAlchemy URL or a file path (default: "
+from clamcoach.errors import ClamcoachError, OptionalDependencyMissing, UsageError
+from clamcoach.protocol import label
+from clamcoach.report.page import local_time
+
+DB_HELP = ("history database: a SQLAlchemy URL or a file path (default: "
             "$CLAMCOACH_DATABASE_URL, else history.sqlite in the user's data folder)")
 
 
@@ -26,7 +30,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
                     "rate, mean opening, mean roll-back).")
     p.add_argument("patient")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    p.add_argument("--db", metavar="URL", help=_DB_HELP)
+    p.add_argument("--db", metavar="URL", help=DB_HELP)
     p.set_defaults(func=run_history)
 
     p = subparsers.add_parser(
@@ -41,6 +45,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tempo", metavar="UP-HOLD-DOWN", help="seconds, e.g. 2-2-2")
     p.add_argument("--side", choices=("left", "right", "both"))
     p.add_argument("--band", help="resistance band level, e.g. none, light, medium")
+    p.add_argument("--per-week", type=int, dest="sessions_per_week", metavar="N",
+                   help="sessions a week (each of SETS sets)")
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="SECTION.KEY=VALUE",
                    help="override a protocol threshold, e.g. roll_back.error_deg=12 (repeatable)")
@@ -48,7 +54,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
                    help="drop the previous version's threshold overrides")
     p.add_argument("--note", help="a note for this version")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--db", metavar="URL", help=_DB_HELP)
+    p.add_argument("--db", metavar="URL", help=DB_HELP)
     p.set_defaults(func=run_prescribe)
 
     p = subparsers.add_parser(
@@ -59,19 +65,29 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--csv", metavar="FILE")
     out.add_argument("--json", metavar="FILE")
-    p.add_argument("--db", metavar="URL", help=_DB_HELP)
+    p.add_argument("--db", metavar="URL", help=DB_HELP)
     p.set_defaults(func=run_export)
+
+    p = subparsers.add_parser(
+        "erase", help="erase a patient's whole record",
+        description="Erase everything stored about a patient (sessions, prescriptions, pain "
+                    "ratings, sign-in, audit entries about their data); a tombstone entry "
+                    "remains in the audit log. Export first if the record must be kept.")
+    p.add_argument("patient")
+    p.add_argument("--yes", action="store_true", help="really erase (required)")
+    p.add_argument("--db", metavar="URL", help=DB_HELP)
+    p.set_defaults(func=run_erase)
 
     p = subparsers.add_parser("patients", help="list the patients in the history")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--db", metavar="URL", help=_DB_HELP)
+    p.add_argument("--db", metavar="URL", help=DB_HELP)
     p.set_defaults(func=run_patients)
 
 
 # ---- handlers ---------------------------------------------------------------------------
 
 
-def _handler(fn: Callable[[argparse.Namespace, Any, TextIO], None]) -> Callable[..., int]:
+def store_command(fn: Callable[[argparse.Namespace, Any, TextIO], None]) -> Callable[..., int]:
     """Open the store, run, close; turn clamcoach errors into a message and an exit code."""
 
     def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -95,7 +111,7 @@ def _handler(fn: Callable[[argparse.Namespace, Any, TextIO], None]) -> Callable[
     return run
 
 
-@_handler
+@store_command
 def run_history(args, store, out) -> None:
     """Sessions, oldest first, then weekly trends."""
     sessions = store.history(args.patient)
@@ -105,29 +121,32 @@ def run_history(args, store, out) -> None:
         out.write("\n")
         return
     rows = [
-        [s["id"], s["recorded_at"][:16].replace("T", " "), s["kind"], s.get("camera_view") or "-",
+        [s["id"], local_time(s["recorded_at"]), s["kind"], s.get("camera_view") or "-",
          s["reps"], s["clean_reps"], _deg(s.get("mean_opening_deg")),
          _deg(s.get("max_roll_back_deg")),
-         ", ".join(f"{c}x{n}" for c, n in sorted(s["findings"].items())) or "-"]
+         ", ".join(f"{label(c)} x{n}" for c, n in sorted(s["findings"].items())) or "-"]
         for s in sessions
     ]
     out.write(f"Sessions of {args.patient} ({len(sessions)}):\n")
-    out.write(table(["id", "when (UTC)", "kind", "view", "reps", "clean", "opening",
+    out.write(table(["id", f"when ({_zone()})", "kind", "view", "reps", "clean", "opening",
                      "worst roll-back", "findings"], rows, right={0, 4, 5, 6, 7}))
     out.write("\nWeekly trends:\n")
     out.write(table(
-        ["week", "from", "sessions", "reps", "clean", "opening", "roll-back"],
+        ["week", "from", "sessions", "reps", "clean", "opening", "mean roll-back",
+         "worst roll-back"],
         [[w["week"], w["week_start"], w["sessions"], w["reps"], _pct(w["clean_rate"]),
-          _deg(w["mean_opening_deg"]), _deg(w["mean_roll_back_deg"])] for w in trends],
-        right={2, 3, 4, 5, 6}))
+          _deg(w["mean_opening_deg"]), _deg(w["mean_roll_back_deg"]),
+          _deg(w.get("max_roll_back_deg"))] for w in trends],
+        right={2, 3, 4, 5, 6, 7}))
 
 
-@_handler
+@store_command
 def run_prescribe(args, store, out) -> None:
     """Add a version from the given options, or show the active one when none is given."""
     from clamcoach.storage.prescription import parse_overrides
 
-    fields = {k: getattr(args, k) for k in ("sets", "reps", "hold_s", "tempo", "side", "band")}
+    fields = {k: getattr(args, k) for k in ("sets", "reps", "hold_s", "tempo", "side", "band",
+                                            "sessions_per_week")}
     fields = {k: v for k, v in fields.items() if v is not None}
     changing = fields or args.overrides or args.reset_overrides or args.note
     if changing:
@@ -145,7 +164,7 @@ def run_prescribe(args, store, out) -> None:
                   f"{describe_prescription(active)}\n")
 
 
-@_handler
+@store_command
 def run_export(args, store, out) -> None:
     from clamcoach.report.export import write_history_csv, write_history_json
 
@@ -158,16 +177,34 @@ def run_export(args, store, out) -> None:
         out.write(f"wrote {args.json}\n")
 
 
-@_handler
+@store_command
 def run_patients(args, store, out) -> None:
     patients = store.patients()
     if args.json:
         json.dump(patients, out, indent=2)
         out.write("\n")
         return
-    out.write(table(["patient", "sessions", "last session (UTC)"],
-                    [[p["name"], p["sessions"], (p["last_session"] or "-")[:16].replace("T", " ")]
-                     for p in patients], right={1}))
+    out.write(table(["patient", "sessions", f"last session ({_zone()})"],
+                    [[p["name"], p["sessions"], local_time(p["last_session"]) if p["last_session"]
+                      else "-"] for p in patients], right={1}))
+
+
+@store_command
+def run_erase(args, store, out) -> None:
+    from clamcoach.storage.erase import erase_patient
+
+    if not args.yes:
+        raise UsageError(f"erasing {args.patient} cannot be undone: add --yes "
+                         f"(export first with: clamcoach export {args.patient} --json FILE)")
+    tombstone = erase_patient(store, store.patient_id(args.patient), actor=_cli_actor(),
+                              actor_role="cli")
+    out.write(f"erased {args.patient}: {tombstone}\n")
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"[:80]
 
 
 # ---- formatting -------------------------------------------------------------------------
@@ -180,11 +217,17 @@ def describe_prescription(p: dict) -> str:
     for key in ("tempo", "side", "band"):
         if p.get(key):
             parts.append(f"{key} {p[key]}")
+    if p.get("sessions_per_week"):
+        parts.append(f"{p['sessions_per_week']} sessions a week")
     flat = [f"{s}.{k}={v}" for s, vals in (p.get("overrides") or {}).items()
             if isinstance(vals, dict) for k, v in vals.items()]
     if flat:
         parts.append("thresholds " + ", ".join(flat))
     return ", ".join(parts)
+
+
+def _zone() -> str:
+    return datetime.now().astimezone().tzname() or "local"
 
 
 def _deg(v: float | None) -> str:

@@ -9,11 +9,13 @@ problems are reported in one message.
 from __future__ import annotations
 
 import copy
+import functools
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from clamcoach.errors import ProtocolError
 
@@ -26,6 +28,8 @@ class Prescription:
     rest_s: float
     side: str
     band: str
+    tempo: str                # "up-hold-down" seconds, e.g. "3-3-3"; "" when not prescribed
+    tolerance: float          # fraction a rep's hold or tempo may differ before it is said
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class Protocol:
     tempo: TempoRules
     cues: dict[str, str]
     messages: dict[str, str]
+    labels: dict[str, str]
     raw: dict[str, Any]
 
     def cue(self, code: str) -> str:
@@ -96,6 +101,25 @@ class Protocol:
 
     def message(self, code: str) -> str:
         return self.messages.get(code, "")
+
+    def label(self, code: str) -> str:
+        return label(code, self.labels)
+
+
+def label(code: str, labels: Mapping[str, str] | None = None) -> str:
+    """The plain-words name of a finding or note code (the protocol file's ``[labels]``, the
+    one registry for CLI, reports and pages); an unknown code reads as its words."""
+    table = default_labels() if labels is None else labels
+    return table.get(code) or code.replace("_", " ").capitalize()
+
+
+@functools.cache
+def _default_labels() -> tuple[tuple[str, str], ...]:
+    return tuple(default_data()["labels"].items())
+
+
+def default_labels() -> dict[str, str]:
+    return dict(_default_labels())
 
 
 _SECTIONS = {
@@ -136,9 +160,77 @@ def load_protocol(
         _merge(data, patch, "", problems)
     for item in overrides:
         _apply_override(data, item, problems)
+    if not problems:
+        problems = contradictions(data)
     if problems:
         raise ProtocolError("; ".join(problems))
     return from_dict(data)
+
+
+#: (section, lower key, upper key): pairs whose order the method needs.
+_ORDERED = (
+    ("roll_back", "warn_deg", "error_deg"),
+    ("setup", "hip_min_deg", "hip_max_deg"),
+    ("setup", "hip_flag_min_deg", "hip_flag_max_deg"),
+    ("setup", "knee_min_deg", "knee_max_deg"),
+    ("setup", "forward_roll_min_deg", "forward_roll_max_deg"),
+    ("opening", "typical_min_deg", "typical_max_deg"),
+    ("opening", "min_rep_deg", "too_high_deg"),
+    ("tempo", "hold_min_s", "hold_max_s"),
+)
+#: Values that must be above zero (a 0 s hold or 0 reps prescribe nothing).
+_POSITIVE = (("prescription", "sets"), ("prescription", "reps"), ("prescription", "hold_s"),
+             ("roll_back", "warn_deg"), ("tempo", "hold_target_s"))
+
+
+def contradictions(data: Mapping[str, Any]) -> list[str]:
+    """Every way the merged protocol data contradicts itself, one phrase each."""
+    out = []
+    for section, key in _POSITIVE:
+        if data[section][key] <= 0:
+            out.append(f"'{section}.{key}' must be above 0, got {data[section][key]:g}")
+    for section, lo, hi in _ORDERED:
+        a, b = data[section][lo], data[section][hi]
+        if a > b:
+            out.append(f"'{section}.{lo}' ({a:g}) is above '{section}.{hi}' ({b:g})")
+    rx = data["prescription"]
+    if not 0 <= rx["tolerance"] < 1:
+        out.append("'prescription.tolerance' must be a fraction from 0 to 1")
+    if rx["side"] not in SIDES:
+        out.append(f"'prescription.side' must be one of {', '.join(SIDES)}, got {rx['side']!r}")
+    if rx["tempo"]:
+        tempo = parse_tempo(rx["tempo"])
+        if tempo is None:
+            out.append(f"'prescription.tempo' must be up-hold-down seconds like 3-3-3, got {rx['tempo']!r}")
+        elif abs(tempo.hold_s - rx["hold_s"]) > 1e-6:
+            out.append(f"'prescription.hold_s' ({rx['hold_s']:g} s) contradicts the hold of "
+                       f"'prescription.tempo' {rx['tempo']} ({tempo.hold_s:g} s)")
+    return out
+
+
+SIDES = ("left", "right", "both")
+_TEMPO = re.compile(r"^\s*(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Tempo:
+    """A prescribed tempo: seconds up, held at the top, and down."""
+
+    up_s: float
+    hold_s: float
+    down_s: float
+
+    def __str__(self) -> str:
+        return f"{self.up_s:g}-{self.hold_s:g}-{self.down_s:g}"
+
+
+def parse_tempo(text: str) -> Tempo | None:
+    """``"3-3-3"`` as a Tempo; None when the text is not of that form or has a 0 s phase."""
+    found = _TEMPO.match(text or "")
+    if not found:
+        return None
+    up, hold, down = (float(x) for x in found.groups())
+    return Tempo(up, hold, down) if min(up, hold, down) > 0 else None
 
 
 def from_dict(data: dict[str, Any]) -> Protocol:
@@ -151,6 +243,7 @@ def from_dict(data: dict[str, Any]) -> Protocol:
         version=int(data["version"]),
         cues=dict(data["cues"]),
         messages=dict(data["messages"]),
+        labels=dict(data["labels"]),
         raw=copy.deepcopy(data),
         **built,
     )

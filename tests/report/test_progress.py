@@ -25,7 +25,25 @@ def test_progress_page(tmp_path):
     assert html.count("<tr>") == 1 + 5 + 1 + 5  # weeks table and latest sessions
     [svg] = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)
     text = base64.b64decode(svg)
-    assert b"clean reps" in text and b"mean roll-back" in text
+    assert b"clean reps" in text and b"worst roll-back per session" in text
+    assert b"mean roll-back" not in text
+
+
+def test_the_worst_rep_is_plotted_not_the_mean(tmp_path):
+    """The issue's case: one 21-degree roll-back among small ones (mean 8.8) must plot as 21,
+    above the 10-degree warning line."""
+    from clamcoach.report.progress import session_points, targets_for
+    from clamcoach.protocol import load_protocol
+
+    report = make_report()
+    for rep, roll in zip(report["reps"], (21.0, 6.0, 6.0, 5.0, 6.0)):
+        rep["roll_back_deg"], rep["trunk_roll_back_deg"] = roll, None
+    with open_store(tmp_path / "h.sqlite") as store:
+        store.save_analysis("p", report)
+        [point] = session_points(store.history("p"))
+        [week] = store.trends("p")
+    assert point.worst_roll_back_deg == 21.0 and week["mean_roll_back_deg"] == 8.8
+    assert point.worst_roll_back_deg > targets_for(load_protocol()).roll_warn_deg
 
 
 def test_progress_without_sessions(tmp_path):

@@ -53,7 +53,8 @@ def test_history_table_and_json(db, capsys):
     assert run("history", "ann", "--db", db) == 0
     out = capsys.readouterr().out
     assert "Sessions of ann (1)" in out and "Weekly trends" in out
-    assert "roll_backx2" in out and "17.0 deg" in out
+    assert "Rolling back x2" in out and "Knee lifted too high x1" in out and "17.0 deg" in out
+    assert "roll_back" not in out  # codes show as their labels
     assert run("history", "ann", "--json", "--db", db) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["sessions"][0]["reps"] == 5 and data["trends"][0]["clean_reps"] == 3
@@ -95,3 +96,32 @@ def test_wired_into_the_main_cli(db, capsys):
 
     assert main(["patients", "--db", db]) == 0
     assert "ann" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--set", "roll_back.warn_deg=20"], "'roll_back.warn_deg' (20) is above 'roll_back.error_deg' (15)"),
+    (["--hold", "0"], "hold_s must be between 0.1 and 30"),
+    (["--reps", "-3"], "reps must be between 1 and 100"),
+    (["--hold", "2", "--tempo", "3-3-3"], "contradicts the hold of 'prescription.tempo' 3-3-3"),
+])
+def test_a_contradicting_prescription_is_one_line_and_saves_nothing(db, capsys, args, says):
+    assert run("prescribe", "ann", *args, "--db", db) == 3
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1
+    with open_store(db) as store:
+        assert store.prescriptions("ann") == []
+
+
+def test_erase_needs_yes_and_leaves_a_tombstone(db, capsys):
+    from clamcoach.storage import audit
+
+    with open_store(db) as store:
+        pid = store.patient_id("ann")
+    assert run("erase", "ann", "--db", db) == 2
+    assert "add --yes" in capsys.readouterr().err
+    assert run("erase", "ann", "--yes", "--db", db) == 0
+    assert "patient record erased (1 session)" in capsys.readouterr().out
+    with open_store(db) as store:
+        assert store.patients() == []
+        [entry] = audit.entries(store, patient_ids=[pid])
+    assert entry.action.value == "erase" and entry.actor.startswith("cli:")

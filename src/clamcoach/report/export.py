@@ -82,8 +82,12 @@ def history_rows(export: Mapping[str, Any]) -> list[list[Any]]:
     return out
 
 
+def history_csv(export: Mapping[str, Any]) -> str:
+    return _csv_text(HISTORY_COLUMNS, history_rows(export))
+
+
 def write_history_csv(path: str | os.PathLike[str], export: Mapping[str, Any]) -> None:
-    write_text_atomic(path, _csv_text(HISTORY_COLUMNS, history_rows(export)))
+    write_text_atomic(path, history_csv(export))
 
 
 def write_history_json(path: str | os.PathLike[str], export: Mapping[str, Any]) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 
 import clamcoach
 from clamcoach.io.atomic import write_text_atomic
+from clamcoach.protocol import default_labels
 from clamcoach.report import plots, thresholds
 from clamcoach.report.browser import write_pdf
 from clamcoach.report.page import badge, document, esc, fmt
@@ -25,13 +26,7 @@ from clamcoach.report.skeleton import draw_skeleton, encode_png
 
 __all__ = ["render_report", "write_pdf", "write_report"]
 
-TITLES = {
-    "roll_back": "Rolling back", "lift_too_high": "Knee lifted too high",
-    "feet_apart": "Feet came apart", "too_fast": "Too fast", "no_hold": "No pause at the top",
-    "not_side_lying": "Not lying on the side", "hip_angle": "Hip bend",
-    "knee_angle": "Knee bend", "not_rolled_forward": "Not rolled forward",
-    "hand_not_on_hip": "Hand not on the hip", "camera_view": "Camera position",
-}
+TITLES = default_labels()  # the protocol file's [labels]: one registry for every output
 UNITS = {"roll_back": "°", "lift_too_high": "°", "feet_apart": " cm", "too_fast": " s",
          "no_hold": " s", "hip_angle": "°", "knee_angle": "°", "not_rolled_forward": "°"}
 SEVERITY_RANK = {"error": 0, "warn": 1, "info": 2}
@@ -63,6 +58,7 @@ def render_report(report: Mapping[str, Any], frames: Sequence[Mapping[str, Any]]
     name = PurePath(str(source.get("path") or "session")).name
     body = "\n".join([
         _header(report, name),
+        _prescription(report),
         _setup(report, snapshot),
         _timeline(report, frames),
         _reps(report),
@@ -90,12 +86,44 @@ def _header(report: Mapping[str, Any], name: str) -> str:
         (fmt(source.get("duration_s"), 1, " s"), "length"),
     ]
     who = f" · patient {esc(report['patient'])}" if report.get("patient") else ""
+    if report.get("prescription_version") is not None:
+        who += f" · prescription version {esc(report['prescription_version'])}"
+    saved = report.get("saved") or {}
+    place = f" ({esc(saved['database'])})" if saved.get("database") else ""
+    where = (f"<p class=\"muted\">Saved to {esc(saved.get('patient'))}'s history as session "
+             f"{esc(saved.get('session_id'))}{place}.</p>\n" if saved else "")
     return (
-        f"<h1>Clamshell report</h1>\n<p class=\"sub\">{esc(name)}{who}</p>\n"
+        f"<h1>Clamshell report</h1>\n<p class=\"sub\">{esc(name)}{who}</p>\n{where}"
         '<div class="cards">'
         + "".join(f"<div class=\"card\"><b>{esc(v)}</b><span>{esc(k)}</span></div>" for v, k in cards)
         + "</div>"
     )
+
+
+def _prescription(report: Mapping[str, Any]) -> str:
+    check = report.get("prescription_check")
+    if not check:
+        return ""
+    d = check.get("dose") or {}
+    m = check.get("measured") or {}
+    whose = ("the protocol's dose" if report.get("prescription_version") is None
+             else f"prescription version {report['prescription_version']}")
+    rows = [
+        ("Leg that lifts", d.get("side") or "–", check.get("side_done") or "–"),
+        ("Reps in the set", d.get("reps"), check.get("reps_done")),
+        ("Sets today", d.get("sets"), check.get("sets_done") or "–"),
+        ("Hold at the top", fmt(d.get("hold_s"), 1, " s"), fmt(m.get("hold_s"), 1, " s")),
+        ("Tempo up-hold-down", f"{d['tempo']} s" if d.get("tempo") else "not prescribed",
+         f"{fmt(m.get('up_s'))}-{fmt(m.get('hold_s'))}-{fmt(m.get('down_s'))} s"),
+    ]
+    table = ("<table><tr><th></th><th>Prescribed</th><th>This set</th></tr>"
+             + "".join(f"<tr><td>{esc(a)}</td><td>{esc(b)}</td><td>{esc(c)}</td></tr>"
+                       for a, b, c in rows) + "</table>")
+    notes = "".join(f"<li>{badge(TITLES.get(n['code'], n['code']), n.get('severity', 'info'))} "
+                    f"{esc(n.get('text'))}</li>" for n in check.get("notes") or [])
+    return (f"<h2>Against the prescription</h2>\n<p class=\"muted\">Checked against {esc(whose)}."
+            f"</p>\n{table}" + (f"<ul>{notes}</ul>" if notes else
+                                "<p class=\"verdict\">The set followed the prescription.</p>"))
 
 
 def _range_row(label: str, value: Any, lo: float, hi: float, unit: str = "°") -> str:

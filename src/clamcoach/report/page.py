@@ -5,6 +5,7 @@ shell with its inline stylesheet and a Content-Security-Policy that forbids any 
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from html import escape
 from importlib import resources
 from typing import Any
@@ -29,6 +30,11 @@ def fmt(value: Any, digits: int = 1, unit: str = "") -> str:
     if not math.isfinite(x):
         return "–"
     return f"{x:.{digits}f}{unit}"
+
+
+def local_time(iso: str) -> str:
+    """A stored (UTC, ISO) time in this machine's zone, to the minute."""
+    return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def badge(text: str, severity: str = "ok") -> str:

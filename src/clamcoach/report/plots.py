@@ -128,35 +128,3 @@ def timeline(frames: Sequence[Mapping[str, Any]], report: Mapping[str, Any]) -> 
             ax2.text(0.5, 0.5, "pelvis roll cannot be seen from this camera view",
                      transform=ax2.transAxes, ha="center", va="center", color="#777")
         return data_uri(fig)
-
-
-def weekly(trends: Sequence[Mapping[str, Any]], roll_warn_deg: float = 10.0,
-           roll_error_deg: float = 15.0) -> str:
-    """Four small panels over weeks: reps, clean-rep rate, mean opening, mean roll-back."""
-    labels = [w["week"] for w in trends]
-    xs = list(range(len(trends)))
-
-    def series(key: str, scale: float = 1.0) -> list[float]:
-        return [_num(w.get(key)) * scale for w in trends]
-
-    with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(10, 5.6), layout="constrained")
-        axes = fig.subplots(2, 2, sharex=True).ravel()
-        axes[0].bar(xs, series("reps"), color="#1f5fa8", alpha=0.85)
-        axes[0].set_title("reps per week", loc="left")
-        axes[1].plot(xs, series("clean_rate", 100), marker="o", color="#2e9e5b")
-        axes[1].set_ylim(0, 105)
-        axes[1].set_title("clean reps (%)", loc="left")
-        axes[2].plot(xs, series("mean_opening_deg"), marker="o", color="#1f5fa8")
-        axes[2].set_title("mean opening (°)", loc="left")
-        axes[3].plot(xs, series("mean_roll_back_deg"), marker="o", color="#6b3fa0")
-        axes[3].axhline(roll_warn_deg, color=WARN, ls="--", lw=1, label="warn")
-        axes[3].axhline(roll_error_deg, color=ERROR, ls="--", lw=1, label="error")
-        axes[3].set_title("mean roll-back (°, lower is better)", loc="left")
-        axes[3].legend(fontsize=8, frameon=False)
-        for ax in axes:
-            ax.set_xticks(xs, labels, rotation=45 if len(xs) > 6 else 0, fontsize=8)
-            ax.grid(axis="y", alpha=0.3)
-            if not xs:
-                ax.text(0.5, 0.5, "no sessions yet", transform=ax.transAxes, ha="center")
-        return data_uri(fig)

@@ -1,57 +1,76 @@
-"""A patient's progress page: the prescription, weekly trends as plots and a table, and the
-latest sessions. Self-contained HTML (inline SVG plots), for the web app to serve."""
+"""A patient's progress: the prescription, trends over sessions as plots (worst roll-back per
+session, opening against the prescribed range, hold against the prescribed hold, reps and
+clean-rep rate, pain), a table per week and the latest sessions. HTML fragments for the
+workspace, and a self-contained page (``progress_html``)."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from datetime import datetime
+from typing import Any, Mapping, Sequence
 
-from clamcoach.protocol import load_protocol
-from clamcoach.report import plots
-from clamcoach.report.page import badge, document, esc, fmt
+from clamcoach.protocol import Protocol, label, load_protocol
+from clamcoach.report.page import badge, document, esc, fmt, local_time
+from clamcoach.report.progress_plots import PainPoint, SessionPoint, Targets, trends_figure
 
 RECENT = 10
+PAIN_FLAG = 7
 
 
-def progress_html(store: Any, patient: str) -> str:
-    """The page for ``patient`` (raises ``storage.UnknownPatient`` for an unknown name)."""
-    sessions = store.history(patient)
-    trends = store.trends(patient)
-    active = store.active_prescription(patient)
-    protocol = load_protocol(patch=store.protocol_patch(patient))
-    body = "\n".join([
-        f"<h1>Progress</h1>\n<p class=\"sub\">{esc(patient)} · {len(sessions)} session"
-        f"{'s' if len(sessions) != 1 else ''}</p>",
-        _prescription(active),
-        "<h2>Week by week</h2>",
-        f'<img alt="reps, clean-rep rate, opening and roll-back per week" '
-        f'src="{plots.weekly(trends, protocol.roll_back.warn_deg, protocol.roll_back.error_deg)}">',
-        _weeks(trends),
-        _recent(sessions),
-    ])
-    return document(f"clamcoach progress – {patient}", body)
+def session_points(sessions: Sequence[Mapping[str, Any]]) -> list[SessionPoint]:
+    """From ``Store.history`` rows."""
+    return [SessionPoint(datetime.fromisoformat(s["recorded_at"]), s["reps"], s.get("clean_rate"),
+                         s.get("max_roll_back_deg"), s.get("mean_opening_deg"), s.get("mean_hold_s"))
+            for s in sessions]
 
 
-def _prescription(p: Mapping[str, Any] | None) -> str:
+def targets_for(protocol: Protocol) -> Targets:
+    return Targets(reps=protocol.prescription.reps, roll_warn_deg=protocol.roll_back.warn_deg,
+                   roll_error_deg=protocol.roll_back.error_deg,
+                   opening_min_deg=protocol.opening.typical_min_deg,
+                   opening_max_deg=protocol.opening.typical_max_deg,
+                   hold_s=protocol.prescription.hold_s,
+                   hold_tolerance=protocol.prescription.tolerance)
+
+
+def when(iso: str) -> str:
+    """A ``<time>`` element: this machine's local time, which the workspace's script turns
+    into the reader's own zone."""
+    return f'<time datetime="{esc(iso)}">{esc(local_time(iso))}</time>'
+
+
+def trends_img(sessions: Sequence[Mapping[str, Any]], protocol: Protocol,
+               pain: Sequence[PainPoint] = ()) -> str:
+    return (f'<img class="plot" alt="reps, clean-rep rate, worst roll-back, opening, hold and '
+            f'pain per session" src="{trends_figure(session_points(sessions), targets_for(protocol), pain, PAIN_FLAG)}">')
+
+
+def prescription_html(p: Mapping[str, Any] | None) -> str:
     if not p:
-        return "<h2>Prescription</h2><p class=\"muted\">No prescription yet: the defaults apply.</p>"
-    dose = f"{p.get('sets') or '–'} × {p.get('reps') or '–'} reps"
-    parts = [dose, f"hold {fmt(p.get('hold_s'), 1, ' s')}", f"side {p.get('side') or '–'}",
-             f"band {p.get('band') or '–'}"]
+        return "<p class=\"muted\">No prescription yet: the protocol's defaults apply.</p>"
+    return (f"<p><b>{esc(describe(p))}</b> <span class=\"muted\">(version {esc(p['version'])}, "
+            f"{when(p['created_at'])})</span></p>"
+            + (f"<p class=\"muted\">Note: {esc(p['note'])}</p>" if p.get("note") else ""))
+
+
+def describe(p: Mapping[str, Any]) -> str:
+    parts = [f"{p.get('sets') or '–'} × {p.get('reps') or '–'} reps",
+             f"hold {fmt(p.get('hold_s'), 1, ' s')}"]
     if p.get("tempo"):
         parts.append(f"tempo {p['tempo']} s (up-hold-down)")
+    parts.append(f"{p.get('side') or 'either'} side" if p.get("side") != "both" else "both sides")
+    if p.get("band"):
+        parts.append(f"band {p['band']}")
+    if p.get("sessions_per_week"):
+        parts.append(f"{p['sessions_per_week']} sessions a week")
     overrides = "; ".join(
         f"{section}.{key} = {value}" for section, values in (p.get("overrides") or {}).items()
-        if isinstance(values, Mapping) for key, value in values.items()
-    )
-    return (
-        f"<h2>Prescription <span class=\"muted\">(version {esc(p['version'])}, "
-        f"{esc(p['created_at'][:10])})</span></h2>\n<p>{esc(' · '.join(parts))}</p>"
-        + (f"<p class=\"muted\">Therapist's thresholds: {esc(overrides)}</p>" if overrides else "")
-        + (f"<p class=\"muted\">Note: {esc(p['note'])}</p>" if p.get("note") else "")
-    )
+        if isinstance(values, Mapping) for key, value in values.items())
+    if overrides:
+        parts.append(f"thresholds {overrides}")
+    return " · ".join(parts)
 
 
-def _weeks(trends: list[Mapping[str, Any]]) -> str:
+def weeks_table(trends: Sequence[Mapping[str, Any]]) -> str:
     if not trends:
         return "<p class=\"muted\">No sessions yet.</p>"
     rows = "".join(
@@ -59,29 +78,48 @@ def _weeks(trends: list[Mapping[str, Any]]) -> str:
         f"<td class=\"n\">{w['sessions']}</td><td class=\"n\">{w['reps']}</td>"
         f"<td class=\"n\">{fmt(100 * w['clean_rate'] if w['clean_rate'] is not None else None, 0, '%')}</td>"
         f"<td class=\"n\">{fmt(w['mean_opening_deg'], 1, '°')}</td>"
-        f"<td class=\"n\">{fmt(w['mean_roll_back_deg'], 1, '°')}</td></tr>"
-        for w in reversed(trends)
-    )
-    return ("<table><tr><th>Week</th><th>From</th><th class=\"n\">Sessions</th>"
+        f"<td class=\"n\">{fmt(w.get('max_roll_back_deg'), 1, '°')}</td>"
+        f"<td class=\"n\">{fmt(w.get('mean_hold_s'), 1, ' s')}</td></tr>"
+        for w in reversed(trends))
+    return ("<div class=\"scroll\"><table><tr><th>Week</th><th>From</th><th class=\"n\">Sessions</th>"
             "<th class=\"n\">Reps</th><th class=\"n\">Clean</th><th class=\"n\">Opening</th>"
-            f"<th class=\"n\">Roll-back</th></tr>{rows}</table>")
+            "<th class=\"n\">Worst roll-back</th><th class=\"n\">Hold</th></tr>"
+            f"{rows}</table></div>")
 
 
-def _recent(sessions: list[Mapping[str, Any]]) -> str:
+def findings_badges(findings: Mapping[str, int]) -> str:
+    return "".join(badge(f"{label(code)} ×{n}", "warn") for code, n in sorted(findings.items())) \
+        or badge("clean", "ok")
+
+
+def _recent(sessions: Sequence[Mapping[str, Any]]) -> str:
     if not sessions:
         return ""
-    rows = []
-    for s in reversed(sessions[-RECENT:]):
-        codes = "".join(badge(f"{code} ×{n}", "warn") for code, n in sorted(s["findings"].items()))
-        rows.append(
-            f"<tr><td class=\"nw\">{esc(s['recorded_at'][:16].replace('T', ' '))}</td>"
-            f"<td>{esc(s['kind'])}</td>"
-            f"<td>{esc(s.get('camera_view') or '–')}</td><td class=\"n\">{s['reps']}</td>"
-            f"<td class=\"n\">{s['clean_reps']}</td>"
-            f"<td class=\"n\">{fmt(s.get('mean_opening_deg'), 1, '°')}</td>"
-            f"<td class=\"n\">{fmt(s.get('max_roll_back_deg'), 1, '°')}</td>"
-            f"<td>{codes or badge('clean', 'ok')}</td></tr>"
-        )
-    return ("<h2>Latest sessions</h2>\n<table><tr><th>When (UTC)</th><th>Kind</th><th>View</th>"
+    rows = "".join(
+        f"<tr><td class=\"nw\">{when(s['recorded_at'])}</td><td>{esc(s['kind'])}</td>"
+        f"<td class=\"n\">{s['reps']}</td><td class=\"n\">{s['clean_reps']}</td>"
+        f"<td class=\"n\">{fmt(s.get('mean_opening_deg'), 1, '°')}</td>"
+        f"<td class=\"n\">{fmt(s.get('max_roll_back_deg'), 1, '°')}</td>"
+        f"<td>{findings_badges(s['findings'])}</td></tr>"
+        for s in reversed(sessions[-RECENT:]))
+    return ("<h2>Latest sessions</h2>\n<div class=\"scroll\"><table><tr><th>When</th><th>Kind</th>"
             "<th class=\"n\">Reps</th><th class=\"n\">Clean</th><th class=\"n\">Opening</th>"
-            f"<th class=\"n\">Worst roll-back</th><th>Findings</th></tr>{''.join(rows)}</table>")
+            f"<th class=\"n\">Worst roll-back</th><th>Findings</th></tr>{rows}</table></div>")
+
+
+def progress_html(store: Any, patient: str) -> str:
+    """A self-contained page for ``patient`` (raises ``storage.UnknownPatient`` for an unknown
+    name)."""
+    sessions = store.history(patient)
+    trends = store.trends(patient)
+    active = store.active_prescription(patient)
+    protocol = load_protocol(patch=store.protocol_patch(patient))
+    body = "\n".join([
+        f"<h1>Progress</h1>\n<p class=\"sub\">{esc(patient)} · {len(sessions)} session"
+        f"{'s' if len(sessions) != 1 else ''}</p>",
+        "<h2>Prescription</h2>", prescription_html(active),
+        "<h2>Session by session</h2>", trends_img(sessions, protocol),
+        "<h2>Week by week</h2>", weeks_table(trends),
+        _recent(sessions),
+    ])
+    return document(f"clamcoach progress – {patient}", body)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import math
 
+from typing import Any, Mapping
+
 from clamcoach.engine import Analysis
+from clamcoach.prescription_check import PrescriptionCheck
 from clamcoach.types import Finding, Severity
 
 _MARK = {Severity.ERROR: "!!", Severity.WARN: "! ", Severity.INFO: "- "}
-_NAMES = {
-    "roll_back": "rolled back", "lift_too_high": "lifted too high", "feet_apart": "feet apart",
-    "too_fast": "quick", "no_hold": "no pause at the top",
-}
 
 
 def _deg(x: float) -> str:
@@ -32,7 +31,7 @@ def summary_text(analysis: Analysis, source_name: str, duration_s: float) -> str
         roll_hdr = "roll-back" if a.view_can_see_roll else "roll-back (not visible)"
         lines.append(f"  rep  opening  {roll_hdr:>9}   up    hold  down   notes")
     for rep in a.reps:
-        notes = ", ".join(_NAMES.get(f.code, f.code) for f in rep.findings) or "good"
+        notes = ", ".join(a.protocol.label(f.code) for f in rep.findings) or "good"
         lines.append(
             f"  {rep.index:>3}  {_deg(rep.opening_deg):>7}  {_deg(rep.roll_back_deg):>9}  "
             f"{rep.up_s:4.1f}s {rep.hold_s:4.1f}s {rep.down_s:4.1f}s   {notes}"
@@ -79,3 +78,22 @@ def _setup_lines(a: Analysis) -> list[str]:
 
 def _finding_line(f: Finding) -> str:
     return f.cue or f.code
+
+
+def prescription_lines(check: PrescriptionCheck, prescription: Mapping[str, Any] | None,
+                       patient: str | None) -> list[str]:
+    """The set against the prescription: whose, which version, and each note."""
+    d = check.dose
+    tempo = f", tempo {d.tempo} s (up-hold-down)" if d.tempo else ""
+    side = f", {d.side} leg" if d.side != "both" else ""
+    dose = f"{d.sets} x {d.reps} reps, hold {d.hold_s:g} s{tempo}{side}"
+    if patient and prescription:
+        head = f"Prescription of {patient} (version {prescription['version']}): {dose}"
+    elif patient:
+        head = f"{patient} has no prescription; the protocol's dose: {dose}"
+    else:
+        head = f"The protocol's dose: {dose}"
+    lines = [head, f"  This set: {check.reps_done} reps, tempo {check.measured.tempo_text()} s "
+                   "(up-hold-down, mean)"]
+    lines += [f"  {_MARK[n.severity]} {n.text}" for n in check.notes]
+    return lines

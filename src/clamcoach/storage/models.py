@@ -36,6 +36,7 @@ NAMING = {
 
 SEVERITIES = ("info", "warn", "error")
 KINDS = ("analyze", "live")
+ROLES = ("therapist", "patient")
 
 
 class Base(DeclarativeBase):
@@ -69,6 +70,7 @@ class Prescription(Base):
     tempo: Mapped[str | None] = mapped_column(String(40))  # "up-hold-down" seconds, e.g. "2-2-2"
     side: Mapped[str | None] = mapped_column(String(10))  # left | right | both
     band: Mapped[str | None] = mapped_column(String(40))
+    sessions_per_week: Mapped[int | None] = mapped_column(Integer)  # added in revision 0003
     # A nested dict patch for load_protocol(patch=...), e.g. {"roll_back": {"error_deg": 12}}.
     overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     note: Mapped[str | None] = mapped_column(Text)
@@ -108,6 +110,9 @@ class Session(Base):
     clean_reps: Mapped[int] = mapped_column(Integer, default=0)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     video_path: Mapped[str | None] = mapped_column(Text)  # only with --keep-video
+    # The whole analysis report (clamcoach.analysis/1: numbers and texts, no images) as
+    # saved; NULL for sessions saved before revision 0003.
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     patient: Mapped[Patient] = relationship(back_populates="sessions")
     reps: Mapped[list[Rep]] = relationship(
@@ -179,3 +184,80 @@ class SessionSeries(Base):
     )
     hz: Mapped[float] = mapped_column(Float)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+# ---- the workspace (revision 0003) ------------------------------------------------------
+
+
+class User(Base):
+    """Someone who signs in: a therapist, or a patient linked to their patient record."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('therapist', 'patient')", name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(Text)  # Argon2id, with its parameters
+    patient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PatientTherapist(Base):
+    """Which therapist looks after a patient (one each; none for a history-only patient)."""
+
+    __tablename__ = "patient_therapist"
+
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True
+    )
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                              index=True)
+
+
+class AuthSession(Base):
+    """A signed-in browser. Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "auth_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """Who read or changed what about which patient, when. ``patient_id`` is a plain number,
+    not a foreign key: an erased patient's tombstone entry outlives the patient."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_patient_at", "patient_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(80))  # a username, kept if the user goes
+    actor_role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(40))
+    patient_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class PainRating(Base):
+    """A patient's pain after a set or an upload: 0-10 on the numeric rating scale."""
+
+    __tablename__ = "pain_ratings"
+    __table_args__ = (
+        CheckConstraint("rating >= 0 AND rating <= 10", name="rating"),
+        Index("ix_pain_ratings_patient_at", "patient_id", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rating: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)

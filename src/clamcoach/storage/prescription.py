@@ -7,16 +7,13 @@ Pure functions, no database: the CLI and the web app validate with them before s
 from __future__ import annotations
 
 import copy
-import re
 import tomllib
 from typing import Any, Iterable, Mapping
 
 from clamcoach.errors import ProtocolError
-from clamcoach.protocol import default_data, load_protocol
+from clamcoach.protocol import SIDES, default_data, load_protocol, parse_tempo
 
-FIELDS = ("sets", "reps", "hold_s", "tempo", "side", "band")
-SIDES = ("left", "right", "both")
-_TEMPO = re.compile(r"^\d+(\.\d+)?-\d+(\.\d+)?-\d+(\.\d+)?$")
+FIELDS = ("sets", "reps", "hold_s", "tempo", "side", "band", "sessions_per_week")
 
 
 def clean_fields(**fields: Any) -> dict[str, Any]:
@@ -47,13 +44,15 @@ def clean_fields(**fields: Any) -> dict[str, Any]:
 
     number("sets", int, 1, 20)
     number("reps", int, 1, 100)
-    number("hold_s", float, 0, 30)
+    number("hold_s", float, 0.1, 30)
+    number("sessions_per_week", int, 1, 21)
     if fields.get("tempo") is not None:
-        tempo = str(fields["tempo"]).strip()
-        if _TEMPO.match(tempo):
-            out["tempo"] = tempo
+        tempo = parse_tempo(str(fields["tempo"]))
+        if tempo is not None:
+            out["tempo"] = str(tempo)
         else:
-            problems.append(f"tempo must be up-hold-down seconds like 2-2-2, got {tempo!r}")
+            problems.append("tempo must be up-hold-down seconds above 0 like 2-2-2, got "
+                            f"{fields['tempo']!r}")
     if fields.get("side") is not None:
         side = str(fields["side"]).strip().lower()
         if side in SIDES:
@@ -108,16 +107,20 @@ def merge(base: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
 def protocol_patch(prescription: Mapping[str, Any] | None) -> dict[str, Any]:
     """The ``load_protocol(patch=...)`` patch for a prescription dict (as stored).
 
-    The dose fields go to ``[prescription]``; the prescribed hold becomes the hold target
-    (widening the accepted hold range to include it, so a prescribed 5 s hold is not flagged
-    as too long); the therapist's explicit overrides are applied last and win."""
+    The dose fields go to ``[prescription]``; the prescribed hold (or the tempo's hold)
+    becomes the hold target (widening the accepted hold range to include it, so a prescribed
+    5 s hold is not flagged as too long); the therapist's explicit overrides are applied last
+    and win."""
     if not prescription:
         return {}
     patch: dict[str, Any] = {"prescription": {}}
-    for name in ("sets", "reps", "hold_s", "side", "band"):
+    for name in ("sets", "reps", "hold_s", "tempo", "side", "band"):
         if prescription.get(name) is not None:
             patch["prescription"][name] = prescription[name]
-    hold = prescription.get("hold_s")
+    tempo = parse_tempo(prescription.get("tempo") or "")
+    if tempo is not None and prescription.get("hold_s") is None:
+        patch["prescription"]["hold_s"] = tempo.hold_s
+    hold = patch["prescription"].get("hold_s")
     if hold is not None:
         tempo = default_data()["tempo"]
         patch["tempo"] = {"hold_target_s": float(hold)}

@@ -77,6 +77,7 @@ def build_session(
         hand_on_hip=num(setup.get("hand_on_hip"), "setup.hand_on_hip"),
         warnings=[str(w) for w in report.get("warnings") or []],
         video_path=str(video_path) if video_path else None,
+        report=stored_report(report),
     )
     for f in setup.get("findings") or []:
         sess.findings.append(_finding(f))
@@ -89,6 +90,27 @@ def build_session(
     if frames is not None:
         sess.series = thin_series(frames)
     return sess
+
+
+def stored_report(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The report as kept with its session: JSON-safe (NaN as null) and with the source's
+    file name only, never its folder."""
+    out = _json_safe(dict(report))
+    source = dict(out.get("source") or {})
+    if source.get("path"):
+        source["path"] = PurePath(str(source["path"])).name
+    out["source"] = source
+    return out
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _rep(r: Mapping[str, Any], sess: m.Session) -> m.Rep:
@@ -183,5 +205,38 @@ def prescription_dict(p: m.Prescription) -> dict[str, Any]:
         "version": p.version,
         "created_at": from_db_time(p.created_at).isoformat(),
         "sets": p.sets, "reps": p.reps, "hold_s": p.hold_s, "tempo": p.tempo,
-        "side": p.side, "band": p.band, "overrides": dict(p.overrides or {}), "note": p.note,
+        "side": p.side, "band": p.band, "sessions_per_week": p.sessions_per_week,
+        "overrides": dict(p.overrides or {}), "note": p.note,
     }
+
+
+def report_from_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """The analysis report of a stored session (``Store.session``): as saved, or, for
+    sessions saved before reports were kept, rebuilt from its rows."""
+    if detail.get("report"):
+        out = dict(detail["report"])
+    else:
+        out = {
+            "schema": detail.get("schema"),
+            "source": {"path": detail.get("source_name") or f"session {detail['id']}",
+                       "fps": detail.get("fps"), "frames": detail.get("frames"),
+                       "duration_s": detail.get("duration_s")},
+            "camera_view": detail.get("camera_view"), "top_side": detail.get("top_side"),
+            "pose_coverage": detail.get("pose_coverage"), "setup": detail.get("setup") or {},
+            "reps": detail.get("rep_detail") or [],
+            "summary": {"reps": detail.get("reps"), "clean_reps": detail.get("clean_reps"),
+                        "findings": detail.get("findings") or {}},
+            "warnings": detail.get("warnings") or [],
+        }
+    out.setdefault("patient", detail.get("patient"))
+    out.setdefault("prescription_version", detail.get("prescription_version"))
+    out.setdefault("saved", {"patient": detail.get("patient"), "session_id": detail["id"]})
+    return out
+
+
+def series_frames(series: Mapping[str, list] | None) -> list[dict[str, Any]]:
+    """A stored thinned series back as per-frame dicts (for the report's plot)."""
+    if not series:
+        return []
+    names = list(series)
+    return [dict(zip(names, values)) for values in zip(*(series[n] for n in names))]

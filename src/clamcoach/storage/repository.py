@@ -72,8 +72,9 @@ class Store:
         return self._engine.dialect.name
 
     @contextlib.contextmanager
-    def _tx(self, write: bool = False) -> Iterator[OrmSession]:
-        """One transaction; committed on success, rolled back on any error."""
+    def transaction(self, write: bool = False) -> Iterator[OrmSession]:
+        """One transaction; committed on success, rolled back on any error (which leaves as
+        StorageError). For the modules beside this one (accounts, pain ratings, erasure)."""
         engine = self._write_engine if write else self._engine
         try:
             with OrmSession(engine, expire_on_commit=False) as s, s.begin():
@@ -121,12 +122,12 @@ class Store:
     # ---- patients -----------------------------------------------------------------------
 
     def add_patient(self, name: str) -> None:
-        with self._tx(write=True) as s:
+        with self.transaction(write=True) as s:
             self._get_or_create_patient(s, name)
 
     def patients(self) -> list[dict[str, Any]]:
         """Every patient with their session count and last session time, by name."""
-        with self._tx() as s:
+        with self.transaction() as s:
             rows = s.execute(
                 select(m.Patient, func.count(m.Session.id), func.max(m.Session.recorded_at))
                 .outerjoin(m.Session)
@@ -144,20 +145,21 @@ class Store:
             ]
 
     def delete_patient(self, name: str) -> None:
-        """Remove a patient and everything stored about them."""
-        with self._tx(write=True) as s:
-            patient = self._patient(s, name)
-            pid = patient.id
-            # Bulk deletes in child-first order: correct whether or not the backend
-            # enforces ON DELETE CASCADE.
-            session_ids = select(m.Session.id).where(m.Session.patient_id == pid)
-            s.execute(m.SessionSeries.__table__.delete().where(
-                m.SessionSeries.session_id.in_(session_ids)))
-            s.execute(m.Finding.__table__.delete().where(m.Finding.session_id.in_(session_ids)))
-            s.execute(m.Rep.__table__.delete().where(m.Rep.session_id.in_(session_ids)))
-            s.execute(m.Session.__table__.delete().where(m.Session.patient_id == pid))
-            s.execute(m.Prescription.__table__.delete().where(m.Prescription.patient_id == pid))
-            s.execute(m.Patient.__table__.delete().where(m.Patient.id == pid))
+        """Remove a patient and everything stored about them (their sign-in too)."""
+        with self.transaction(write=True) as s:
+            delete_patient_rows(s, self._patient(s, name).id)
+
+    def patient_name(self, patient_id: int) -> str:
+        """The name of the patient with this id (UnknownPatient when there is none)."""
+        with self.transaction() as s:
+            found = s.get(m.Patient, patient_id)
+            if found is None:
+                raise UnknownPatient(f"no patient number {patient_id} in the history")
+            return found.name
+
+    def patient_id(self, name: str) -> int:
+        with self.transaction() as s:
+            return self._patient(s, name).id
 
     # ---- sessions -----------------------------------------------------------------------
 
@@ -177,7 +179,7 @@ class Store:
         ``video_path`` is stored only if given (the user asked to keep the video)."""
         if kind not in m.KINDS:
             raise UsageError(f"session kind must be one of {', '.join(m.KINDS)}, got {kind!r}")
-        with self._tx(write=True) as s:
+        with self.transaction(write=True) as s:
             sess = records.build_session(
                 report, frames, kind=kind, video_path=video_path, recorded_at=recorded_at
             )
@@ -188,6 +190,16 @@ class Store:
             s.add(sess)
             s.flush()
             return sess.id
+
+    def sessions_on(self, patient: str, day_start: datetime, day_end: datetime) -> int:
+        """How many sessions ``patient`` has between the two times (0 for a new patient)."""
+        with self.transaction() as s:
+            p = self._find_patient(s, patient)
+            if p is None:
+                return 0
+            return s.scalar(select(func.count(m.Session.id)).where(
+                m.Session.patient_id == p.id, m.Session.recorded_at >= records.utc(day_start),
+                m.Session.recorded_at < records.utc(day_end))) or 0
 
     def _sessions(self, s: OrmSession, patient_id: int) -> list[m.Session]:
         return list(s.scalars(
@@ -230,14 +242,14 @@ class Store:
 
     def history(self, patient: str) -> list[dict[str, Any]]:
         """The patient's sessions, oldest first, each summarised (no per-rep detail)."""
-        with self._tx() as s:
+        with self.transaction() as s:
             p = self._patient(s, patient)
             versions = self._versions(s, p.id)
             return [self._session_dict(x, versions) for x in self._sessions(s, p.id)]
 
     def session(self, session_id: int) -> dict[str, Any]:
         """One session in full: setup, reps with their findings, warnings, series."""
-        with self._tx() as s:
+        with self.transaction() as s:
             sess = s.get(m.Session, session_id)
             if sess is None:
                 raise UsageError(f"no session {session_id} in the history")
@@ -260,21 +272,22 @@ class Store:
             "rep_detail": [records.rep_dict(r) for r in sess.reps],
             "warnings": list(sess.warnings or []),
             "series": dict(sess.series.data) if sess.series else None,
+            "report": dict(sess.report) if sess.report else None,
         })
         return out
 
     def trends(self, patient: str) -> list[dict[str, Any]]:
         """Per ISO week, oldest first: sessions, reps, clean reps and rate, mean opening,
-        mean roll-back."""
-        with self._tx() as s:
+        mean and worst roll-back, mean hold."""
+        with self.transaction() as s:
             p = self._patient(s, patient)
             rows = [
                 {
                     "recorded_at": records.from_db_time(x.recorded_at),
                     "rep_count": x.rep_count,
                     "clean_reps": x.clean_reps,
-                    "reps": [{"opening_deg": r.opening_deg, "roll_back_deg": r.roll_back_deg}
-                             for r in x.reps],
+                    "reps": [{"opening_deg": r.opening_deg, "roll_back_deg": r.roll_back_deg,
+                              "hold_s": r.hold_s} for r in x.reps],
                 }
                 for x in self._sessions(s, p.id)
             ]
@@ -298,7 +311,7 @@ class Store:
         nested protocol patch merged onto the previous one (or replacing it with
         ``replace_overrides``). The result is validated with ``load_protocol`` first."""
         cleaned = prescription.clean_fields(**fields)
-        with self._tx(write=True) as s:
+        with self.transaction(write=True) as s:
             p = self._get_or_create_patient(s, patient)
             prev = self._active(s, p.id)
             base = records.prescription_dict(prev) if prev else {}
@@ -315,14 +328,14 @@ class Store:
 
     def active_prescription(self, patient: str) -> dict[str, Any] | None:
         """The newest prescription version, or None (also for an unknown patient)."""
-        with self._tx() as s:
+        with self.transaction() as s:
             p = self._find_patient(s, patient)
             active = self._active(s, p.id) if p else None
             return records.prescription_dict(active) if active else None
 
     def prescriptions(self, patient: str) -> list[dict[str, Any]]:
         """Every version, oldest first."""
-        with self._tx() as s:
+        with self.transaction() as s:
             p = self._patient(s, patient)
             return [records.prescription_dict(x) for x in sorted(p.prescriptions,
                                                                   key=lambda x: x.version)]
@@ -338,7 +351,7 @@ class Store:
 
     def export(self, patient: str) -> dict[str, Any]:
         """Everything stored about ``patient`` as one JSON-ready dict."""
-        with self._tx() as s:
+        with self.transaction() as s:
             p = self._patient(s, patient)
             versions = self._versions(s, p.id)
             sessions = [self._detail(s, x, versions) for x in self._sessions(s, p.id)]
@@ -353,3 +366,21 @@ class Store:
             "sessions": sessions,
             "trends": self.trends(name),
         }
+
+
+def delete_patient_rows(s: OrmSession, pid: int) -> None:
+    """Every row about patient ``pid``, in child-first order, as bulk deletes: correct whether
+    or not the backend enforces ON DELETE CASCADE. (Audit entries are the caller's choice.)"""
+    session_ids = select(m.Session.id).where(m.Session.patient_id == pid)
+    user_ids = select(m.User.id).where(m.User.patient_id == pid)
+    s.execute(m.PainRating.__table__.delete().where(m.PainRating.patient_id == pid))
+    s.execute(m.AuthSession.__table__.delete().where(m.AuthSession.user_id.in_(user_ids)))
+    s.execute(m.User.__table__.delete().where(m.User.patient_id == pid))
+    s.execute(m.PatientTherapist.__table__.delete().where(m.PatientTherapist.patient_id == pid))
+    s.execute(m.SessionSeries.__table__.delete().where(
+        m.SessionSeries.session_id.in_(session_ids)))
+    s.execute(m.Finding.__table__.delete().where(m.Finding.session_id.in_(session_ids)))
+    s.execute(m.Rep.__table__.delete().where(m.Rep.session_id.in_(session_ids)))
+    s.execute(m.Session.__table__.delete().where(m.Session.patient_id == pid))
+    s.execute(m.Prescription.__table__.delete().where(m.Prescription.patient_id == pid))
+    s.execute(m.Patient.__table__.delete().where(m.Patient.id == pid))

@@ -73,6 +73,9 @@ class WebConfig:
     extra_routes: tuple[BaseRoute, ...] = field(default_factory=tuple)
     #: More middleware, run after the host/origin and device-session checks.
     extra_middleware: tuple[Middleware, ...] = field(default_factory=tuple)
+    #: The therapist's workspace (a ``web.workspace.WorkspaceConfig`` or an open ``Workspace``);
+    #: None: live coaching only.
+    workspace: Any = None
 
 
 def _blazepose() -> Any:
@@ -114,7 +117,10 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": list(message.get("headers", [])) + HEADERS}
+                # A route may set its own policy (the workspace's forms post to 'self').
+                own = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in HEADERS if k not in own]
+                message = {**message, "headers": list(message.get("headers", [])) + extra}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -142,6 +148,14 @@ def _analyzer_factory(profile: Any = None) -> Callable[[Any, Any], Any]:
         return LiveAnalyzer(protocol, estimator, engine=Engine(protocol, profile=profile or BLAZEPOSE))
 
     return make
+
+
+def _workspace_routes(workspace: Any) -> list:
+    if workspace is None:
+        return []
+    from clamcoach.web.workspace import workspace_routes
+
+    return workspace_routes(workspace)
 
 
 def create_app(config: WebConfig) -> Starlette:
@@ -191,6 +205,7 @@ def create_app(config: WebConfig) -> Starlette:
             Route("/healthz", health),
             WebSocketRoute("/ws", coach),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            *_workspace_routes(config.workspace),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -40,6 +40,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--patient", metavar="NAME",
                    help="use this patient's prescription and save each set to their history")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    p.add_argument("--db", metavar="URL",
+                   help="the workspace's history database: a SQLAlchemy URL or a file path "
+                        "(default: $CLAMCOACH_DATABASE_URL, else history.sqlite in the user's data folder)")
+    p.add_argument("--no-workspace", action="store_true",
+                   help="serve live coaching only, without the therapist's workspace (/login)")
     p.set_defaults(func=run)
 
 
@@ -53,7 +58,7 @@ def _protocol(args: argparse.Namespace) -> Any:
     return load_protocol(args.protocol, args.set)
 
 
-def _history_saver(patient: str) -> Any:
+def _history_saver(patient: str, db: str | None = None) -> Any:
     """Saves each finished set as a "live" session of ``patient`` (numbers only, no images)."""
     from clamcoach.errors import ClamcoachError
     from clamcoach.storage import open_store
@@ -65,12 +70,24 @@ def _history_saver(patient: str) -> Any:
                   "fps": round((len(times) - 1) / duration, 3) if duration > 0 else None}
         report = analysis.to_dict(source)
         try:
-            with open_store() as store:
+            with open_store(db) as store:
                 store.save_analysis(patient, report, analysis.frames, kind="live")
         except ClamcoachError as exc:  # the session goes on; the set is only not saved
             log.error("could not save the set to %s's history: %s", patient, exc)
 
     return save
+
+
+def _workspace(args: argparse.Namespace) -> Any:
+    try:
+        from clamcoach.web.workspace import WorkspaceConfig
+    except ImportError as exc:
+        from clamcoach.errors import OptionalDependencyMissing
+
+        raise OptionalDependencyMissing(
+            f"the workspace needs its extra: pip install 'clamcoach[workspace]' ({exc.name}); "
+            "or serve with --no-workspace") from exc
+    return WorkspaceConfig(database_url=args.db)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0-65535, got {args.port}")
     proto = _protocol(args)
-    on_set_done = _history_saver(args.patient) if args.patient else None
+    on_set_done = _history_saver(args.patient, args.db) if args.patient else None
     if args.phone:
         return _run_phone(args, proto, on_set_done)
     args.host = args.host or "127.0.0.1"
@@ -88,11 +105,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"clamcoach: warning: listening on {args.host}: other computers on the network can "
               "open the page. The camera only works on http://127.0.0.1 or https (see --phone).",
               file=sys.stderr)
-    config = WebConfig(protocol=proto, host=args.host, on_set_done=on_set_done)
+    config = WebConfig(protocol=proto, host=args.host, on_set_done=on_set_done,
+                       workspace=None if args.no_workspace else _workspace(args))
     sock = _listen(args.host, args.port)
     server = make_server(create_app(config), args.host, args.port)
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    threading.Thread(target=_announce, args=(server, host, not args.no_browser), daemon=True).start()
+    threading.Thread(target=_announce, args=(server, host, not args.no_browser, config.workspace is not None),
+                     daemon=True).start()
     server.run(sockets=[sock])
     return 0 if server.started else 1
 
@@ -127,7 +146,8 @@ def _run_phone(args: argparse.Namespace, proto: Any, on_set_done: Any) -> int:
     port = phone_sock.getsockname()[1]
     local_sock = _listen("127.0.0.1", port)  # the computer's own page: plain HTTP, loopback only
     access = PhoneAccess(identity, base_url=f"https://{_url_host(host)}:{port}")
-    app = create_app(WebConfig(protocol=proto, host=host, phone=access, on_set_done=on_set_done))
+    app = create_app(WebConfig(protocol=proto, host=host, phone=access, on_set_done=on_set_done,
+                               workspace=None if args.no_workspace else _workspace(args)))
     network = make_server(app, host, port, tls=identity)
     local = make_server(app, "127.0.0.1", port, lifespan="off")
     threading.Thread(target=_announce_phone, args=(network, local, access, not args.no_browser),
@@ -178,12 +198,13 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _announce(server: Any, host: str, open_browser: bool) -> None:
+def _announce(server: Any, host: str, open_browser: bool, workspace: bool = False) -> None:
     from clamcoach.web.server import bound_port
 
     if not _wait_started(server):
         return
     url = f"http://{host}:{bound_port(server)}/"
-    print(f"clamcoach: coaching page at {url}  (Ctrl+C to stop)", file=sys.stderr, flush=True)
+    where = f"; the workspace at {url}login" if workspace else ""
+    print(f"clamcoach: coaching page at {url}{where}  (Ctrl+C to stop)", file=sys.stderr, flush=True)
     if open_browser:
         webbrowser.open(url)

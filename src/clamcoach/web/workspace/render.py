@@ -1,0 +1,65 @@
+"""Pages out: the templates (Jinja2, autoescaped), and the headers every workspace response
+carries (its own Content-Security-Policy, which lets forms post to this server only, and no
+caching of patient data)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from starlette.responses import HTMLResponse, Response
+
+from clamcoach.protocol import label
+from clamcoach.report.page import fmt
+from clamcoach.report.page import local_time
+from clamcoach.report.progress import when
+
+TEMPLATES = Path(__file__).with_name("templates")
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+#: The analysis report is one self-contained document with an inline stylesheet: no scripts.
+REPORT_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
+              "form-action 'none'; frame-ancestors 'none'")
+HEADERS = {"content-security-policy": CSP, "cache-control": "no-store"}
+
+
+@functools.cache
+def environment():
+    try:
+        import jinja2
+        import markupsafe
+    except ImportError as exc:  # pragma: no cover - the extra is installed with the workspace
+        from clamcoach.errors import OptionalDependencyMissing
+
+        raise OptionalDependencyMissing(
+            "the workspace needs jinja2: pip install 'clamcoach[workspace]'") from exc
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
+                             autoescape=jinja2.select_autoescape(default=True),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(label=label, fmt=fmt, local=local_time,
+                       when=lambda iso: markupsafe.Markup(when(iso)))
+    return env
+
+
+def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = environment().get_template(name).render(**context)
+    return HTMLResponse(html, status_code=status, headers=HEADERS)
+
+
+def report_page(html: str) -> HTMLResponse:
+    return HTMLResponse(html, headers={"content-security-policy": REPORT_CSP,
+                                       "cache-control": "no-store"})
+
+
+def redirect(url: str) -> Response:
+    return Response(status_code=303, headers={"location": url, **HEADERS})
+
+
+def problem(status: int, text: str, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A short page saying what went wrong, with the status code that says it to programs."""
+    response = page("problem.html", status=status, text=text, who=None, csrf="")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
