@@ -78,7 +78,7 @@ def serve_phone(tmp: Path, overrides: tuple[str, ...] = ()) -> Iterator[PhoneSer
     access = PhoneAccess(identity, base_url="", book=PairingBook(clock=clock),
                          limiter=RateLimiter(clock=clock))
     app = create_app(WebConfig(protocol=proto, estimator_factory=StandInEstimator,
-                               calibration=geometric_calibration(), phone=access))
+                               profile=JOINT_CENTRES, phone=access))
     context = ssl.create_default_context(cafile=str(identity.ca_cert_path))
     with BackgroundServer(app, tls=identity) as url, BackgroundServer(app, lifespan="off") as local:
         access.base_url = url
