@@ -207,6 +207,28 @@ def set_jobs(which: str):
     return jobs
 
 
+def camera_params(cam: dict, side: str) -> dict:
+    """Elevation, body-relative azimuth, roll and lens of a ground-truth camera block; for files
+    written before those keys existed, derived from its pose and intrinsics (same definitions)."""
+    import math
+
+    from .camera import focal_35mm_from_px
+
+    if "azimuth_deg" in cam:
+        return {"elevation_deg": cam["elevation_deg"], "azimuth_deg": cam["azimuth_deg"], "roll_deg": cam["roll_deg"],
+                "lens_35mm_mm": cam["focal_length_35mm_mm"], "hfov_deg": cam["hfov_deg"]}
+    P = cam["pose_camera_to_world"]
+    back = [P[0][2], P[1][2]]  # the camera's +z (from the target toward the camera), horizontal part
+    sx = -1.0 if side == "right" else 1.0  # undo the mirror: azimuth is body-relative
+    w, h = cam["resolution"]
+    fx = cam["intrinsics"]["fx"]
+    return {"elevation_deg": cam["pitch_deg"],
+            "azimuth_deg": round(math.degrees(math.atan2(-sx * back[0], -back[1])), 2),
+            "roll_deg": round(math.degrees(math.atan2(P[2][0], P[2][1])), 2),
+            "lens_35mm_mm": round(focal_35mm_from_px(fx, w, h), 2),
+            "hfov_deg": round(2 * math.degrees(math.atan(0.5 * w / fx)), 3)}
+
+
 def clip_entry(doc: dict, job: dict) -> dict:
     """A manifest entry for one rendered clip, from its ground truth (old files lack the newer keys)."""
     cam, setup, body = doc["camera"], doc["setup"], doc["body"]
@@ -226,11 +248,7 @@ def clip_entry(doc: dict, job: dict) -> dict:
         "body": {k: body[k] for k in ("gender", "age_years", "height_m", "mass_kg")},
         "params": {
             "recipe": job.get("recipe", "named views"),
-            "elevation_deg": cam["pitch_deg"],
-            "azimuth_deg": cam.get("azimuth_deg"),
-            "roll_deg": cam.get("roll_deg"),
-            "lens_35mm_mm": cam.get("focal_length_35mm_mm"),
-            "hfov_deg": cam.get("hfov_deg"),
+            **camera_params(cam, setup["side_lying_on"]),
             "support": setup.get("support", "table"),
             "hand": setup.get("hand", "hip" if setup["hand_on_hip"] else "mat_belly"),
             "knee_pillow_cm": setup.get("knee_pillow_cm", 0.0),
