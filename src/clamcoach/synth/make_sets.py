@@ -224,7 +224,8 @@ def camera_params(cam: dict, side: str) -> dict:
     fx = cam["intrinsics"]["fx"]
     return {"elevation_deg": cam["pitch_deg"],
             "azimuth_deg": round(math.degrees(math.atan2(-sx * back[0], -back[1])), 2),
-            "roll_deg": round(math.degrees(math.atan2(P[2][0], P[2][1])), 2),
+            # the first sets never rolled their overhead cameras (and over 70 deg "up" is not vertical)
+            "roll_deg": 0.0 if cam["pitch_deg"] > 70 else round(math.degrees(math.atan2(P[2][0], P[2][1])), 2),
             "lens_35mm_mm": round(focal_35mm_from_px(fx, w, h), 2),
             "hfov_deg": round(2 * math.degrees(math.atan(0.5 * w / fx)), 3)}
 
