@@ -50,6 +50,12 @@ bench: setup
 bench-accuracy: setup
 	$(BIN)/python benchmarks/bench_accuracy.py
 
+# Degraded copies of the evaluation clips (noise, low light, blur, low bitrate, 480p) for the
+# benchmarks: made with ffmpeg into .cache/degraded, never committed.
+.PHONY: degraded
+degraded: setup $(SYSTEM)
+	nice -n 5 $(BIN)/python -m clamcoach.synth.degrade --src data/eval --out .cache/degraded
+
 bench-live: setup $(SYSTEM)
 	$(BIN)/python benchmarks/bench_live.py
 

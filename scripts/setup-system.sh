@@ -6,5 +6,7 @@ set -euo pipefail
 here="$(dirname "$0")"
 bash "$here/apt-install-missing.sh" postgresql strace libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 fonts-dejavu-core
 bash "$here/apt-install-missing.sh" iproute2  # network namespaces: the phone-mode browser test
+# ffmpeg: degraded copies of the evaluation clips (python -m clamcoach.synth.degrade)
+bash "$here/apt-install-missing.sh" ffmpeg
 bash "$here/setup-browser.sh"
 echo "setup-system: ok"

@@ -82,3 +82,24 @@ def test_plan_timing_and_mistakes():
     start = plan.rep_starts()[1]
     peak = plan.at(start + plan.reps[1].up_s + plan.reps[1].hold_s / 2)
     assert peak.roll == pytest.approx(plan.forward_roll - plan.reps[1].roll_back)
+
+
+def test_new_options_reach_the_spec():
+    from clamcoach.synth.options import Hand, Support
+
+    a = _parser().parse_args("synth --hand thigh --knee-pillow 12 --support bed --loose 2.5 --lens 28".split())
+    a.seed = 0
+    spec = cli.build_spec(a)
+    assert spec.top_hand is Hand.THIGH and spec.knee_pillow_cm == 12.0 and spec.support is Support.BED
+    assert spec.looseness_cm == 2.5 and spec.lens_35mm == 28.0
+    b = _parser().parse_args(["synth", "--hand-off-hip"])
+    b.seed = 0
+    assert cli.build_spec(b).top_hand is Hand.MAT_BELLY
+
+
+@pytest.mark.parametrize("argv", [["synth", "--hand", "knee"], ["synth", "--lens", "5"], ["synth", "--loose", "-1"],
+                                  ["synth", "--support", "sofa"], ["synth", "--knee-pillow", "x"]])
+def test_bad_new_options_are_rejected(argv):
+    with pytest.raises(SystemExit) as e:
+        _parser().parse_args(argv)
+    assert e.value.code == 2

@@ -66,3 +66,34 @@ def test_lesson_renders(synth_body, tmp_path):
     frames = read_frames(out)
     assert 40 <= seconds <= 70 and len(frames) == round(seconds)
     assert frames[0].shape == (240, 320, 3)
+
+
+def test_few_frame_render_of_a_drawn_set(synth_body, tmp_path):
+    """A set drawn from the shifted ranges (bed, pillow, loose clothes, hand on the thigh, a lens)
+    renders, and its ground truth matches the video."""
+    pytest.importorskip("pyrender")
+    from clamcoach.synth.make_sets import SHIFTED_RANGES
+    from clamcoach.synth.ranges import draw_set
+    from clamcoach.synth.render import SetSpec, render_set
+    from clamcoach.synth.video import read_frames
+
+    d = draw_set(SHIFTED_RANGES, 5, {"resolution": (160, 120), "n_cameras": 2})
+    d.spec["shape"] = synth_body.shape  # the session's body (building another takes a while)
+    spec = SetSpec(reps=1, seed=5, tempo=(0.4, 0.2, 0.4, 0.1), side="left", **d.spec)
+    spec.fps = 8.0
+    docs, r = render_set(spec, tmp_path / "s.mp4")
+    assert len(docs) == 2
+    for key, doc in docs.items():
+        frames = read_frames(tmp_path / f"s_{key}.mp4")
+        assert len(frames) == doc["n_frames"] == r.n_frames and frames[0].shape == (120, 160, 3)
+        cam = doc["camera"]
+        assert cam["view"] in ("front", "overhead")  # elevation 0-10 or 70-80
+        assert 24 <= cam["focal_length_35mm_mm"] <= 26 or 45 <= cam["focal_length_35mm_mm"] <= 50
+        assert doc["setup"]["support"] == "bed" and doc["setup"]["hand"] == "thigh"
+        assert 8 <= doc["setup"]["knee_pillow_cm"] <= 15 and doc["body"]["clothes_looseness_cm"] >= 3
+        # most limb joints are seen (the depth test with the looseness added) in the middle frame
+        names = doc["joints2d_names"]
+        j = doc["frames"][len(frames) // 2]["joints2d"]
+        seen = [j[names.index(n)][2] for n in ("left_knee", "right_knee", "left_ankle", "right_ankle",
+                                                 "left_hip", "right_hip", "left_shoulder", "right_shoulder")]
+        assert sum(seen) >= 4, seen

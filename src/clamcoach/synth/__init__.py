@@ -9,9 +9,11 @@ ankle gaps, 2-D joints with visibility; per rep, timing, peaks and mistake label
 (roll_back >= 10 deg from the rep's start, lift_too_high >= 60 deg, feet_apart > 0.25 shin).
 Exact definitions: ``README.md`` in this folder (also embedded in every JSON as "definitions").
 
-Modules: ``body`` (anny model, shapes, colours), ``clamshell`` (posing + ground truth),
-``motion`` (tempo and mistakes), ``scene`` (room, lights, cameras, renderer), ``render``
-(sets -> mp4 + JSON), ``lesson`` (the patient lesson), ``make_sets`` (the committed data sets),
+Modules: ``body`` (anny model, shapes, colours, clothes), ``clamshell`` (posing + ground truth),
+``motion`` (tempo and mistakes), ``options`` (the ``Hand`` and ``Support`` choices), ``camera``
+(placement, lens, view label), ``scene`` (room, supports, lights, renderer), ``render``
+(sets -> mp4 + JSON), ``ranges`` (drawing sets from ranges), ``lesson`` (the patient lesson),
+``make_sets`` (the committed data sets), ``degrade`` (ffmpeg-degraded copies for benchmarks),
 ``cli`` (``add_parser(subparsers)`` for the main CLI; ``python -m clamcoach.synth``).
 Heavy dependencies (torch, anny, pyrender) load only when something is rendered.
 """

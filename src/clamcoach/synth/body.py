@@ -296,6 +296,47 @@ class Outfit:
                       long_pants=bool(rng.random() < 0.7))
 
 
+def clothing_masks(body: Body, outfit: Outfit) -> dict[str, np.ndarray]:
+    """Per-vertex masks (V,) of the shirt (``top``), the trousers or shorts (``bottom``) and the
+    socks, by dominant bone."""
+    names = body.labels
+
+    def bones(pred):
+        return np.array([i for i, n in enumerate(names) if pred(n)])
+
+    top_b = bones(lambda n: n.startswith(("spine", "clavicle", "shoulder01", "upperarm"))
+                  or (outfit.long_sleeves and n.startswith("lowerarm")))
+    bottom_b = bones(lambda n: n.startswith(("root", "pelvis", "upperleg"))
+                     or (outfit.long_pants and n.startswith("lowerleg")))
+    d = body.dominant
+    rv = body.rest_vertices
+    top = np.isin(d, top_b)
+    bottom = np.isin(d, bottom_b)
+    # The waistband: the lowest spine vertices below the navel go with the trousers.
+    hip_z = body.head("upperleg01.L")[2]
+    waist = np.isin(d, bones(lambda n: n.startswith("spine0"))) & (rv[:, 2] < hip_z + 0.10)
+    top &= ~waist
+    bottom |= waist
+    if not outfit.long_pants:
+        # shorts end above the knee
+        knee_z = body.head("lowerleg01.L")[2]
+        bottom &= ~(np.isin(d, bones(lambda n: n.startswith("upperleg02"))) & (rv[:, 2] < knee_z + 0.12))
+    socks = np.isin(d, bones(lambda n: n.startswith(("foot", "toe")))) if outfit.socks is not None \
+        else np.zeros(len(rv), dtype=bool)
+    return {"top": top, "bottom": bottom, "socks": socks}
+
+
+def looseness_weights(body: Body, outfit: Outfit) -> np.ndarray:
+    """How far (0..1 of the set's looseness) each vertex's cloth stands off the skin: the trunk,
+    upper arms and thighs fully, forearms and shins (long sleeves, long trousers) half."""
+    m = clothing_masks(body, outfit)
+    w = np.zeros(len(body.rest_vertices))
+    w[m["top"] | m["bottom"]] = 1.0
+    distal = np.isin(body.dominant, [i for i, n in enumerate(body.labels) if n.startswith(("lowerarm", "lowerleg"))])
+    w[distal & (w > 0)] = 0.5
+    return w
+
+
 def vertex_colours(body: Body, outfit: Outfit, rng: np.random.Generator | None = None) -> np.ndarray:
     """Per-vertex RGB (V, 3) floats: clothes by dominant bone, skin elsewhere, hair on the scalp."""
     names = body.labels
@@ -305,26 +346,13 @@ def vertex_colours(body: Body, outfit: Outfit, rng: np.random.Generator | None =
     def bones(pred):
         return np.array([i for i, n in enumerate(names) if pred(n)])
 
-    top_b = bones(lambda n: n.startswith(("spine", "clavicle", "shoulder01", "upperarm"))
-                  or (outfit.long_sleeves and n.startswith("lowerarm")))
-    bottom_b = bones(lambda n: n.startswith(("root", "pelvis", "upperleg"))
-                     or (outfit.long_pants and n.startswith("lowerleg")))
-    sock_b = bones(lambda n: n.startswith(("foot", "toe")))
     d = body.dominant
     rv = body.rest_vertices
-    col[np.isin(d, top_b)] = outfit.top
-    col[np.isin(d, bottom_b)] = outfit.bottom
-    # The waistband: the lowest spine vertices below the navel go with the trousers.
-    hip_z = body.head("upperleg01.L")[2]
-    waist = np.isin(d, bones(lambda n: n.startswith("spine0"))) & (rv[:, 2] < hip_z + 0.10)
-    col[waist] = outfit.bottom
-    if not outfit.long_pants:
-        # shorts end above the knee
-        knee_z = body.head("lowerleg01.L")[2]
-        thigh = np.isin(d, bones(lambda n: n.startswith("upperleg02"))) & (rv[:, 2] < knee_z + 0.12)
-        col[thigh] = outfit.skin
+    m = clothing_masks(body, outfit)
+    col[m["top"]] = outfit.top
+    col[m["bottom"]] = outfit.bottom
     if outfit.socks is not None:
-        col[np.isin(d, sock_b)] = outfit.socks
+        col[m["socks"]] = outfit.socks
     # hair: scalp vertices of the head bone (above the ears, or behind them)
     hb = np.isin(d, bones(lambda n: n in ("head",)))
     eye_l = body.head("eye.L")

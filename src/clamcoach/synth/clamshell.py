@@ -18,7 +18,10 @@ Posing (see the package README for the ground-truth definitions):
   resting on the bottom knee) and ``opening`` rotates the knee about the hip-ankle line from
   there, away from the table (the feet are the hinge);
 * the arms are posed with two-bone IK: the bottom hand is planted on the mat in front of the
-  face, the top hand rests on the top hip (or on the mat in front of the belly).
+  face, the top hand rests where ``Hand`` says: on the top hip, on the mat in front of the chest
+  (or of the belly, the first sets' "hand off hip"), or on the top thigh (riding with it);
+* a pillow between the knees (``Setup.knee_pillow``, its thickness) raises the closed top knee by
+  that much: the closed position, and the opening, start from the pillow.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .body import Body
+from .options import Hand
 
 R_LIE = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])  # body -> lying frame
 BOTTOM, TOP = "L", "R"  # in the lying frame the body's left side is down
@@ -109,7 +113,11 @@ class FrameParams:
     roll: float  # absolute pelvis roll, deg, forward positive (0 = hip line vertical)
     opening: float = 0.0  # deg, rotation of the top knee about the top hip-ankle line
     ankle_lift: float = 0.0  # m, top ankle raised above its stacked position
-    hand_on_hip: bool = True
+    hand: Hand = Hand.HIP
+
+    @property
+    def hand_on_hip(self) -> bool:
+        return self.hand.on_hip
 
 
 @dataclass
@@ -119,11 +127,16 @@ class Setup:
     hip_flex: float = 45.0  # deg, bottom leg, commanded
     knee_flex: float = 45.0  # deg, bottom leg, commanded
     forward_roll: float = 10.0  # deg, pelvis roll at rest
-    hand_on_hip: bool = True
+    hand: Hand = Hand.HIP
     mat_top: float = 0.72  # m, height of the mat's top surface above the floor
     sink: float = 0.004  # m, how far contact areas press into the mat
     plantar_flex: float = 25.0  # deg, relaxed ankles
     head_tilt: float = 0.0  # deg, neck side-bend toward the pillow
+    knee_pillow: float = 0.0  # m, thickness of a pillow between the knees (0: none)
+
+    @property
+    def hand_on_hip(self) -> bool:
+        return self.hand.on_hip
 
 
 @dataclass
@@ -155,6 +168,9 @@ class ClamPoser:
         self.ankle_lat = ma[BOTTOM][1]
         self.hip_lat = mh[TOP][1]
         self.knee_stack = mk["L"][0] + mk["R"][0]
+        self._knee_med = {s: mk[s][0] for s in "LR"}
+        self.thigh_hand_frac = 0.4  # where along the top thigh the wrist rests (set in _ground)
+        self.thigh_lat = self._thigh_lateral(self.thigh_hand_frac)
         self.ankle_stack = ma["L"][0] + ma["R"][0]
         self._hand_frames = {s: b.hand_frame(s) for s in "LR"}
         # palm-facing sign per hand: the fingers curl toward the palm at rest
@@ -179,6 +195,8 @@ class ClamPoser:
         self.bottom = self._solve_bottom_leg()
         self.bottom_hand_target = None
         self.top_hand_mat_target = None
+        self.top_hand_chest_target = None
+        self.knee_pillow = None
         self._ground()
 
     # -- frames --
@@ -226,7 +244,7 @@ class ClamPoser:
         """Place the hips so the trunk rests on the mat at the set-up roll; fix the hands."""
         s = self.setup
         for _ in range(10):
-            p = self.pose(FrameParams(roll=s.forward_roll, hand_on_hip=True), _grounding=True)
+            p = self.pose(FrameParams(roll=s.forward_roll), _grounding=True)
             v = self.body.skin(p.T)
             zmin = v[self._trunk_v, 2].min()
             dz = (s.mat_top - s.sink) - zmin
@@ -242,7 +260,7 @@ class ClamPoser:
             self.bottom = self._solve_bottom_leg()
             if max(abs(dz), abs(dk), abs(da), abs(ds)) < 5e-4:
                 break
-        p = self.pose(FrameParams(roll=s.forward_roll, hand_on_hip=True), _grounding=True)
+        p = self.pose(FrameParams(roll=s.forward_roll), _grounding=True)
         shB = p.joints["left_shoulder"]
         hipB = np.array([0.0, 0.0, self.z_hip])
         # bottom hand planted on the mat in front of the face
@@ -251,15 +269,19 @@ class ClamPoser:
         hand_v = np.isin(self.body.dominant, [i for i, n in enumerate(self.body.labels) if n.endswith(f".{BOTTOM}")
                                               and n.startswith(("wrist", "finger", "metacarpal"))])
         for _ in range(3):
-            v = self.body.skin(self.pose(FrameParams(roll=s.forward_roll, hand_on_hip=True)).T)
+            v = self.body.skin(self.pose(FrameParams(roll=s.forward_roll)).T)
             dz = (s.mat_top - s.sink) - v[hand_v, 2].min()
             if dz <= 5e-4:
                 break
             self.bottom_hand_target = self.bottom_hand_target + np.array([0.0, 0.0, dz])
         # top hand on the mat in front of the belly (the "hand not on hip" set-up)
         self.top_hand_mat_target = np.array([hipB[0] + 0.22, hipB[1] - 0.30, s.mat_top + 0.03])
+        # ... and on the mat in front of the chest, below the bottom arm's elbow
+        self.top_hand_chest_target = np.array([shB[0] - 0.17, shB[1] - 0.33, s.mat_top + 0.03])
+        self.knee_pillow = self._knee_pillow() if s.knee_pillow > 0 else None
+        self._fit_thigh_hand()
         # pillow under the head: its top at the lowest head vertex in the set-up pose
-        p = self.pose(FrameParams(roll=s.forward_roll, hand_on_hip=s.hand_on_hip))
+        p = self.pose(FrameParams(roll=s.forward_roll, hand=s.hand))
         v = self.body.skin(p.T)
         hv = v[self._head_v]
         self.pillow = {
@@ -328,6 +350,10 @@ class ClamPoser:
         v = np.cross(ax, u)
         if v[2] < 0:
             v = -v
+        if self.setup.knee_pillow > 0:
+            # the closed knee rests on the pillow: turn along the circle until the knees are
+            # the pillow's thickness further apart than when they touch
+            u, v = _turn_until_gap(C, r, u, v, KB_w, self.setup.knee_pillow)
         th = math.radians(fp.opening)
         KT_closed = C + r * u
         KT_w = C + r * (math.cos(th) * u + math.sin(th) * v)
@@ -361,21 +387,8 @@ class ClamPoser:
             E = SB + self.A1[BOTTOM] * unit(np.array([0.2, -1.0, 0.2]))
             Wr = E + self.A2[BOTTOM] * unit(np.array([0.0, -0.5, 1.0]))
             self._arm_rots(BOTTOM, SB, E, Wr, rot)
-        if fp.hand_on_hip or self.top_hand_mat_target is None:
-            # wrist over the iliac crest, fingers down over the hip muscles, palm on the hip
-            W = self.hT + np.array([-(self.hip_lat + 0.035), 0.025, 0.11])
-            pole = np.array([-0.5, 1.0, 0.35])
-            E, Wr = two_bone_ik(ST, W, self.A1[TOP], self.A2[TOP], pole)
-            fingers = unit(np.array([0.15, -0.35, -1.0]))
-            palm = x_b
-            self._arm_rots(TOP, ST, E, Wr, rot, hand=(fingers, palm))
-        else:
-            W = to_body(self.top_hand_mat_target)
-            pole = Ai @ np.array([0.0, 0.3, 1.0])
-            E, Wr = two_bone_ik(ST, W, self.A1[TOP], self.A2[TOP], pole)
-            fingers = Ai @ unit(np.array([0.3, -1.0, 0.0]))
-            palm = Ai @ np.array([0.0, 0.0, -1.0])
-            self._arm_rots(TOP, ST, E, Wr, rot, hand=(fingers, palm))
+        self._top_arm(fp.hand, ST, to_body, Ai, rot)
+        self._last_rot, self._last_top_shoulder = rot, ST
         if self.setup.head_tilt:
             rot["neck01"] = rot_axis(y_b, self.setup.head_tilt) @ Rt
         T = b.pose_transforms(rot, world=M)
@@ -392,6 +405,83 @@ class ClamPoser:
         joints["head"] = J["head"]
         gt = self._ground_truth(joints, M, fp, KT_closed)
         return Posed(T=T, joints=joints, gt=gt)
+
+    def _top_arm(self, hand: Hand, ST: np.ndarray, to_body, Ai: np.ndarray, rot: dict) -> None:
+        """Pose the top arm so the hand rests where ``hand`` says (``ST``: top shoulder, body frame)."""
+        x_b = np.array([1.0, 0.0, 0.0])
+        on_mat = {Hand.MAT_BELLY: self.top_hand_mat_target, Hand.MAT: self.top_hand_chest_target}
+        if hand is Hand.HIP or (hand in on_mat and on_mat[hand] is None):
+            # wrist over the iliac crest, fingers down over the hip muscles, palm on the hip
+            W = self.hT + np.array([-(self.hip_lat + 0.035), 0.025, 0.11])
+            pole = np.array([-0.5, 1.0, 0.35])
+            E, Wr = two_bone_ik(ST, W, self.A1[TOP], self.A2[TOP], pole)
+            fingers = unit(np.array([0.15, -0.35, -1.0]))
+            self._arm_rots(TOP, ST, E, Wr, rot, hand=(fingers, x_b))
+            return
+        if hand is Hand.THIGH:
+            # palm on the thigh's upper (lateral) side, fingers toward the knee, riding with it
+            W, along, lateral = self._thigh_wrist(rot[f"upperleg01.{TOP}"], self.thigh_hand_frac)
+            pole = np.array([-0.5, 1.0, 0.35])
+            E, Wr = two_bone_ik(ST, W, self.A1[TOP], self.A2[TOP], pole)
+            self._arm_rots(TOP, ST, E, Wr, rot, hand=(along, -lateral))
+            return
+        # on the mat: palm down, elbow up (``Ai`` turns lying-frame directions into the body frame)
+        W = to_body(on_mat[hand])
+        world_fingers = np.array([0.3, -1.0, 0.0]) if hand is Hand.MAT_BELLY else np.array([0.55, -0.85, 0.0])
+        E, Wr = two_bone_ik(ST, W, self.A1[TOP], self.A2[TOP], Ai @ np.array([0.0, 0.3, 1.0]))
+        fingers = Ai @ unit(world_fingers)
+        palm = Ai @ np.array([0.0, 0.0, -1.0])
+        self._arm_rots(TOP, ST, E, Wr, rot, hand=(fingers, palm))
+
+    def _thigh_lateral(self, frac: float) -> float:
+        """Rest pose: distance from the top thigh's axis to its outer skin at ``frac`` of its length."""
+        b = self.body
+        k = b.head(f"lowerleg01.{TOP}")
+        c = self.hT + frac * (k - self.hT)
+        ids = [b.idx(f"upperleg01.{TOP}"), b.idx(f"upperleg02.{TOP}")]
+        sel = np.isin(b.dominant, ids) & (np.abs(b.rest_vertices[:, 2] - c[2]) < 0.02)
+        return float(np.max(c[0] - b.rest_vertices[sel, 0]))  # the right side's outside is -x
+
+    def _thigh_wrist(self, G_thigh: np.ndarray, frac: float):
+        """Wrist target on the top thigh (body frame) for the thigh's rotation ``G_thigh``, with the
+        thigh's direction and its outer side's normal."""
+        t0 = unit(self.body.head(f"lowerleg01.{TOP}") - self.hT)
+        along = G_thigh @ t0
+        lateral = G_thigh @ np.array([-1.0, 0.0, 0.0])  # the top (right) thigh's outer side faces -x at rest
+        return self.hT + frac * self.L1[TOP] * along + (self.thigh_lat + 0.025) * lateral, along, lateral
+
+    def _fit_thigh_hand(self) -> None:
+        """Slide the wrist toward the hip until the arm reaches it with its elbow still bent (anny's
+        arms are short for their trunk: on many bodies the wrist ends near the top of the thigh,
+        the hand on the thigh)."""
+        self.pose(FrameParams(roll=self.setup.forward_roll))
+        G, ST = self._last_rot[f"upperleg01.{TOP}"], self._last_top_shoulder
+        reach = 0.95 * (self.A1[TOP] + self.A2[TOP])
+        frac = 0.45
+        while frac > 0.0:
+            self.thigh_lat = self._thigh_lateral(max(frac, 0.05))
+            if np.linalg.norm(self._thigh_wrist(G, frac)[0] - ST) <= reach:
+                break
+            frac = round(frac - 0.025, 3)
+        self.thigh_hand_frac = max(frac, 0.0)
+        self.thigh_lat = self._thigh_lateral(max(self.thigh_hand_frac, 0.05))
+
+    def _knee_pillow(self) -> dict:
+        """The cushion between the knees at the set-up (lying frame, left side down): centred on
+        the knees, between the bottom knee's upper skin and the closed top knee's lower skin."""
+        s = self.setup
+        p = self.pose(FrameParams(roll=s.forward_roll))
+        kb, kt = p.joints["left_knee"], p.joints["right_knee"]
+        hb = p.joints["left_hip"]
+        thigh = kb - hb
+        yaw = math.degrees(math.atan2(thigh[1], thigh[0]))
+        bottom_skin = kb[2] + self._knee_med["L"]
+        # between the distal thighs, reaching a few cm past the knees
+        back = 0.08 * unit(np.array([thigh[0], thigh[1], 0.0]))
+        mid = 0.5 * (kb + kt) - back
+        centre = [float(mid[0]), float(mid[1]), float(bottom_skin + s.knee_pillow / 2)]
+        return {"center": centre, "extents": [0.24, 0.20, float(s.knee_pillow + 0.012)], "yaw_deg": yaw,
+                "thickness_m": float(s.knee_pillow)}
 
     def _ground_truth(self, j, M, fp: FrameParams, KT_closed) -> dict[str, float]:
         top, bot = "right", "left"  # lying frame: left side down
@@ -426,6 +516,22 @@ class ClamPoser:
             "ankle_gap_cm": 100 * ag,
             "hand_on_hip": 1.0 if fp.hand_on_hip else 0.0,
         }
+
+
+def _turn_until_gap(C, r, u, v, other: np.ndarray, extra: float):
+    """Rotate the circle's reference direction ``u`` toward ``v`` until the point ``C + r u`` is
+    ``extra`` further from ``other`` than it started; returns the turned (u, v)."""
+    d0 = float(np.linalg.norm(C + r * u - other))
+    lo, hi = 0.0, math.pi / 2
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        p = C + r * (math.cos(mid) * u + math.sin(mid) * v)
+        if np.linalg.norm(p - other) < d0 + extra:
+            lo = mid
+        else:
+            hi = mid
+    a = 0.5 * (lo + hi)
+    return math.cos(a) * u + math.sin(a) * v, -math.sin(a) * u + math.cos(a) * v
 
 
 def mirror_x(p: np.ndarray) -> np.ndarray:

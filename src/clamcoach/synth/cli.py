@@ -13,6 +13,7 @@ import argparse
 import sys
 
 from .motion import MISTAKES, parse_mistakes
+from .options import Hand, Support
 from .scene import VIEWS
 
 
@@ -32,6 +33,23 @@ def _views(text: str) -> tuple[str, ...]:
     if bad or not vs:
         raise argparse.ArgumentTypeError(f"views must be among {', '.join(VIEWS)}, got {text!r}")
     return vs
+
+
+def _non_negative(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    if not 0.0 <= x <= 50.0:
+        raise argparse.ArgumentTypeError(f"expected 0-50, got {text!r}")
+    return x
+
+
+def _lens(text: str) -> float:
+    x = _non_negative(text)
+    if not 10.0 <= x <= 50.0:
+        raise argparse.ArgumentTypeError(f"a 35 mm-equivalent focal length of 10-50 mm, got {text!r}")
+    return x
 
 
 def _mistakes(text: str):
@@ -59,7 +77,18 @@ def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--knee-flexion", type=float, default=None, help="deg (default random 40-70)")
     p.add_argument("--forward-roll", type=float, default=None,
                    help="initial pelvis roll, deg forward (default random 7-16; <= 0 is a set-up mistake)")
-    p.add_argument("--hand-off-hip", action="store_true", help="set-up mistake: top hand on the mat")
+    p.add_argument("--hand-off-hip", action="store_true",
+                   help="set-up mistake: top hand on the mat in front of the belly (the first sets')")
+    p.add_argument("--hand", choices=[h.value for h in Hand], default=None,
+                   help="where the top hand rests (default hip; overrides --hand-off-hip)")
+    p.add_argument("--knee-pillow", type=_non_negative, default=0.0, metavar="CM",
+                   help="a pillow this thick between the knees (8-15 cm is typical; default none)")
+    p.add_argument("--support", choices=[x.value for x in Support], default="table",
+                   help="what the person lies on (default table)")
+    p.add_argument("--loose", type=_non_negative, default=0.0, metavar="CM",
+                   help="loose clothes standing this far off the skin (1-4 cm; default tight)")
+    p.add_argument("--lens", type=_lens, default=None, metavar="MM",
+                   help="35 mm-equivalent focal length (24-50 typical); the distance then follows")
     p.add_argument("--small-reps", type=int, default=0, help="how many clean reps open only 5-10 deg")
     p.add_argument("--tempo", type=str, default=None, help="UP,HOLD,DOWN,REST seconds (default random)")
     p.add_argument("--sex", choices=("male", "female"), default=None)
@@ -99,6 +128,8 @@ def build_spec(args):
                    fps=args.fps, seed=args.seed, shape=shape, hip_flex=args.hip_flexion,
                    knee_flex=args.knee_flexion, forward_roll=args.forward_roll,
                    hand_on_hip=not args.hand_off_hip, small_reps=args.small_reps, tempo=tempo,
+                   hand=Hand(args.hand) if args.hand else None, knee_pillow_cm=args.knee_pillow,
+                   support=Support(args.support), looseness_cm=args.loose, lens_35mm=args.lens,
                    crf=args.crf, shadows=args.shadows, nominal_cameras=args.nominal_cameras)
 
 

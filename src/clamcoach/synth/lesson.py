@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .clamshell import FrameParams
+from .options import Hand
 from .motion import RepPlan
 from .render import SetRenderer, SetSpec
 from .scene import CameraSpec, Stage, make_camera
@@ -112,7 +113,7 @@ class Lesson:
         return f
 
     def hand_to_hip(self, seconds: float):
-        return lambda t: FrameParams(roll=self.roll0, hand_on_hip=t > seconds * 0.4)
+        return lambda t: FrameParams(roll=self.roll0, hand=Hand.HIP if t > seconds * 0.4 else Hand.MAT_BELLY)
 
     # -- drawing --
     def _panel(self, fp: FrameParams, half: bool, overlay: str | None) -> np.ndarray:

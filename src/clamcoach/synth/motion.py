@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .clamshell import FrameParams
+from .options import Hand
 
 MISTAKES = ("roll_back", "lift_too_high", "feet_apart")
 SETUP_MISTAKES = ("no_forward_roll", "hand_off_hip")
@@ -52,7 +53,11 @@ class SetPlan:
     lead_in_s: float = 1.2  # still, set-up pose before the first rep
     tail_s: float = 0.8
     forward_roll: float = 10.0
-    hand_on_hip: bool = True
+    hand: Hand = Hand.HIP
+
+    @property
+    def hand_on_hip(self) -> bool:
+        return self.hand.on_hip
 
     @property
     def duration(self) -> float:
@@ -76,11 +81,11 @@ class SetPlan:
             pm = float(r.profile(tt, r.delay_s))
             roll -= r.roll_back * pm
             lift += r.ankle_lift * pm
-        return FrameParams(roll=roll, opening=opening, ankle_lift=lift, hand_on_hip=self.hand_on_hip)
+        return FrameParams(roll=roll, opening=opening, ankle_lift=lift, hand=self.hand)
 
     def block(self) -> dict:
         return {"lead_in_s": self.lead_in_s, "tail_s": self.tail_s, "forward_roll": self.forward_roll,
-                "hand_on_hip": self.hand_on_hip, "reps": [asdict(r) for r in self.reps]}
+                "hand_on_hip": self.hand_on_hip, "hand": self.hand.value, "reps": [asdict(r) for r in self.reps]}
 
 
 def parse_mistakes(text: str | None) -> dict[int, list[str]]:
@@ -110,8 +115,10 @@ def parse_mistakes(text: str | None) -> dict[int, list[str]]:
 def plan_set(n_reps: int, mistakes: dict[int, list[str]], rng: np.random.Generator, *,
              opening_range: tuple[float, float] = (15.0, 35.0), small_reps: int = 0,
              tempo: tuple[float, float, float, float] | None = None,
-             forward_roll: float | None = None, hand_on_hip: bool = True,
-             shin_m: float = 0.42, roll_back_range: tuple[float, float] = (15.0, 25.0)) -> SetPlan:
+             forward_roll: float | None = None, hand: Hand = Hand.HIP,
+             shin_m: float = 0.42, roll_back_range: tuple[float, float] = (15.0, 25.0),
+             small_range: tuple[float, float] = (5.5, 10.0),
+             lead_in_range: tuple[float, float] = (1.0, 1.8)) -> SetPlan:
     """A set of ``n_reps`` with realistic tempo, the given per-rep mistakes, and ``small_reps``
     reps of a weak patient (5-10 deg openings) among the clean ones."""
     clean = [n for n in range(1, n_reps + 1) if n not in mistakes]
@@ -125,7 +132,7 @@ def plan_set(n_reps: int, mistakes: dict[int, list[str]], rng: np.random.Generat
                                     rng.uniform(1.0, 2.0), rng.uniform(0.5, 1.5))
         kinds = tuple(mistakes.get(n, ()))
         if n in small:
-            opening = rng.uniform(5.5, 10.0)
+            opening = rng.uniform(*small_range)
         else:
             opening = rng.uniform(*opening_range)
         rb, lift = 0.0, 0.0
@@ -140,5 +147,5 @@ def plan_set(n_reps: int, mistakes: dict[int, list[str]], rng: np.random.Generat
                             roll_back=rb, ankle_lift=lift, mistakes=kinds))
     if forward_roll is None:
         forward_roll = rng.uniform(7.0, 16.0)
-    return SetPlan(reps=reps, lead_in_s=float(rng.uniform(1.0, 1.8)), tail_s=float(rng.uniform(0.6, 1.2)),
-                   forward_roll=forward_roll, hand_on_hip=hand_on_hip)
+    return SetPlan(reps=reps, lead_in_s=float(rng.uniform(*lead_in_range)), tail_s=float(rng.uniform(0.6, 1.2)),
+                   forward_roll=forward_roll, hand=hand)

@@ -3,6 +3,7 @@ view's mp4 (H.264) and its ground-truth JSON beside it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import pathlib
@@ -11,10 +12,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .body import Body, Outfit, Shape, vertex_colours
+from .body import Body, Outfit, Shape, looseness_weights, vertex_colours
 from .clamshell import ClamPoser, FrameParams, Setup, mirror_x, swap_lr
 from .motion import SetPlan, plan_set
-from .scene import VIEWS, Camera, CameraSpec, NormalCalc, Room, Stage, make_camera, mirror_camera
+from .options import Hand, Support
+from .scene import (CUSHIONS, SHEETS, TABLE_MAT_THICKNESS, VIEWS, Camera, CameraSpec, NormalCalc, Room,
+                    Stage, make_camera, mirror_camera)
 from .video import Mp4Writer
 
 GT_VERSION = 1
@@ -25,6 +28,8 @@ THRESHOLDS = {
     "feet_apart_shin_fraction": 0.25,
     "forward_roll_min_deg": 5.0,
     "min_rep_opening_deg": 5.0,
+    #: under this peak opening an effort is an "attempt" (no visible lift), not a rep
+    "visible_lift_min_deg": 3.0,
 }
 
 #: 2-D joints written per frame, BlazePose names (joint centres for the limbs).
@@ -34,6 +39,14 @@ JOINTS_2D = (
     "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
     "left_heel", "right_heel", "left_foot_index", "right_foot_index",
 )
+#: 3-D joint centres written per frame (lying frame and camera coordinates).
+JOINTS_3D = (
+    "left_shoulder", "right_shoulder", "left_wrist", "right_wrist", "left_hip", "right_hip",
+    "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel",
+    "left_foot_index", "right_foot_index",
+)
+#: Joints under the clothes: their depth tolerance grows with the clothes' looseness.
+_CLOTHED = ("shoulder", "elbow", "hip", "knee")
 #: How deep under the skin each point lies (m): a point is visible when nothing is closer to
 #: the camera than its depth minus this.
 _DEPTH_TOL = {"nose": 0.02, "eye": 0.02, "ear": 0.03, "shoulder": 0.09, "elbow": 0.05, "wrist": 0.04,
@@ -61,6 +74,18 @@ DEFINITIONS = {
     "knee_lift_cm": "knee_gap_cm minus the knee gap of the closed position in the same frame",
     "ankle_gap_cm": "3-D distance between the ankle joint centres (closed feet: the stacked ankles, ~6-8 cm)",
     "hand_on_hip": "1 when the top hand rests on the top hip, else 0",
+    "joints3d": "per frame, per joints3d_names: [x, y, z] m of the joint centres in the lying frame (3 decimals; "
+                "4 on frames wider than 640 px)",
+    "joints3d_cam": "the same in camera coordinates, OpenCV convention (x right, y down, z forward, m): "
+                    "pixel = (cx + fx x / z, cy + fy y / z) with camera.intrinsics",
+    "attempts": "efforts whose peak opening stays under visible_lift_min_deg (a weak person squeezing "
+                "without a visible lift): listed like reps but not counted in reps",
+    "camera_view": "view label from the geometry: overhead if elevation > 60, feet if the camera looks along "
+                   "the body from the feet end (azimuth within 40 deg of 90), else front if elevation < 20, "
+                   "else oblique; azimuth_deg 0 = facing the belly, +90 = at the feet end",
+    "focal_length_35mm_mm": "35 mm-equivalent focal length on the diagonal (43.27 mm), as in EXIF",
+    "knee_pillow_cm": "thickness of the pillow between the knees; the closed top knee rests on it and the "
+                      "opening starts there (0 = no pillow)",
     "joints2d": "per frame, per JOINTS_2D name: [x px, y px, visible 0/1]; x right, y down, origin top-left; "
                 "limb points are joint centres (bone heads of the anny rig), face and foot points come "
                 "from anny's COCO keypoint regressor; visible = inside the image and not hidden (depth test "
@@ -89,8 +114,18 @@ class SetSpec:
     hip_flex: float | None = None
     knee_flex: float | None = None
     forward_roll: float | None = None
-    hand_on_hip: bool = True
+    hand_on_hip: bool = True  # the first sets' switch; ``hand`` (when given) replaces it
+    hand: Hand | None = None  # None: HIP, or MAT_BELLY when hand_on_hip is False
     small_reps: int = 0
+    small_range: tuple[float, float] = (5.5, 10.0)  # deg, openings of "small" reps
+    lead_in_range: tuple[float, float] = (1.0, 1.8)  # s, still before the first rep
+    knee_pillow_cm: float = 0.0  # thickness of a pillow between the knees (0: none)
+    support: Support = Support.TABLE
+    support_top_m: float | None = None  # top of the table / mattress (None: drawn; floor: the mat)
+    sink_m: float | None = None  # how far contact areas press in (None: 4 mm, a bed 2 cm)
+    looseness_cm: float = 0.0  # loose clothes stand this far off the skin (0: tight)
+    light_scale: float = 1.0
+    light_tint: float = 0.0
     opening_range: tuple[float, float] = (15.0, 35.0)
     #: How far a rep with the roll_back mistake rolls back (deg); reps under the method's
     #: warn level (10) are rendered but not labelled roll_back.
@@ -98,8 +133,15 @@ class SetSpec:
     tempo: tuple[float, float, float, float] | None = None
     crf: int = 23
     shadows: bool = False
-    cameras: dict[str, CameraSpec] | None = None  # per view; sampled when None
+    cameras: dict[str, CameraSpec] | None = None  # per view (or clip key); sampled when None
+    lens_35mm: float | None = None  # a lens for the sampled cameras (their distance then follows)
     nominal_cameras: bool = False
+
+    @property
+    def top_hand(self) -> Hand:
+        if self.hand is not None:
+            return Hand(self.hand)
+        return Hand.HIP if self.hand_on_hip else Hand.MAT_BELLY
 
 
 _BODY_CACHE: dict[Shape, Body] = {}
@@ -131,19 +173,35 @@ class SetRenderer:
         shin = 0.5 * (self.body.seg_len("lowerleg01.L", "foot.L") + self.body.seg_len("lowerleg01.R", "foot.R"))
         self.plan: SetPlan = plan_set(spec.reps, spec.mistakes, rng, opening_range=spec.opening_range,
                                       small_reps=spec.small_reps, tempo=spec.tempo,
-                                      forward_roll=spec.forward_roll, hand_on_hip=spec.hand_on_hip, shin_m=shin,
-                                      roll_back_range=spec.roll_back_range)
+                                      forward_roll=spec.forward_roll, hand=spec.top_hand, shin_m=shin,
+                                      roll_back_range=spec.roll_back_range, small_range=spec.small_range,
+                                      lead_in_range=spec.lead_in_range)
         self.setup = Setup(
             hip_flex=spec.hip_flex if spec.hip_flex is not None else float(rng.uniform(38, 55)),
             knee_flex=spec.knee_flex if spec.knee_flex is not None else float(rng.uniform(40, 70)),
-            forward_roll=self.plan.forward_roll, hand_on_hip=spec.hand_on_hip,
+            forward_roll=self.plan.forward_roll, hand=spec.top_hand,
             mat_top=float(rng.uniform(0.62, 0.78)),
         )
+        # later additions draw from their own stream, so the first sets stay as they were
+        extra = np.random.default_rng([spec.seed, 29])
+        support = Support(spec.support)
+        if support is Support.FLOOR:
+            self.setup.mat_top = 0.015
+        elif spec.support_top_m is not None:
+            self.setup.mat_top = spec.support_top_m
+        elif support is Support.BED:
+            self.setup.mat_top = float(extra.uniform(0.45, 0.62))
+        self.setup.sink = spec.sink_m if spec.sink_m is not None else (0.02 if support is Support.BED else 0.004)
+        self.setup.knee_pillow = spec.knee_pillow_cm / 100.0
         self.poser = ClamPoser(self.body, self.setup)
         self.outfit = Outfit.sample(rng)
         self.colours = vertex_colours(self.body, self.outfit, rng)
         self.room = Room.sample(rng, avoid=[self.outfit.top, self.outfit.bottom, self.outfit.skin])
         self.room.shadows = spec.shadows
+        self.room.light_scale, self.room.light_tint = spec.light_scale, spec.light_tint
+        self.room.sheet = SHEETS[extra.integers(len(SHEETS))]
+        self.room.cushion = CUSHIONS[extra.integers(len(CUSHIONS))]
+        self.loose = (spec.looseness_cm / 100.0) * looseness_weights(self.body, self.outfit)
         self.mirror = spec.side == "right"
         self.faces = self.body.faces[:, ::-1].copy() if self.mirror else self.body.faces
         self.normals = NormalCalc(self.faces, len(self.body.rest_vertices))
@@ -178,6 +236,8 @@ class SetRenderer:
                 cs = CameraSpec.nominal(view)
             else:
                 cs = CameraSpec.sample(view, self.cam_rng)
+            if s.lens_35mm is not None and cs.focal35 is None:
+                cs = dataclasses.replace(cs, distance=None, focal35=s.lens_35mm)
             # cameras are placed in the left-side (unmirrored) frame, then mirrored with the scene
             cam = make_camera(cs, target, both, s.width, s.height, s.fps, self.setup.mat_top)
             if self.mirror:
@@ -189,7 +249,7 @@ class SetRenderer:
         s = self.spec
         views = tuple(outs)
         for v in views:
-            if v not in VIEWS:
+            if v not in VIEWS and not (s.cameras and v in s.cameras):
                 raise ValueError(f"unknown view {v!r}; choose from {', '.join(VIEWS)}")
         # camera framing from the first frame and the most open frame
         times = np.arange(self.n_frames) / s.fps
@@ -200,7 +260,8 @@ class SetRenderer:
         cams = self.cameras(views, v0, v_open)
         centre_x = 0.0
         pillow = self.poser.pillow
-        stage = Stage(self.room, self.setup.mat_top, centre_x, pillow, s.width, s.height, mirror=self.mirror)
+        stage = Stage(self.room, self.setup.mat_top, centre_x, pillow, s.width, s.height, mirror=self.mirror,
+                      support=s.support, knee_pillow=self.poser.knee_pillow)
         writers = {v: Mp4Writer(str(outs[v]), s.width, s.height, s.fps, crf=s.crf) for v in views}
         frames_gt = []
         j2d = {v: [] for v in views}
@@ -209,17 +270,22 @@ class SetRenderer:
             for i, t in enumerate(times):
                 t0 = time.perf_counter()
                 fp, posed, v, pts = self.pose_frame(float(t), params[i])
-                stage.set_body(v, self.faces, self.normals(v), self.colours)
+                normals = self.normals(v)
+                if self.loose.any():  # loose clothes: the cloth stands off the skin along its normal
+                    v = v + self.loose[:, None] * normals
+                stage.set_body(v, self.faces, normals, self.colours)
                 t1 = time.perf_counter()
                 gt = {"t": round(float(t), 4)}
                 gt.update(posed.gt)
                 frames_gt.append(gt)
                 P = np.array([pts[n] for n in JOINTS_2D])
+                P3 = np.array([pts[n] for n in JOINTS_3D])
+                gt["_joints3d"] = P3
                 for view in views:
                     cam = cams[view]
                     rgb, depth = stage.render(cam)
                     writers[view].write(rgb)
-                    j2d[view].append(_project_visible(cam, P, depth))
+                    j2d[view].append(_project_visible(cam, P, depth, extra_tol=s.looseness_cm / 100.0))
                 t_render += time.perf_counter() - t1
                 t_pose += t1 - t0
                 if progress and (i % 30 == 0 or i == len(times) - 1):
@@ -244,12 +310,17 @@ class SetRenderer:
         roll0 = frames_gt[0]["pelvis_roll_deg"]
         shin_cm = 100 * self.poser.L2["R"]
         frames = []
+        # mm is enough at small sizes; wide frames need 0.1 mm to reproject within 0.5 px
+        digits = 3 if cam.width <= 640 else 4
         for g, jj in zip(frames_gt, j2d):
-            f = {k: (round(val, 2) if isinstance(val, float) else val) for k, val in g.items()}
+            f = {k: (round(val, 2) if isinstance(val, float) else val) for k, val in g.items() if k != "_joints3d"}
             f["pelvis_roll_rel_deg"] = round(g["pelvis_roll_deg"] - roll0, 2)
             f["joints2d"] = jj
+            if "_joints3d" in g:
+                f["joints3d"] = np.round(g["_joints3d"], digits).tolist()
+                f["joints3d_cam"] = np.round(cam.to_camera(g["_joints3d"]), digits).tolist()
             frames.append(f)
-        reps = []
+        reps, attempts = [], []
         t_arr = np.array([g["t"] for g in frames_gt])
         for n, (start, r) in enumerate(zip(self.plan.rep_starts(), self.plan.reps), start=1):
             end = start + r.up_s + r.hold_s + r.down_s
@@ -273,8 +344,11 @@ class SetRenderer:
                 labels.append("lift_too_high")
             if peak_ag > THRESHOLDS["feet_apart_shin_fraction"] * shin_cm:
                 labels.append("feet_apart")
-            reps.append({
-                "index": n, "start_s": round(start, 3), "peak_s": round(start + r.up_s + r.hold_s / 2, 3),
+            visible = peak_op >= THRESHOLDS["visible_lift_min_deg"]
+            if not visible:
+                labels = ["no_visible_lift"]
+            (reps if visible else attempts).append({
+                "index": (len(reps) if visible else len(attempts)) + 1, "start_s": round(start, 3), "peak_s": round(start + r.up_s + r.hold_s / 2, 3),
                 "end_s": round(end, 3), "up_s": round(r.up_s, 3), "hold_s": round(r.hold_s, 3),
                 "down_s": round(r.down_s, 3), "rest_s": round(r.rest_s, 3),
                 "peak_opening_deg": round(peak_op, 3),
@@ -320,20 +394,36 @@ class SetRenderer:
                 "ankle_gap_closed_cm": round(g0["ankle_gap_cm"], 2),
                 "mat_top_m": round(self.setup.mat_top, 3),
                 "labels": setup_labels,
+                "hand": self.setup.hand.value,
+                "knee_pillow_cm": round(100 * self.setup.knee_pillow, 2),
+                "support": Support(s.support).value,
+                "sink_cm": round(100 * self.setup.sink, 2),
             },
             "camera": cam.block(),
             "body": {**self.shape.kwargs(), "age_years": round(self.shape.age_years, 1),
                      "height_m": round(self.body.height_m, 3), "mass_kg": round(self.body.mass_kg, 1),
-                     "outfit": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.outfit.__dict__.items()}},
-            "scene": self.room.block(),
+                     "outfit": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.outfit.__dict__.items()},
+                     "clothes_looseness_cm": round(s.looseness_cm, 2)},
+            "scene": {**self.room.block(), "support": Support(s.support).value,
+                      "knee_pillow": _rounded(self.poser.knee_pillow)},
             "plan": self.plan.block(),
             "joints2d_names": list(JOINTS_2D),
+            "joints3d_names": list(JOINTS_3D),
+            "set_labels": ["no_visible_lift"] if attempts and not reps else [],
             "reps": reps,
+            "attempts": attempts,
             "frames": frames,
         }
 
 
-def _project_visible(cam: Camera, P: np.ndarray, depth: np.ndarray) -> list:
+def _rounded(d: dict | None) -> dict | None:
+    if d is None:
+        return None
+    return {k: (np.round(np.asarray(v, dtype=float), 4).tolist() if not isinstance(v, str) else v) for k, v in d.items()}
+
+
+def _project_visible(cam: Camera, P: np.ndarray, depth: np.ndarray, extra_tol: float = 0.0) -> list:
+    """[x, y, visible] per JOINTS_2D point; ``extra_tol`` (m) of loose cloth over the clothed joints."""
     xy, z = cam.project(P)
     H, W = depth.shape
     out = []
@@ -344,6 +434,8 @@ def _project_visible(cam: Camera, P: np.ndarray, depth: np.ndarray) -> list:
             win = depth[max(0, yi - 1):yi + 2, max(0, xi - 1):xi + 2]
             win = win[win > 0]
             tol = next(v for k, v in _DEPTH_TOL.items() if name.endswith(k))
+            if name.endswith(_CLOTHED):
+                tol += extra_tol
             surf = float(win.max()) if win.size else math.inf
             # pyrender's depth is the distance along the optical axis, like z here
             vis = int(surf >= zz - tol - 0.01)
