@@ -93,3 +93,41 @@ def test_nan_is_a_gap():
     det = RepDetector()
     assert det.push(Sample(0.0, math.nan), 0.0) is None
     assert det.state is Phase.READY
+
+
+def live_run(samples):
+    """Every frame's live phase and hold timer, and the reps as they end."""
+    det = RepDetector()
+    frames, reps = [], []
+    for t, v in samples:
+        ev = det.push(Sample(t, v), t)
+        frames.append((t, det.state, det.hold_s))
+        if ev:
+            reps.append((t, ev))
+    return frames, reps
+
+
+def test_the_live_hold_timer_runs_on_the_top_phase_and_ends_at_the_reports_hold():
+    """A 1.5 s hold reads 1.5 s live, not the time since the knee opened 3 deg (which read 3.1 s)."""
+    samples, truth = signal(2, 25, up=1.2, hold=1.5, down=1.2, rest=1.0, fps=30)
+    frames, reps = live_run(samples)
+    assert len(reps) == 2
+    for (t_end, ev), (s, a, b, e) in zip(reps, truth):
+        assert ev.hold_s == pytest.approx(1.5, abs=0.1)
+        during = [(t, ph, h) for t, ph, h in frames if s <= t < t_end]
+        # Causal, so it runs on into the first tenth of the way down (about a quarter of the
+        # down time), then reads the report's hold from the moment the knee is on its way down.
+        assert max(h for _, _, h in during) <= 1.5 + 0.3 * 1.2 + 0.05
+        down = [h for _, ph, h in during if ph is Phase.DOWN]
+        assert down and all(h == pytest.approx(ev.hold_s, abs=0.05) for h in down)
+        # Hold phase from the top reached to the first tenth of the way down.
+        holding = [t for t, ph, _ in during if ph is Phase.HOLD]
+        assert holding and a - 0.1 <= holding[0] and holding[-1] <= b + 0.3 * 1.2 + 0.05
+        assert {Phase.UP, Phase.HOLD, Phase.DOWN} <= {ph for _, ph, _ in during}
+
+
+def test_no_hold_phase_without_a_pause_at_the_top():
+    samples, _ = signal(1, 25, up=1.2, hold=0.0, down=1.2, rest=1.0, fps=30)
+    frames, reps = live_run(samples)
+    assert len(reps) == 1 and reps[0][1].hold_s == pytest.approx(0.0, abs=0.1)
+    assert max(h for _, _, h in frames) <= 0.3 * 1.2 + 0.05

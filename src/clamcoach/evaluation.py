@@ -66,6 +66,12 @@ class ClipScore:
     roll_judged: bool = True
     #: Per truth roll-back rep: (its true roll-back in deg, whether the analysis flagged it).
     roll_back_outcomes: list[tuple[float, bool]] = field(default_factory=list)
+    #: The roll-back read on reps that truly stayed rolled forward (true roll-back < 5 deg).
+    clean_roll_readings: list[float] = field(default_factory=list)
+    #: |measured - true| forward roll at setup, when both are known.
+    setup_roll_error: float = math.nan
+    #: Per measure: (error, stated SD) per frame, for interval coverage.
+    intervals: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
 
     @property
     def exact_count(self) -> bool:
@@ -94,7 +100,7 @@ def match_reps(detected: list[dict], truth: list[TruthRep]) -> list[tuple[int, i
 
 
 def score_clip(report: dict, truth: list[TruthRep], frame_truth: list[dict] | None = None,
-               frames: list[dict] | None = None) -> ClipScore:
+               frames: list[dict] | None = None, setup_roll_deg: float | None = None) -> ClipScore:
     """Score one analysis report (the JSON contract) against the clip's truth."""
     detected = report["reps"]
     roll_judged = bool(report.get("view_can_see_roll", True))
@@ -109,6 +115,8 @@ def score_clip(report: dict, truth: list[TruthRep], frame_truth: list[dict] | No
             score.opening_errors.append(abs(d["opening_deg"] - tr.opening_deg))
         if roll_judged and d.get("roll_back_deg") is not None:
             score.roll_back_errors.append(abs(d["roll_back_deg"] - tr.roll_back_deg))
+            if tr.roll_back_deg < 5.0:
+                score.clean_roll_readings.append(d["roll_back_deg"])
         found = {f["code"] for f in d["findings"]}
         for code in SCORED_CODES:
             c = score.codes[code]
@@ -130,9 +138,43 @@ def score_clip(report: dict, truth: list[TruthRep], frame_truth: list[dict] | No
     flagged = {j for i, j in pairs if any(f["code"] == "roll_back" for f in detected[i]["findings"])}
     score.roll_back_outcomes = [(tr.roll_back_deg, j in flagged) for j, tr in enumerate(truth)
                                 if "roll_back" in tr.labels]
+    measured = report.get("setup", {}).get("forward_roll_deg")
+    if setup_roll_deg is not None and measured is not None:
+        score.setup_roll_error = abs(measured - setup_roll_deg)
     if frame_truth and frames:
         _frame_errors(score, frames, frame_truth)
+        settled = report.get("setup", {}).get("settled_at_s")
+        if settled is not None:
+            _interval_errors(score, frames, frame_truth, settled)
     return score
+
+
+def _nearest(truth_t: list[float], t: float) -> int:
+    import bisect
+
+    k = bisect.bisect_left(truth_t, t)
+    if k > 0 and (k == len(truth_t) or abs(truth_t[k - 1] - t) <= abs(truth_t[k] - t)):
+        k -= 1
+    return k
+
+
+def _interval_errors(score: ClipScore, frames: list[dict], frame_truth: list[dict], settled: float) -> None:
+    """Per frame after the setup: the opening and the pelvis roll as changes from the setup,
+    measured against the truth's changes, with the SD the analysis stated."""
+    truth_t = [f["t"] for f in frame_truth]
+    measured = [r for r in frames if r["t"] >= settled and r.get("opening_sd_deg") is not None
+                and math.isfinite(r.get("opening_deg", math.nan))]
+    if not measured:
+        return
+    first = measured[0]
+    f0 = frame_truth[_nearest(truth_t, first["t"])]
+    for row in measured:
+        f = frame_truth[_nearest(truth_t, row["t"])]
+        score.intervals["opening"].append(
+            (row["opening_deg"] - (f["opening_deg"] - f0["opening_deg"]), row["opening_sd_deg"]))
+        score.intervals["roll"].append(
+            ((row["pelvis_roll_deg"] - first["pelvis_roll_deg"]) - (f["pelvis_roll_deg"] - f0["pelvis_roll_deg"]),
+             row["pelvis_roll_sd_deg"]))
 
 
 def _frame_errors(score: ClipScore, frames: list[dict], frame_truth: list[dict]) -> None:

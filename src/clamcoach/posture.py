@@ -1,9 +1,10 @@
 """Posture from the pose model's 3-D world landmarks: lying on the side, hand on the hip.
 
-Coarse, camera-independent checks that need no body model: is the long axis horizontal
-(not sitting or standing), is the hip line roughly vertical (on the side, not on the back),
-and is the top wrist near the top hip. World landmarks are too poor on lying people to
-measure angles with (see ../shared/knowledge/pose-backends.md), but good enough for these.
+Coarse checks that need no body model: is the long axis horizontal (not sitting or standing),
+and is the top wrist near the top hip. World landmarks are too poor on lying people to measure
+angles with (see ../shared/knowledge/pose-backends.md): their hip line read 50-80 deg off the
+table's normal from a low front camera on the tuning clips, so whether the person is on the
+side rather than the back is left to the body model's fit (``measure.stage``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from clamcoach.types import LM, BodyFrame
 @dataclass(frozen=True)
 class PostureParams:
     upright_max: float = 0.85        # |long axis . image-vertical| above this: sitting or standing
-    side_max_roll_deg: float = 50.0  # the hip line further than this from the table's normal: on the back
     hand_on_hip_max: float = 0.45    # top wrist to top hip, over trunk length
 
 
@@ -55,7 +55,7 @@ def posture(body: BodyFrame, p: PostureParams = PostureParams()) -> Posture:
     trunk = float(np.linalg.norm(sh_c - hip_c))
     hand = float(np.linalg.norm(w[LM[f"{top}_wrist"]] - hip_t)) / (trunk + 1e-9)
     upright = abs(float(a[1]))
-    lying = bool(abs(roll) < p.side_max_roll_deg and upright < p.upright_max)
+    lying = bool(upright < p.upright_max)
     seen = math.isfinite(hand) and float(body.image[LM[f"{top}_wrist"], 2]) >= 0.3
     return Posture(upright=upright, hip_line_roll_deg=roll, hand_distance=hand, side_lying=lying,
                    hand_on_hip=bool(hand <= p.hand_on_hip_max) if seen else None)

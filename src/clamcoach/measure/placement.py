@@ -36,7 +36,7 @@ MOVE_TEXT = {
     CameraMove.TOWARD_FEET: "move the camera round toward your feet",
 }
 _TRIES = {
-    CameraMove.RAISE: (30.0, 0.0),
+    CameraMove.RAISE: (35.0, 0.0),
     CameraMove.LOWER: (-20.0, 0.0),
     CameraMove.TOWARD_HEAD: (0.0, 35.0),
     CameraMove.TOWARD_FEET: (0.0, -35.0),
@@ -99,7 +99,7 @@ def assess(setup: SetupFit, noise_px: np.ndarray, max_roll_sd_deg: float) -> Pla
         move = min(after, key=after.__getitem__)
         # Raising the camera is the advice people can follow most easily (a shelf): give it
         # unless another move is clearly better.
-        if CameraMove.RAISE in after and after[CameraMove.RAISE] <= 1.2 * after[move]:
+        if CameraMove.RAISE in after and after[CameraMove.RAISE] <= 1.3 * after[move]:
             move = CameraMove.RAISE
         if after[move] < 0.75 * roll_sd:
             best, best_sd = move, after[move]

@@ -48,6 +48,9 @@ class MeasureParams:
     settle_s: float = 0.8           # still this long before the setup is fitted
     still_rel: float = 0.02         # "still": every core point within this share of the body
     max_setup_rms_rel: float = 0.06  # a setup the model explains worse is no side-lying body
+    max_setup_roll_deg: float = 50.0  # rolled further than this (either way) is not on the side
+    closed_below_deg: float = 8.0   # the knee this far below the setup's (and 2.5 SDs) ...
+    closed_below_s: float = 1.0     # ... for this long: the setup was taken open (a hold)
     lost_cost: float = 25.0         # per-frame cost this high ...
     lost_s: float = 1.5             # ... for this long: the person or the camera moved
     gap_restart_s: float = 1.0      # after a longer gap the fit starts again from rest
@@ -76,6 +79,7 @@ class MeasureStage:
         self._q = np.zeros(4)
         self._last_t = -math.inf
         self._bad_since: float | None = None
+        self._open_since: float | None = None
         self._top: Side | None = None
         self.calibrations = 0
         self.last_estimate: PoseEstimate | None = None
@@ -96,6 +100,7 @@ class MeasureStage:
         self.state = StageState.COLLECTING
         self._window.clear()
         self._bad_since = None
+        self._open_since = None
 
     # -- collecting ---------------------------------------------------------------------------
     def _collect(self, body: BodyFrame, obs: np.ndarray, may_calibrate: bool) -> None:
@@ -121,7 +126,8 @@ class MeasureStage:
                         fx=f, fy=f, cx=body.width / 2, cy=body.height / 2,
                         sigma_rel=_sigmas(self.profile.setup_noise_rel), mirrored=body.top is Side.LEFT,
                         profile=self.profile)
-        if fit.rms_rel > self.params.max_setup_rms_rel:
+        roll = math.degrees(fit.rest.roll0) + self.profile.hip_line_roll_bias_deg
+        if fit.rms_rel > self.params.max_setup_rms_rel or abs(roll) > self.params.max_setup_roll_deg:
             self._window.clear()
             return
         self.setup = fit
@@ -149,6 +155,14 @@ class MeasureStage:
                 self.reset()
         else:
             self._bad_since = None
+        # A hold is as still as a rest: a setup taken during one reads the closed knee as a
+        # negative opening. Then measure the setup again, at the next still rest.
+        if est.pose[2] < -max(math.radians(self.params.closed_below_deg), 2.5 * est.sd[2]):
+            self._open_since = self._open_since if self._open_since is not None else body.t
+            if body.t - self._open_since >= self.params.closed_below_s:
+                self.reset()
+        else:
+            self._open_since = None
         return self.kinematics(body.t, est)
 
     def kinematics(self, t: float, est: PoseEstimate) -> Kinematics:

@@ -1,0 +1,52 @@
+"""The pinhole camera seen from the body."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clamcoach.measure.camera import focal_from_35mm, focal_from_hfov, rodrigues, rotation_vector
+from tests.measure.helpers import camera_at, prior_rest
+
+vectors = st.tuples(st.floats(-3, 3), st.floats(-3, 3), st.floats(-3, 3)).map(np.array)
+
+
+@settings(max_examples=80, deadline=None)
+@given(vectors)
+def test_rotation_vectors_round_trip(v):
+    R = rodrigues(v)
+    assert np.allclose(R @ R.T, np.eye(3), atol=1e-9) and np.linalg.det(R) == pytest.approx(1.0)
+    assert np.allclose(rodrigues(rotation_vector(R)), R, atol=1e-6)
+
+
+@pytest.mark.parametrize("elev, azim", [(0, 0), (35, 0), (35, 30), (80, -20), (20, -90)])
+def test_a_camera_knows_where_it_stands(elev, azim):
+    rest = prior_rest()
+    cam = camera_at(elev, azim, rest=rest)
+    target = rest.points().mean(axis=0)
+    assert cam.elevation_deg(target) == pytest.approx(elev, abs=1e-6)
+    assert cam.azimuth_deg(target) == pytest.approx(azim, abs=1e-6)
+    # ... and sees the body in the middle of the picture.
+    assert np.allclose(cam.project(target[None])[0], (cam.cx, cam.cy), atol=1e-6)
+
+
+@pytest.mark.parametrize("azim", [0, 30, -40])
+def test_a_mirrored_body_is_seen_as_the_mirror_image(azim):
+    """A person lying on the right side is the mirror image of one on the left: the camera
+    placed the same way round each sees pictures that are mirror images left to right."""
+    rest = prior_rest()
+    pts = rest.points()
+    plain = camera_at(35, azim, rest=rest)
+    mirrored = camera_at(35, azim, rest=rest, mirrored=True)
+    a, b = plain.project(pts), mirrored.project(pts)
+    assert np.allclose(a[:, 0] - plain.cx, -(b[:, 0] - mirrored.cx), atol=1e-6)
+    assert np.allclose(a[:, 1], b[:, 1], atol=1e-6)
+
+
+def test_focal_lengths():
+    assert focal_from_hfov(640, 90.0) == pytest.approx(320.0)
+    # A 43.27 mm equivalent lens has a diagonal field of view of 2*atan(0.5) = 53.1 deg.
+    f = focal_from_35mm(640, 480, 43.27)
+    assert math.degrees(2 * math.atan(400 / f)) == pytest.approx(53.13, abs=0.01)

@@ -1,0 +1,67 @@
+"""The body model: exact laws of its degrees of freedom."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clamcoach.measure.model import J, BodyModel, hip_flexion_deg, knee_flexion_deg
+from tests.measure.helpers import prior_rest
+
+REST = prior_rest()
+MODEL = BodyModel(REST)
+rad = math.radians
+
+poses = st.tuples(st.floats(-40, 25), st.floats(-10, 10), st.floats(-20, 90), st.floats(-5, 35)).map(
+    lambda p: np.radians(p))
+
+
+def test_a_zero_pose_is_the_rest_body():
+    assert np.allclose(MODEL.joints(np.zeros((1, 4)))[0], REST.points(), atol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(poses)
+def test_every_pose_keeps_the_legs_lengths_and_the_bottom_side_on_the_table(pose):
+    X = MODEL.joints(pose[None])[0]
+    assert np.linalg.norm(X[J["top_knee"]] - X[J["top_hip"]]) == pytest.approx(MODEL.l1, abs=1e-6)
+    assert np.linalg.norm(X[J["top_ankle"]] - X[J["top_knee"]]) == pytest.approx(MODEL.l2, abs=1e-6)
+    # The bottom leg and the roll's pivot (the bottom hip) never move.
+    for name in ("bottom_hip", "bottom_knee", "bottom_ankle"):
+        assert np.allclose(X[J[name]], REST.points()[J[name]], atol=1e-12)
+    # The pelvis and trunk turn rigidly: the hip line keeps its length.
+    assert np.linalg.norm(X[J["top_hip"]]) == pytest.approx(np.linalg.norm(REST.top_hip), abs=1e-9)
+
+
+def test_a_roll_back_turns_the_top_hip_backward_by_its_angle():
+    X = MODEL.joints(np.radians([[-15.0, 0, 0, 0]]))[0]
+    before, after = REST.top_hip, X[J["top_hip"]]
+    turned = math.degrees(math.atan2(-after[1], after[2]) - math.atan2(-before[1], before[2]))
+    assert turned == pytest.approx(-15.0, abs=1e-6)
+    assert after[1] > before[1]  # backward is +y
+
+
+def test_the_opening_turns_the_knee_up_about_the_hinge_and_the_feet_stay():
+    X = MODEL.joints(np.radians([[0, 0, 30.0, 0]]))[0]
+    assert np.allclose(X[J["top_ankle"]], REST.top_ankle, atol=1e-12)
+    assert X[J["top_knee"]][2] > REST.top_knee[2] + 0.05
+    hip, ankle = X[J["top_hip"]], X[J["top_ankle"]]
+    a = (ankle - hip) / np.linalg.norm(ankle - hip)
+    u, v = REST.top_knee - hip, X[J["top_knee"]] - hip
+    u, v = u - a * (u @ a), v - a * (v @ a)
+    assert math.degrees(math.acos(u @ v / np.linalg.norm(u) / np.linalg.norm(v))) == pytest.approx(30.0, abs=1e-6)
+
+
+def test_abduction_lifts_the_ankle_off_the_bottom_one():
+    X = MODEL.joints(np.radians([[0, 0, 0, 15.0]]))[0]
+    gap0 = np.linalg.norm(REST.top_ankle - REST.bottom_ankle)
+    assert np.linalg.norm(X[J["top_ankle"]] - X[J["bottom_ankle"]]) > gap0 + 0.08
+    assert X[J["top_ankle"]][2] > REST.top_ankle[2]
+
+
+def test_flexion_angles_in_closed_form():
+    hip, knee, ankle = np.zeros(3), np.array([-0.3, -0.3, 0.0]), np.array([-0.3, -0.3, 0.0]) + np.array([-0.4, 0, 0])
+    assert hip_flexion_deg(hip, knee, np.array([0, 0, 1.0]), 0.0) == pytest.approx(45.0)
+    assert knee_flexion_deg(hip, knee, ankle) == pytest.approx(45.0)
