@@ -110,3 +110,14 @@ def test_plots_use_the_thresholds_the_analysis_used():
     svg = base64.b64decode(re.search(r'data:image/svg\+xml;base64,([^"]+)', html).group(1)).decode()
     assert "roll-back warn (8° below rep start)" in svg and "lift too high 50°" in svg
     assert "warn_deg = 8" in html
+
+
+def test_rep_values_show_their_standard_deviations_and_unjudged_roll_backs_say_so():
+    report = make_report()
+    report["reps"][0].update(opening_sd_deg=3.6, roll_back_sd_deg=1.2, roll_judged=True)
+    report["reps"][1].update(roll_back_deg=14.0, roll_back_sd_deg=6.0, roll_judged=False)
+    html = render_report(report, make_frames(), None)
+    rows = re.findall(r"<tr><td class=\"n\">(\d+)</td>(.*?)</tr>", html)
+    first, second = rows[0][1], rows[1][1]
+    assert "± 4°" in first and "± 1°" in first
+    assert "not judged" in second and "14.0" not in second

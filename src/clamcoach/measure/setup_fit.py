@@ -27,6 +27,10 @@ from clamcoach.measure.profiles import BODY_PARAMS, BLAZEPOSE, LandmarkProfile
 
 #: Both legs' thighs (and shins) the same length, within this (metres).
 SEGMENT_MATCH_SD_M = 0.02
+#: Of the 48 starting viewpoints, this many are refined (camera only), and this many of those
+#: fitted in full.
+CAMERA_STARTS = 12
+FULL_STARTS = 3
 
 
 def rest_from_params(b: np.ndarray) -> RestBody:
@@ -163,16 +167,23 @@ def fit_setup(obs: np.ndarray, vis: np.ndarray, *, fx: float, fy: float, cx: flo
     intr = (fx, fy, cx, cy, mirrored)
     b0 = np.array([profile.priors[n].mean for n in BODY_PARAMS])
     rest0 = rest_from_params(b0)
-    # Camera only, from each start, with the prior body; then the best few in full.
-    trials = []
+    # Score every start as it is, refine the camera alone from the most promising, then fit
+    # camera and body together from the best few (the cost has a minimum per side the camera
+    # might be on, so one start is not enough; all of them in full would take seconds).
+    starts = []
     for cam in _start_cameras(obs, rest0, fx, fy, cx, cy, size, mirrored):
         x0 = np.concatenate([rotation_vector(cam.R), cam.t])
+        r = _residuals(x0, obs, w, intr, False, b0, profile)
+        starts.append((float(np.sum(np.log1p(r ** 2 / 4.0))), x0))
+    starts.sort(key=lambda c: c[0])
+    trials = []
+    for _, x0 in starts[:CAMERA_STARTS]:
         res = least_squares(_residuals, x0, args=(obs, w, intr, False, b0, profile), loss="soft_l1",
                             f_scale=2.0, max_nfev=60, x_scale="jac")
         trials.append((res.cost, res.x))
     trials.sort(key=lambda c: c[0])
     best = None
-    for _, xc in trials[:4]:
+    for _, xc in trials[:FULL_STARTS]:
         x0 = np.concatenate([xc, b0])
         res = least_squares(_residuals, x0, args=(obs, w, intr, True, b0, profile), loss="soft_l1",
                             f_scale=2.0, max_nfev=400, x_scale="jac")

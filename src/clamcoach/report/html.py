@@ -206,15 +206,28 @@ def _reps(report: Mapping[str, Any]) -> str:
         rows.append(
             f"<tr><td class=\"n\">{esc(r.get('index'))}</td>"
             f"<td class=\"n\">{fmt(r.get('start_s'))}–{fmt(r.get('end_s'))}</td>"
-            f"<td class=\"n\">{fmt(r.get('opening_deg'), 0, '°')}</td>"
+            f"<td class=\"n\">{fmt(r.get('opening_deg'), 0, '°')}{_sd(r.get('opening_sd_deg'))}</td>"
             f"<td class=\"n\">{fmt(r.get('knee_lift_cm'), 1, ' cm')}</td>"
-            f"<td class=\"n\">{fmt(r.get('roll_back_deg'), 1, '°')}</td>"
+            f"<td class=\"n\">{_roll(r)}</td>"
             f"<td class=\"n\">{fmt(r.get('trunk_roll_back_deg'), 1, '°')}</td>"
             f"<td class=\"n\">{fmt(r.get('ankle_gap_cm'), 1, ' cm')}</td>"
             f"<td class=\"n\">{fmt(r.get('up_s'))} / {fmt(r.get('hold_s'))} / {fmt(r.get('down_s'))}</td>"
             f"<td>{result}</td></tr>"
         )
     return f"<h2>Reps</h2>\n<table>{head}{''.join(rows)}</table>"
+
+
+def _sd(sd: Any) -> str:
+    """ '± 4°': a measure's standard deviation from the body-model fit."""
+    if not isinstance(sd, (int, float)) or sd != sd:
+        return ""
+    return f" <span class=\"muted\">± {max(1, round(sd))}°</span>"
+
+
+def _roll(r: Mapping[str, Any]) -> str:
+    if r.get("roll_judged") is False:
+        return "<span class=\"muted\">not judged</span>"
+    return f"{fmt(r.get('roll_back_deg'), 1, '°')}{_sd(r.get('roll_back_sd_deg'))}"
 
 
 def _findings(report: Mapping[str, Any]) -> str:

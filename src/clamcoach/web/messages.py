@@ -83,7 +83,9 @@ def finding_dict(f: Any) -> dict:
 def rep_dict(rep: Any, set_index: int) -> dict:
     return {
         "set": set_index, "index": rep.index,
-        "opening_deg": num(rep.opening_deg), "roll_back_deg": num(rep.roll_back_deg),
+        "opening_deg": num(rep.opening_deg), "opening_sd_deg": num(rep.opening_sd_deg),
+        "roll_back_deg": num(rep.roll_back_deg), "roll_back_sd_deg": num(rep.roll_back_sd_deg),
+        "roll_judged": bool(rep.roll_judged),
         "hold_s": num(rep.hold_s, 2), "up_s": num(rep.up_s, 2), "down_s": num(rep.down_s, 2),
         "findings": [finding_dict(f) for f in rep.findings],
         "clean": not any(getattr(f.severity, "value", "") != "info" for f in rep.findings),
@@ -112,7 +114,9 @@ def step_dict(step: Any, set_index: int) -> dict:
         "phase": step.phase,
         "rep_count": step.rep_count,
         "opening_deg": num(step.opening_deg),
+        "opening_sd_deg": num(step.opening_sd_deg),
         "roll_change_deg": num(step.roll_change_deg),
+        "roll_sd_deg": num(step.roll_sd_deg) if step.view_can_see_roll else None,
         "hold_s": num(step.hold_s, 2),
         "setup_checks": {k: (None if v is None else bool(v)) for k, v in step.setup_checks.items()},
         "setup_ok": bool(step.setup_ok),

@@ -45,7 +45,12 @@ export function setupGauges(limits) {
   ]);
 }
 
-function needle(gaugeId, needleId, valueId, value, range, fmt, missing) {
+// "30° ± 4": the measure and its standard deviation, as the engine states them.
+function withSd(text, sd) {
+  return sd === null || sd === undefined ? text : `${text} ± ${Math.max(1, Math.round(sd))}°`;
+}
+
+function needle(gaugeId, needleId, valueId, value, range, fmt, missing, sd) {
   const gauge = $(gaugeId);
   const track = gauge.querySelector(".track");
   const n = $(needleId);
@@ -59,17 +64,19 @@ function needle(gaugeId, needleId, valueId, value, range, fmt, missing) {
   gauge.classList.remove("disabled");
   n.classList.remove("off");
   n.style.left = `${pct(value, range)}%`;
-  const text = fmt(Math.round(value));
+  const text = withSd(fmt(Math.round(value)), sd);
   $(valueId).textContent = text;
   track.setAttribute("aria-valuenow", String(Math.round(value)));
   track.setAttribute("aria-valuetext", text);
 }
 
 export function showGauges(step) {
-  needle("gauge-open", "open-needle", "open-value", step ? step.opening_deg : null, OPEN_RANGE, (v) => `${v}°`, "–");
+  needle("gauge-open", "open-needle", "open-value", step ? step.opening_deg : null, OPEN_RANGE, (v) => `${v}°`, "–",
+    step ? step.opening_sd_deg : null);
   const rollMissing = step && !step.view_can_see_roll ? t("not visible from this camera") : "–";
   needle("gauge-roll", "roll-needle", "roll-value", step ? step.roll_change_deg : null, ROLL_RANGE,
-    (v) => (v > 0 ? t("+{v}° forward", { v }) : v < 0 ? t("{v}° back", { v }) : "0°"), rollMissing);
+    (v) => (v > 0 ? t("+{v}° forward", { v }) : v < 0 ? t("{v}° back", { v }) : "0°"), rollMissing,
+    step ? step.roll_sd_deg : null);
 }
 
 function okState(value) {
