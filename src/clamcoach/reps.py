@@ -36,6 +36,9 @@ class RepParams:
     max_gap_s: float = 1.0          # a longer pose gap abandons the rep in progress
     rest_window_s: float = 2.0      # how much rest before a rep sets its start level
     min_rep_s: float = 0.4
+    #: A rep must also stand this many times above the opening's own jitter at rest (its
+    #: robust spread there), so a noisy view makes no reps out of noise.
+    noise_factor: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -190,12 +193,16 @@ class RepDetector:
         rest = tuple(self._rest)
         self.state = Phase.READY
         self._rep = []
-        self._rest.clear()
-        self._level.clear()
         self._times = None
         amp = self._peak - self._start_level
-        if amp < p.min_rep_deg:
+        if amp < max(p.min_rep_deg, p.noise_factor * _jitter(rest)):
+            # Not a rep: it was rest all along, and counts toward the rest's level and jitter.
+            for r in samples:
+                if not self._rest or r.t > self._rest[-1].t:
+                    self._rest.append(r)
             return None
+        self._rest.clear()
+        self._level.clear()
         for r in samples[-1:]:
             self._rest.append(r)
         t = np.array([x.t for x in samples])
@@ -214,6 +221,21 @@ class RepDetector:
             up_s=times.up_s, hold_s=times.hold_at(times.end), down_s=times.down_s,
             samples=kept, rest_samples=rest,
         )
+
+
+def _jitter(rest: tuple[Sample, ...]) -> float:
+    """How much the opening wanders at rest: the robust spread (MAD, as an SD) of the rest
+    before the rep (smoothing turns jitter into slow wander, so values, not differences)."""
+    v = np.array([s.opening for s in rest], float)
+    v = v[np.isfinite(v)]
+    if len(v) < 8:
+        return UNSEEN_JITTER_DEG
+    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+
+
+#: Before enough rest has been seen to measure it (right after the setup): the jitter assumed,
+#: BlazePose's at rest on the tuning clips' raised views (degrees of opening).
+UNSEEN_JITTER_DEG = 0.9
 
 
 # A minimum-jerk movement (the usual model of a smooth human movement, Flash & Hogan 1985)

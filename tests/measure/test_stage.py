@@ -1,0 +1,79 @@
+"""The online measurement stage: when it measures, and when it measures the setup again."""
+
+import math
+
+import pytest
+
+from clamcoach.engine import Engine
+from clamcoach.measure.profiles import JOINT_CENTRES
+from clamcoach.measure.stage import StageState
+from clamcoach.protocol import load_protocol
+from clamcoach.types import Severity
+from skeleton import Camera, Pose, clam_set, pose_frame
+
+CAM = Camera(pitch=35)
+
+
+def engine():
+    return Engine(load_protocol(), profile=JOINT_CENTRES, focal_px=CAM.focal_px)
+
+
+def test_nothing_is_measured_until_the_body_has_been_still():
+    eng = engine()
+    t = 0.0
+    kins = []
+    for i in range(40):  # 1.3 s of rest at 30 fps
+        t = i / 30
+        kins.append(eng.push(pose_frame(Pose(), CAM, t=t), t).kinematics)
+    first = next(i for i, k in enumerate(kins) if k is not None)
+    assert 0.8 <= first / 30 <= 1.0  # the protocol's settle time, 0.8 s
+    assert eng.measure.state is StageState.TRACKING and eng.setup.result is not None
+
+
+def test_a_setup_taken_during_a_hold_is_measured_again_at_the_next_rest():
+    """A hold is as still as a rest: the first setup here is taken with the knee open 30 deg
+    (the video starts mid-rep). The closed knee then reads -30: the stage starts again and the
+    reps after it are counted and measured from the closed knee."""
+    eng = engine()
+    frames = [(t, p) for t, p in clam_set(n_reps=3, lead_in=0.0, hold=2.5, fps=30)]
+    # Start in the first rep's hold.
+    start = next(t for t, p in frames if p.opening >= 29.9)
+    for t, p in frames:
+        if t >= start:
+            eng.push(pose_frame(p, CAM, t=t), t)
+    a = eng.finish()
+    assert eng.measure.calibrations == 2
+    assert len(a.reps) == 2
+    assert all(r.opening_deg == pytest.approx(30, abs=3) for r in a.reps)
+
+
+def test_a_set_held_still_with_no_lift_is_reported_as_such_with_encouragement():
+    """The method: some people with very weak hip muscles cannot lift the knee at all, and that
+    is fine."""
+    eng = engine()
+    for i in range(12 * 30):
+        eng.push(pose_frame(Pose(opening=0.0), CAM, t=i / 30), i / 30)
+    a = eng.finish()
+    assert a.reps == []
+    (f,) = a.set_findings
+    assert f.code == "no_visible_lift" and f.severity is Severity.INFO
+    assert "That's OK" in f.message and "squeez" in f.cue.lower()
+    assert "no_visible_lift" in a.to_dict({})["summary"]["findings"]
+
+
+def test_a_small_rep_of_a_weak_person_is_counted_and_jitter_makes_none():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    eng = engine()
+    for t, p in clam_set(n_reps=3, opening=5.0, fps=30):
+        frame = pose_frame(p, CAM, t=t)
+        frame.image[:, :2] += rng.normal(0, 0.7, size=frame.image[:, :2].shape)  # ~0.1% jitter
+        eng.push(frame, t)
+    assert len(eng.finish().reps) == 3
+    eng = engine()
+    for i in range(15 * 30):
+        frame = pose_frame(Pose(), CAM, t=i / 30)
+        frame.image[:, :2] += rng.normal(0, 1.0, size=frame.image[:, :2].shape)  # ~0.25% of the body
+        eng.push(frame, i / 30)
+    assert eng.finish().reps == []
