@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from clamcoach.accounts.ratelimit import SignInLimiter
 from clamcoach.accounts.users import add_user
 from clamcoach.protocol import load_protocol
 from clamcoach.storage.repository import Store, open_store
 from clamcoach.web.app import WebConfig, create_app
-from clamcoach.web.pairing import RateLimiter
 from clamcoach.web.phone import PhoneAccess
+from clamcoach.web.ratelimit import RateLimiter
 from clamcoach.web.tls import ensure_certificates
 from clamcoach.web.workspace import Workspace, WorkspaceConfig
 from tests.report.samples import make_frames, make_report
@@ -76,7 +75,7 @@ def sign_in(client: TestClient, username: str, password: str):
                                        "csrf_token": csrf_of(form.text)})
 
 
-def make_clinic(url: str, limiter: SignInLimiter | None = None,
+def make_clinic(url: str, limiter: RateLimiter | None = None,
                 phone_folder: Path | None = None) -> Clinic:
     store = open_store(url)
     add_user(store, "thera", "therapist", PASSWORD)
@@ -87,13 +86,13 @@ def make_clinic(url: str, limiter: SignInLimiter | None = None,
                     sessions_per_week=5)
     ann_session = store.save_analysis("ann", make_report("/v/ann.mp4"), make_frames())
     bob_session = store.save_analysis("bob", make_report("/v/bob.mp4"), None)
-    ws = Workspace(WorkspaceConfig(database_url=url, limiter=limiter or SignInLimiter(10_000)),
+    ws = Workspace(WorkspaceConfig(database_url=url, limiter=limiter or RateLimiter(10_000, 900)),
                    store=store)
     phone = None
     if phone_folder is not None:
         identity = ensure_certificates(phone_folder / "tls", ["127.0.0.1"], ["localhost"])
         # The matrix pairs many clients from one address: the pairing limit is tested elsewhere.
-        phone = PhoneAccess(identity, base_url=PHONE_BASE, limiter=RateLimiter(limit=100_000))
+        phone = PhoneAccess(identity, base_url=PHONE_BASE, limiter=RateLimiter(100_000, 60))
     app = create_app(WebConfig(protocol=load_protocol(), workspace=ws, phone=phone))
     return Clinic(store, ws, app, store.patient_id("ann"), store.patient_id("bob"),
                   ann_session, bob_session, phone)

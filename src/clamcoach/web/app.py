@@ -33,16 +33,14 @@ from clamcoach.web.connection import Connection
 from clamcoach.web.guard import DeviceSessionGuard, is_tls
 from clamcoach.web.hub import Hub, describe
 from clamcoach.web.i18n import LANGUAGES, catalogue, negotiate
-from clamcoach.web.pages import STATIC, render
+from clamcoach.web.pages import STATIC, content_security_policy, render
 from clamcoach.web.phone import PhoneAccess, phone_routes
 from clamcoach.web.session import Session
 from clamcoach.web.tls import local_names
 
 log = logging.getLogger(__name__)
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-       "media-src 'self' blob: mediastream:; connect-src 'self'; font-src 'self'; "
-       "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+CSP = content_security_policy()
 HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"referrer-policy", b"no-referrer"),
