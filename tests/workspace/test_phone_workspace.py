@@ -20,7 +20,7 @@ from clamcoach.web.app import WebConfig, create_app
 from clamcoach.web.guard import NOT_PAIRED
 from clamcoach.web.server import BackgroundServer
 from clamcoach.web.workspace.guard import SESSION_COOKIE
-from tests.workspace.conftest import PASSWORD, Clinic, csrf_of, make_clinic
+from tests.workspace.conftest import PASSWORD, Clinic, make_clinic, sign_in
 
 SIGN_IN_LINK = re.compile(r'<a href="/login">[^<]+</a>')
 
@@ -50,13 +50,6 @@ def served(tmp_path) -> Iterator[Served]:
         clinic.ws.close()
 
 
-def _sign_in(client: httpx.Client, username: str) -> httpx.Response:
-    form = client.get("/login")
-    assert form.status_code == 200, form.text[:200]
-    return client.post("/login", data={"username": username, "password": PASSWORD,
-                                       "csrf_token": csrf_of(form.text)})
-
-
 def test_a_patient_signs_in_from_the_phone_page(served):
     clinic = served.clinic
     with served.phone() as phone:
@@ -65,7 +58,7 @@ def test_a_patient_signs_in_from_the_phone_page(served):
         assert paired.status_code == 303 and paired.headers["location"] == "/"
         live = phone.get("/")
         assert live.status_code == 200 and SIGN_IN_LINK.search(live.text), "no sign-in link"
-        signed = _sign_in(phone, "ann")
+        signed = sign_in(phone, "ann", PASSWORD)
         assert signed.status_code == 303 and signed.headers["location"] == f"/patients/{clinic.ann}"
         cookie = next(c for c in signed.headers.get_list("set-cookie") if c.startswith(f"{SESSION_COOKIE}="))
         assert {"secure", "httponly", "samesite=strict"} <= {a.strip().lower() for a in cookie.split(";")}
@@ -82,7 +75,7 @@ def test_a_patient_signs_in_from_the_phone_page(served):
 def test_the_therapist_signs_in_on_the_computers_own_page(served):
     with httpx.Client(base_url=served.local, follow_redirects=False, timeout=20) as computer:
         assert SIGN_IN_LINK.search(computer.get("/").text)
-        signed = _sign_in(computer, "thera")
+        signed = sign_in(computer, "thera", PASSWORD)
         assert signed.status_code == 303 and signed.headers["location"] == "/patients"
         listing = computer.get("/patients")
         assert listing.status_code == 200 and "ann" in listing.text and "bob" not in listing.text
