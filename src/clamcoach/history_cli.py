@@ -23,6 +23,11 @@ DB_HELP = ("history database: a SQLAlchemy URL or a file path (default: "
             "$CLAMCOACH_DATABASE_URL, else history.sqlite in the user's data folder)")
 
 
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--db URL`` option of every command that reads or writes the history."""
+    parser.add_argument("--db", metavar="URL", help=DB_HELP)
+
+
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "history", help="show a patient's sessions and weekly trends",
@@ -30,7 +35,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
                     "rate, mean opening, mean roll-back).")
     p.add_argument("patient")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    p.add_argument("--db", metavar="URL", help=DB_HELP)
+    add_db_option(p)
     p.set_defaults(func=run_history)
 
     p = subparsers.add_parser(
@@ -54,7 +59,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
                    help="drop the previous version's threshold overrides")
     p.add_argument("--note", help="a note for this version")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--db", metavar="URL", help=DB_HELP)
+    add_db_option(p)
     p.set_defaults(func=run_prescribe)
 
     p = subparsers.add_parser(
@@ -65,7 +70,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--csv", metavar="FILE")
     out.add_argument("--json", metavar="FILE")
-    p.add_argument("--db", metavar="URL", help=DB_HELP)
+    add_db_option(p)
     p.set_defaults(func=run_export)
 
     p = subparsers.add_parser(
@@ -75,12 +80,12 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
                     "remains in the audit log. Export first if the record must be kept.")
     p.add_argument("patient")
     p.add_argument("--yes", action="store_true", help="really erase (required)")
-    p.add_argument("--db", metavar="URL", help=DB_HELP)
+    add_db_option(p)
     p.set_defaults(func=run_erase)
 
     p = subparsers.add_parser("patients", help="list the patients in the history")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--db", metavar="URL", help=DB_HELP)
+    add_db_option(p)
     p.set_defaults(func=run_patients)
 
 

@@ -1,4 +1,5 @@
-"""Accounts: users and roles, passwords, sign-in sessions, the limiter, the user commands."""
+"""Accounts: users and roles, passwords, sign-in sessions, the user commands (the tokens and
+the rate limiter they use: tests/test_tokens.py, tests/web/test_ratelimit.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,9 @@ import json
 from datetime import timedelta
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from clamcoach.accounts import Role, add_user, authenticate, list_users, remove_user
 from clamcoach.accounts import sessions
-from clamcoach.accounts.csrf import new_token, tokens_match
-from clamcoach.accounts.ratelimit import SignInLimiter
 from clamcoach.accounts.users import UnknownUser, assign_patient, patients_of
 from clamcoach.cli import main
 from clamcoach.errors import UsageError
@@ -76,35 +73,6 @@ def test_sessions_expire_and_end(store):
     sessions.start(store, uid)  # a new sign-in sweeps expired sessions away
     with store.transaction() as s:
         assert s.query(m.AuthSession).count() == 1
-
-
-def test_csrf_tokens():
-    a, b = new_token(), new_token()
-    assert a != b and tokens_match(a, a) and not tokens_match(a, b)
-    assert not tokens_match(a, None) and not tokens_match("", "")
-
-
-@settings(max_examples=80, deadline=None)
-@given(fails=st.lists(st.floats(0, 2000), max_size=12), limit=st.integers(1, 6),
-       window=st.floats(10, 900), probe=st.floats(0, 3000))
-def test_limiter_law(fails, limit, window, probe):
-    """Blocked at time t exactly when ``limit`` failures fall in (t - window, t]; the wait
-    ends when the oldest of them ages out."""
-    now = [0.0]
-    limiter = SignInLimiter(limit, window, clock=lambda: now[0])
-    times = sorted(fails)
-    for t in times:
-        now[0] = t
-        limiter.failed("user:x")
-    now[0] = max(times[-1] if times else 0.0, probe)
-    recent = [t for t in times if t > now[0] - window]
-    wait = limiter.retry_after("user:x", "ip:other")
-    if len(recent) >= limit:
-        assert wait > 0 and abs(wait - (recent[0] + window - now[0])) <= 1
-    else:
-        assert wait == 0
-    limiter.succeeded("user:x")
-    assert limiter.retry_after("user:x") == 0
 
 
 def test_user_commands(tmp_path, monkeypatch, capsys):

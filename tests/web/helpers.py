@@ -18,7 +18,7 @@ from clamcoach.measure.profiles import JOINT_CENTRES
 from clamcoach.protocol import load_protocol
 from clamcoach.web.app import WebConfig, create_app
 from clamcoach.web.frames import pack_frame
-from clamcoach.web.pairing import PairingBook, RateLimiter
+from clamcoach.web.pairing import PairingBook, pairing_limiter
 from clamcoach.web.phone import PhoneAccess
 from clamcoach.web.server import BackgroundServer
 from clamcoach.web.tls import ensure_certificates
@@ -76,7 +76,7 @@ def serve_phone(tmp: Path, overrides: tuple[str, ...] = ()) -> Iterator[PhoneSer
     identity = ensure_certificates(tmp / "tls", ["127.0.0.1"], ["localhost"])
     clock = FakeClock()
     access = PhoneAccess(identity, base_url="", book=PairingBook(clock=clock),
-                         limiter=RateLimiter(clock=clock))
+                         limiter=pairing_limiter(clock=clock))
     app = create_app(WebConfig(protocol=proto, estimator_factory=StandInEstimator,
                                profile=JOINT_CENTRES, phone=access))
     context = ssl.create_default_context(cafile=str(identity.ca_cert_path))

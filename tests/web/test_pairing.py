@@ -1,11 +1,11 @@
-"""Pairing tokens, device sessions and the rate limit, on a clock the test moves."""
+"""Pairing tokens, device sessions and the pairing's rate limit, on a clock the test moves."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clamcoach.web.pairing import TOKEN_TTL_S, PairingBook, RateLimiter
+from clamcoach.web.pairing import TOKEN_TTL_S, PairingBook, pairing_limiter
 from tests.web.helpers import FakeClock
 
 
@@ -60,7 +60,7 @@ def test_no_guessed_token_or_session_gets_in(guess):
 
 def test_ten_tries_a_minute_from_one_address():
     clock = FakeClock()
-    limit = RateLimiter(clock=clock)
+    limit = pairing_limiter(clock=clock)
     assert all(limit.allow("10.0.0.2") for _ in range(10))
     assert not limit.allow("10.0.0.2")
     assert limit.allow("10.0.0.3")                      # another address has its own count

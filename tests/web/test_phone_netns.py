@@ -5,8 +5,9 @@ The test makes a network namespace with a veth pair and two private addresses of
 real pose model. Headless Chromium on this side, at a phone's viewport with the demo clip as
 its camera, opens the ``Phone:`` address the command printed (HTTPS to an address that is not
 loopback), trusts the project's certificate by its SPKI hash only, coaches the demo's 5 reps
-and shows the summary. Making a namespace needs root (CI runs as root); elsewhere the test
-says so in its skip reason.
+and shows the summary; then the patient follows the page's link to the workspace, signs in on
+the phone and sees their own plan. Making a namespace needs root (CI runs as root); elsewhere
+the test says so in its skip reason.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 HOST_ADDR, NS_ADDR, PREFIX = "10.231.7.1", "10.231.7.2", 30
 CLAMCOACH = Path(sys.executable).with_name("clamcoach")
+PATIENT, PASSWORD = "ann", "correct horse battery"
 
 
 def _ip(*args: str, ns: str | None = None) -> None:
@@ -97,9 +99,16 @@ class Served:
 @pytest.fixture
 def served(netns, tmp_path) -> Iterator[tuple[Served, Path]]:
     config = tmp_path / "config"
-    env = {**os.environ, "XDG_CONFIG_HOME": str(config), "PYTHONUNBUFFERED": "1"}
+    # The test's own config and data folders: nothing of the user's (or CI's database) is used.
+    env = {k: v for k, v in os.environ.items() if k != "CLAMCOACH_DATABASE_URL"}
+    env.update(XDG_CONFIG_HOME=str(config), XDG_DATA_HOME=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
+    db = f"sqlite:///{tmp_path / 'clinic.sqlite'}"
+    for name, role in (("thera", ["--role", "therapist"]), (PATIENT, ["--role", "patient", "--therapist", "thera"])):
+        subprocess.run([str(CLAMCOACH), "user", "add", name, *role, "--password-stdin", "--db", db],
+                       input=PASSWORD + "\n", check=True, capture_output=True, text=True, env=env, timeout=60)
     cmd = ["ip", "netns", "exec", netns, str(CLAMCOACH), "serve", "--phone", "--host", NS_ADDR,
-           "--port", "0", "--no-browser", "--set", "prescription.reps=5", "--set", "prescription.sets=1"]
+           "--port", "0", "--no-browser", "--db", db,
+           "--set", "prescription.reps=5", "--set", "prescription.sets=1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     out = Served(proc)
     try:
@@ -133,11 +142,21 @@ def test_a_phone_on_the_network_pairs_and_is_coached_through_the_demo(served, de
         page.wait_for(f"{STATE}.screen === 'summary'", timeout=demo["duration"] + 60)
         keep_screenshot(page, tmp_path, "live-phone-network-summary.png")
         s = state(page)
+        # The workspace is served too: the patient follows the summary's link, signs in on the
+        # phone and sees their own plan.
+        page.click("#summary-sign-in a")
+        page.wait_for("location.pathname === '/login' && !!document.querySelector('input[name=password]')")
+        page.evaluate(f"""(() => {{ const f = document.querySelector('form[action="/login"]');
+            f.username.value = {PATIENT!r}; f.password.value = {PASSWORD!r}; f.submit(); }})()""")
+        page.wait_for("location.pathname.startsWith('/patients/')", timeout=30)
+        own = page.evaluate("document.body.textContent")
+        keep_screenshot(page, tmp_path, "workspace-phone-network.png")
     summary = s["session"]["summary"]
     reps = [r for r in s["reps"] if r["set"] == 1]
     assert summary["reps"] == len(demo["reps"]) == 5 == len(reps), (summary, out.lines[-10:])
     assert s["cue"] == "" and s["conn"] == "open"
     assert [e["text"] for e in s["spoken"] if e["channel"] == "count"] == ["one", "two", "three", "four", "five"]
+    assert PATIENT in own and "My plan" in own and "Wrong user name" not in own, own[:300]
     # the pairing link was used up: opening it again is refused
     with Chromium(fake_camera=False, extra=(f"--ignore-certificate-errors-spki-list={spki}",)) as other:
         other.page.navigate(url)

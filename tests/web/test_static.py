@@ -43,7 +43,7 @@ def test_the_page_names_no_external_url_at_all():
 
 #: What a page may link to besides its static files: the pairing page's own stylesheet and
 #: certificate download, and the pages of phone mode.
-OWN_ROUTES = ("/pair/style.css", "/ca.crt", "/pair")
+OWN_ROUTES = ("/pair/style.css", "/ca.crt", "/pair", "/login")  # /login: the workspace's sign-in
 
 
 @pytest.mark.parametrize("name", ["index.html", "pair.html"])

@@ -1,39 +1,28 @@
-"""Headless Debian Chromium driven by Selenium through Debian's chromedriver (no downloads),
-and the page checks the workspace's browser tests make: no sideways overflow, and text
-contrast (WCAG AA) measured on the rendered page."""
+"""The workspace's browser tests: headless Debian Chromium as the live page's tests drive it
+(``tests.web.browser``: Selenium through Debian's chromedriver, no downloads, a fresh
+profile), and the page checks they make: no sideways overflow, and text contrast (WCAG AA)
+measured on the rendered page."""
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-CHROMIUM = os.environ.get("CLAMCOACH_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("CLAMCOACH_CHROMEDRIVER", "/usr/bin/chromedriver")
+from tests.web.browser import BrowserMissing, Chromium
 
 
 @contextmanager
 def chromium(width: int = 1280, height: int = 900) -> Iterator[object]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not Path(path).is_file():
-            pytest.fail(f"{path} is missing: bash scripts/setup-browser.sh installs it")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--no-first-run", "--disable-background-networking", "--disable-sync",
-                 "--disable-component-update", "--hide-scrollbars", f"--window-size={width},{height}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    """A Selenium driver of a fresh headless Chromium (no camera)."""
     try:
-        yield driver
-    finally:
-        driver.quit()
+        browser = Chromium(fake_camera=False, size=(width, height))
+    except BrowserMissing as exc:
+        pytest.fail(str(exc))
+    with browser:
+        yield browser.driver
 
 
 # Relative luminance and the WCAG contrast ratio, on the colours Chromium computed; the

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from clamcoach.accounts.ratelimit import SignInLimiter
+from clamcoach.web.ratelimit import RateLimiter
 from clamcoach.prescription_check import check_prescription
 from clamcoach.protocol import load_protocol
 from clamcoach.storage import audit, pain
@@ -57,7 +57,7 @@ def test_secure_cookie_over_https(clinic):
 
 
 def test_wrong_password_and_rate_limit(tmp_path):
-    clinic = make_clinic(f"sqlite:///{tmp_path / 'c.sqlite'}", SignInLimiter(max_failures=3, window_s=600))
+    clinic = make_clinic(f"sqlite:///{tmp_path / 'c.sqlite'}", RateLimiter(3, 600))
     try:
         client = clinic.client()
         for _ in range(3):

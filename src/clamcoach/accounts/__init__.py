@@ -1,6 +1,7 @@
 """Accounts: the workspace's security boundary. Users with a role (therapist or patient),
-passwords hashed with Argon2id, server-side sign-in sessions, CSRF tokens, sign-in rate
-limiting, and the audit log (``clamcoach.storage.audit``).
+passwords hashed with Argon2id, server-side sign-in sessions (each with its CSRF token), and
+the audit log (``clamcoach.storage.audit``). Tokens come from ``clamcoach.tokens``; the sign-in's
+rate limit is the web app's one limiter (``clamcoach.web.ratelimit``).
 
 Needs the ``workspace`` extra (argon2-cffi) and the ``storage`` extra.
 """

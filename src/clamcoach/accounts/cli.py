@@ -14,7 +14,7 @@ import sys
 from typing import TextIO
 
 from clamcoach.errors import UsageError
-from clamcoach.history_cli import DB_HELP, store_command, table
+from clamcoach.history_cli import add_db_option, store_command, table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -27,20 +27,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--therapist", metavar="NAME", help="a patient's therapist (required for patients)")
     a.add_argument("--password-stdin", action="store_true",
                    help="read the password from the first line of standard input")
-    a.add_argument("--db", metavar="URL", help=DB_HELP)
+    add_db_option(a)
     a.set_defaults(func=run_add)
     ls = users.add_parser("list", help="list the users")
     ls.add_argument("--json", action="store_true")
-    ls.add_argument("--db", metavar="URL", help=DB_HELP)
+    add_db_option(ls)
     ls.set_defaults(func=run_list)
     asg = users.add_parser("assign", help="put a patient in a therapist's care")
     asg.add_argument("patient")
     asg.add_argument("--therapist", metavar="NAME", required=True)
-    asg.add_argument("--db", metavar="URL", help=DB_HELP)
+    add_db_option(asg)
     asg.set_defaults(func=run_assign)
     rm = users.add_parser("remove", help="remove a sign-in (a patient's history stays)")
     rm.add_argument("name")
-    rm.add_argument("--db", metavar="URL", help=DB_HELP)
+    add_db_option(rm)
     rm.set_defaults(func=run_remove)
 
 

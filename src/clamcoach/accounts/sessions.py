@@ -4,18 +4,16 @@ expires. Signing out (or removing the user) deletes the row, so a copied cookie 
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from clamcoach.accounts.csrf import new_token
 from clamcoach.accounts.roles import Principal, Role
 from clamcoach.storage import models as m
 from clamcoach.storage.records import from_db_time, utc
 from clamcoach.storage.repository import Store
+from clamcoach.tokens import digest, new_token
 
 DEFAULT_TTL = timedelta(hours=8)  # a working day; then sign in again
 
@@ -26,18 +24,14 @@ class SignedIn:
     csrf_token: str
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def start(store: Store, user_id: int, ttl: timedelta = DEFAULT_TTL) -> str:
     """A new session for ``user_id``; returns the cookie's token (never stored as is)."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     now = utc(None)
     with store.transaction(write=True) as s:
         # Expired sessions go whenever someone signs in: the table stays small.
         s.execute(m.AuthSession.__table__.delete().where(m.AuthSession.expires_at < now))
-        s.add(m.AuthSession(token_hash=_digest(token), user_id=user_id, csrf_token=new_token(),
+        s.add(m.AuthSession(token_hash=digest(token), user_id=user_id, csrf_token=new_token(),
                             created_at=now, expires_at=now + ttl))
     return token
 
@@ -50,7 +44,7 @@ def lookup(store: Store, token: str | None) -> SignedIn | None:
         row = s.execute(
             select(m.AuthSession, m.User)
             .join(m.User, m.User.id == m.AuthSession.user_id)
-            .where(m.AuthSession.token_hash == _digest(token))
+            .where(m.AuthSession.token_hash == digest(token))
         ).one_or_none()
         if row is None:
             return None
@@ -65,4 +59,4 @@ def end(store: Store, token: str | None) -> None:
     if not token:
         return
     with store.transaction(write=True) as s:
-        s.execute(m.AuthSession.__table__.delete().where(m.AuthSession.token_hash == _digest(token)))
+        s.execute(m.AuthSession.__table__.delete().where(m.AuthSession.token_hash == digest(token)))

@@ -21,7 +21,7 @@ def summary_text(analysis: Analysis, source_name: str, duration_s: float) -> str
     a = analysis
     lines: list[str] = []
     side = f", {a.top_side} leg on top" if a.top_side else ""
-    lines.append(f"clamcoach: {source_name} ({duration_s:.1f} s, {a.view.value} camera{side})")
+    lines.append(f"clamcoach: {source_name} ({duration_s:.1f} s, {a.view} camera{side})")
     lines.append("")
     lines += _setup_lines(a)
     lines.append("")
@@ -45,15 +45,11 @@ def summary_text(analysis: Analysis, source_name: str, duration_s: float) -> str
             lines.append(f"     Why: {f.message}")
     elif a.reps:
         lines.append("Well done: every rep followed the method. Keep the control, not the height.")
-    if a.warnings or not a.view_can_see_roll:
+    # Analysis.warnings already says when the roll-back cannot be seen, and where to move the camera.
+    if a.warnings:
         lines.append("")
         lines.append("Notes:")
-        from clamcoach.engine import VIEW_LIMITS
-
-        notes = list(a.warnings)
-        if not a.view_can_see_roll and a.view in VIEW_LIMITS:
-            notes.insert(0, VIEW_LIMITS[a.view])
-        for w in notes:
+        for w in a.warnings:
             lines.append(f"  - {w}")
     return "\n".join(lines) + "\n"
 

@@ -5,9 +5,9 @@ app (the Content-Security-Policy forbids anything else), frames live only in mem
 only pages served from this app's own host may open the WebSocket.
 
 Phone mode (``WebConfig.phone``) adds the pairing routes and, in front of everything that
-arrives over HTTPS, the device-session check (``guard.py``). Other parts (the therapist
-workspace) plug in through ``WebConfig.extra_routes`` and ``extra_middleware``, which sit
-inside the device-session check: on the network listener a request passes it first.
+arrives over HTTPS, the device-session check (``guard.py``). The therapist's workspace
+(``WebConfig.workspace``) adds its routes behind that check: over the network a request
+needs a paired device first, then the workspace's own sign-in for patient data.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from starlette.middleware import Middleware
 from starlette.responses import JSONResponse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
-from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -33,16 +33,14 @@ from clamcoach.web.connection import Connection
 from clamcoach.web.guard import DeviceSessionGuard, is_tls
 from clamcoach.web.hub import Hub, describe
 from clamcoach.web.i18n import LANGUAGES, catalogue, negotiate
-from clamcoach.web.pages import STATIC, render
+from clamcoach.web.pages import STATIC, content_security_policy, render
 from clamcoach.web.phone import PhoneAccess, phone_routes
 from clamcoach.web.session import Session
 from clamcoach.web.tls import local_names
 
 log = logging.getLogger(__name__)
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-       "media-src 'self' blob: mediastream:; connect-src 'self'; font-src 'self'; "
-       "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+CSP = content_security_policy()
 HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"referrer-policy", b"no-referrer"),
@@ -69,10 +67,6 @@ class WebConfig:
     extra_hosts: tuple[str, ...] = field(default_factory=tuple)
     #: Phone mode: HTTPS on the network, pairing, device sessions (None: this computer only).
     phone: PhoneAccess | None = None
-    #: More routes or mounts (e.g. the therapist workspace), placed before the page's own.
-    extra_routes: tuple[BaseRoute, ...] = field(default_factory=tuple)
-    #: More middleware, run after the host/origin and device-session checks.
-    extra_middleware: tuple[Middleware, ...] = field(default_factory=tuple)
     #: The therapist's workspace (a ``web.workspace.WorkspaceConfig`` or an open ``Workspace``);
     #: None: live coaching only.
     workspace: Any = None
@@ -151,11 +145,20 @@ def _analyzer_factory(profile: Any = None) -> Callable[[Any, Any], Any]:
 
 
 def _workspace_routes(workspace: Any) -> list:
-    if workspace is None:
-        return []
     from clamcoach.web.workspace import workspace_routes
 
     return workspace_routes(workspace)
+
+
+def _open_workspace(workspace: Any) -> tuple[Any, bool]:
+    """(the open Workspace or None, whether this app opened it and so closes it)."""
+    if workspace is None:
+        return None, False
+    from clamcoach.web.workspace import Workspace
+
+    if isinstance(workspace, Workspace):
+        return workspace, False
+    return Workspace(workspace), True
 
 
 def create_app(config: WebConfig) -> Starlette:
@@ -166,12 +169,14 @@ def create_app(config: WebConfig) -> Starlette:
                        analyzer_factory=_analyzer_factory(config.profile))
 
     hub = Hub(make_session, ttl_s=config.session_ttl_s, max_sessions=config.max_sessions)
+    workspace, owns_workspace = _open_workspace(config.workspace)
 
     async def index(request: Request) -> HTMLResponse:
         cat = catalogue(negotiate(request.headers.get("accept-language")))
         # which page this is: the computer's (shows the pairing code in phone mode) or the phone's
         where = "phone" if is_tls(request.scope) else "computer"
-        return HTMLResponse(render("index.html", cat, phone_mode=config.phone is not None, where=where))
+        return HTMLResponse(render("index.html", cat, phone_mode=config.phone is not None, where=where,
+                                   workspace=workspace is not None))
 
     async def messages(request: Request) -> JSONResponse:
         lang = request.path_params["lang"]
@@ -191,24 +196,25 @@ def create_app(config: WebConfig) -> Starlette:
             yield
         finally:
             hub.close()  # frees each session's pose model and worker thread
+            if owns_workspace:
+                workspace.close()  # waits for a running upload, then closes the database
 
     middleware = [Middleware(SecurityHeaders, allowed_hosts=_allowed_hosts(config))]
     if config.phone is not None:
         middleware.append(Middleware(DeviceSessionGuard, book=config.phone.book))
-    middleware.extend(config.extra_middleware)
     app = Starlette(
         routes=[
-            *config.extra_routes,
             *(phone_routes(config.phone) if config.phone is not None else []),
             Route("/", index),
             Route("/i18n/{lang}.json", messages),
             Route("/healthz", health),
             WebSocketRoute("/ws", coach),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
-            *_workspace_routes(config.workspace),
+            *(_workspace_routes(workspace) if workspace is not None else []),
         ],
         middleware=middleware,
         lifespan=lifespan,
     )
     app.state.hub = hub
+    app.state.workspace = workspace
     return app

@@ -12,10 +12,10 @@ certificate. Everything else gets 401; a WebSocket is accepted only to be closed
 
 from __future__ import annotations
 
-from starlette.requests import cookie_parser
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from clamcoach.web.cookies import cookie_in
 from clamcoach.web.pairing import COOKIE, PairingBook
 
 OPEN_PATHS = ("/ca.crt", "/pair", "/pair/style.css")
@@ -28,15 +28,6 @@ def is_tls(scope: Scope) -> bool:
     return scope.get("scheme") in ("https", "wss")
 
 
-def device_cookie(scope: Scope) -> str | None:
-    for name, value in scope.get("headers") or []:
-        if name == b"cookie":
-            found = cookie_parser(value.decode("latin-1")).get(COOKIE)
-            if found:
-                return found
-    return None
-
-
 class DeviceSessionGuard:
     def __init__(self, app: ASGIApp, book: PairingBook) -> None:
         self.app = app
@@ -47,7 +38,7 @@ class DeviceSessionGuard:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        if path in OPEN_PATHS or path.startswith(OPEN_PREFIX) or self.book.device_ok(device_cookie(scope)):
+        if path in OPEN_PATHS or path.startswith(OPEN_PREFIX) or self.book.device_ok(cookie_in(scope, COOKIE)):
             await self.app(scope, receive, send)
             return
         if scope["type"] == "http":

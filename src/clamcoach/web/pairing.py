@@ -11,24 +11,19 @@ All of it is in memory: a restart of ``clamcoach serve`` unpairs every phone.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-TOKEN_BYTES = 32
+from clamcoach.tokens import digest, new_token
+from clamcoach.web.ratelimit import RateLimiter
+
 TOKEN_TTL_S = 600.0
 DEVICE_IDLE_S = 12 * 3600.0
 MAX_DEVICES = 16
 TRIES_PER_WINDOW = 10
 TRY_WINDOW_S = 60.0
 COOKIE = "clamcoach_device"
-
-
-def _digest(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
 
 
 @dataclass(frozen=True)
@@ -50,14 +45,14 @@ class PairingBook:
         self.device_idle_s = device_idle_s
         self.max_devices = max_devices
         self._shown: PairingToken | None = None
-        self._tokens: dict[bytes, float] = {}   # token digest -> expiry
-        self._devices: dict[bytes, float] = {}  # session digest -> last seen
+        self._tokens: dict[str, float] = {}   # token digest -> expiry
+        self._devices: dict[str, float] = {}  # session digest -> last seen
 
     def current(self) -> PairingToken:
         """The token to show now: the same one until it is used or expires."""
         now = self._clock()
         shown = self._shown
-        if shown is None or shown.expires_at <= now or _digest(shown.token) not in self._tokens:
+        if shown is None or shown.expires_at <= now or digest(shown.token) not in self._tokens:
             shown = self.issue()
         return shown
 
@@ -67,22 +62,22 @@ class PairingBook:
     def issue(self) -> PairingToken:
         now = self._clock()
         self._forget_expired(now)
-        token = PairingToken(secrets.token_urlsafe(TOKEN_BYTES), now + self.token_ttl_s)
-        self._tokens[_digest(token.token)] = token.expires_at
+        token = PairingToken(new_token(), now + self.token_ttl_s)
+        self._tokens[digest(token.token)] = token.expires_at
         self._shown = token
         return token
 
     def redeem(self, token: str) -> str | None:
         """A new device session for a valid token (which is used up), else None."""
         now = self._clock()
-        expires = self._tokens.pop(_digest(token), None)
+        expires = self._tokens.pop(digest(token), None)
         if expires is None or expires <= now:
             return None
         while len(self._devices) >= self.max_devices:
             oldest = min(self._devices, key=self._devices.__getitem__)
             del self._devices[oldest]
-        session = secrets.token_urlsafe(TOKEN_BYTES)
-        self._devices[_digest(session)] = now
+        session = new_token()
+        self._devices[digest(session)] = now
         return session
 
     def device_ok(self, session: str | None) -> bool:
@@ -90,7 +85,7 @@ class PairingBook:
         if not session:
             return False
         now = self._clock()
-        key = _digest(session)
+        key = digest(session)
         seen = self._devices.get(key)
         if seen is None or now - seen > self.device_idle_s:
             self._devices.pop(key, None)
@@ -108,25 +103,6 @@ class PairingBook:
                 del self._tokens[key]
 
 
-class RateLimiter:
-    """At most ``limit`` tries per ``window_s`` from one address (a sliding window)."""
-
-    def __init__(self, limit: int = TRIES_PER_WINDOW, window_s: float = TRY_WINDOW_S, *,
-                 clock: Callable[[], float] = time.monotonic, max_addresses: int = 4096) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self._clock = clock
-        self._max = max_addresses
-        self._tries: dict[str, deque[float]] = {}
-
-    def allow(self, address: str) -> bool:
-        now = self._clock()
-        tries = self._tries.setdefault(address, deque())
-        while tries and now - tries[0] >= self.window_s:
-            tries.popleft()
-        if len(tries) >= self.limit:
-            return False
-        tries.append(now)
-        if len(self._tries) > self._max:  # a flood of addresses must not grow memory forever
-            self._tries = {a: t for a, t in self._tries.items() if t and now - t[-1] < self.window_s}
-        return True
+def pairing_limiter(*, clock: Callable[[], float] = time.monotonic) -> RateLimiter:
+    """At most ``TRIES_PER_WINDOW`` pairing tries a minute from one address, right or wrong."""
+    return RateLimiter(TRIES_PER_WINDOW, TRY_WINDOW_S, clock=clock)

@@ -20,10 +20,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from clamcoach.web.cookies import set_strict_cookie
 from clamcoach.web.guard import is_tls
 from clamcoach.web.i18n import catalogue, negotiate
 from clamcoach.web.pages import STATIC, render
-from clamcoach.web.pairing import COOKIE, PairingBook, RateLimiter
+from clamcoach.web.pairing import COOKIE, PairingBook, pairing_limiter
+from clamcoach.web.ratelimit import RateLimiter
 from clamcoach.web.tls import ServerIdentity
 
 
@@ -35,7 +37,7 @@ class PhoneAccess:
     #: "https://ADDR:PORT", the address the phone opens.
     base_url: str
     book: PairingBook = field(default_factory=PairingBook)
-    limiter: RateLimiter = field(default_factory=RateLimiter)
+    limiter: RateLimiter = field(default_factory=pairing_limiter)
 
     def pairing_url(self) -> str:
         return f"{self.base_url}/pair/{self.book.current().token}"
@@ -72,8 +74,9 @@ def phone_routes(access: PhoneAccess) -> list[Route]:
         if session is None:
             return pair_page(request, "invalid", 401)
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(COOKIE, session, max_age=int(access.book.device_idle_s), path="/",
-                            secure=True, httponly=True, samesite="strict")
+        # Secure even when paired from this computer's plain listener: the device session is
+        # for the HTTPS one.
+        set_strict_cookie(response, COOKIE, session, secure=True, max_age=int(access.book.device_idle_s))
         return response
 
     async def ca_cert(_request: Request) -> Response:

@@ -7,9 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from clamcoach.accounts.ratelimit import SignInLimiter
 from clamcoach.accounts.sessions import DEFAULT_TTL
+from clamcoach.web.ratelimit import RateLimiter
 
+#: Sign-in: after this many failures in the window, for one user name or from one address,
+#: that name or address waits until the oldest failure is out of the window.
+SIGN_IN_FAILURES = 5
+SIGN_IN_WINDOW_S = 900.0
 #: The lesson video made by ``clamcoach synth --lesson`` (a checkout's copy).
 REPO_LESSON = Path(__file__).resolve().parents[4] / "data" / "demo" / "lesson.mp4"
 
@@ -25,4 +29,5 @@ class WorkspaceConfig:
     #: Opens the pose estimator for an upload (None: BlazePose).
     estimator_factory: Callable[[], Any] | None = None
     session_ttl: timedelta = DEFAULT_TTL
-    limiter: SignInLimiter = field(default_factory=SignInLimiter)
+    #: Counts failed sign-ins, per user name and per address.
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(SIGN_IN_FAILURES, SIGN_IN_WINDOW_S))

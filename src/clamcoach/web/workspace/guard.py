@@ -21,13 +21,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clamcoach.accounts import sessions
-from clamcoach.accounts.csrf import FIELD, tokens_match
 from clamcoach.accounts.roles import Principal, Role
 from clamcoach.accounts.users import therapist_of
 from clamcoach.storage.repository import Store
+from clamcoach.tokens import tokens_match
 from clamcoach.web.workspace.render import problem, redirect
 
 SESSION_COOKIE = "clamcoach_session"
+#: The hidden input of every form that carries the CSRF token.
+CSRF_FIELD = "csrf_token"
 
 
 class Policy(Enum):
@@ -100,7 +102,7 @@ def guarded(ws: Any, policy: Policy, handler: Handler, *, form: bool = False,
         data = await request.form() if form else None
         try:
             if request.method == "POST" and signed is not None:
-                given = data.get(FIELD) if data is not None else None
+                given = data.get(CSRF_FIELD) if data is not None else None
                 if not tokens_match(signed.csrf_token, given if isinstance(given, str) else None):
                     return problem(403, "This form has expired: reload the page and try again.")
             who = signed.principal if signed else None

@@ -10,11 +10,13 @@ from urllib.parse import urlsplit
 from starlette.responses import Response
 
 from clamcoach.accounts import sessions
-from clamcoach.accounts.csrf import FIELD, new_token, tokens_match
 from clamcoach.accounts.roles import Principal, Role
 from clamcoach.accounts.users import authenticate
 from clamcoach.storage.audit import AuditAction, record
-from clamcoach.web.workspace.guard import SESSION_COOKIE, Call
+from clamcoach.tokens import new_token, tokens_match
+from clamcoach.web.cookies import set_strict_cookie
+from clamcoach.web.guard import is_tls
+from clamcoach.web.workspace.guard import CSRF_FIELD, SESSION_COOKIE, Call
 from clamcoach.web.workspace.render import page, problem, redirect
 
 LOGIN_CSRF_COOKIE = "clamcoach_login_csrf"
@@ -32,16 +34,12 @@ def _safe_next(target: str) -> str | None:
     return None
 
 
-def _secure(call: Call) -> bool:
-    return call.request.url.scheme == "https"
-
-
 def login_form(call: Call, status: int = 200, error: str | None = None) -> Response:
     token = new_token()
     response = page("login.html", status=status, who=None, csrf="", login_csrf=token,
                     error=error, next=call.request.query_params.get("next", ""))
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path="/login", httponly=True,
-                        samesite="strict", secure=_secure(call))
+    set_strict_cookie(response, LOGIN_CSRF_COOKIE, token, max_age=3600, path="/login",
+                      secure=is_tls(call.request.scope))
     return response
 
 
@@ -50,7 +48,7 @@ def show_login(call: Call) -> Response:
 
 
 def sign_in(call: Call) -> Response:
-    if not tokens_match(call.request.cookies.get(LOGIN_CSRF_COOKIE), call.field(FIELD)):
+    if not tokens_match(call.request.cookies.get(LOGIN_CSRF_COOKIE), call.field(CSRF_FIELD)):
         return problem(403, "The sign-in form has expired: reload the page and try again.")
     username = call.field("username")
     limiter = call.ws.config.limiter
@@ -63,14 +61,13 @@ def sign_in(call: Call) -> Response:
     password = call.form.get("password") if call.form is not None else None
     who = authenticate(call.store, username, password if isinstance(password, str) else "")
     if who is None:
-        limiter.failed(*keys)
+        limiter.count(*keys)
         return login_form(call, 401, "Wrong user name or password.")
-    limiter.succeeded(keys[0])
+    limiter.clear(keys[0])
     token = sessions.start(call.store, who.user_id, call.ws.config.session_ttl)
     record(call.store, who.username, who.role.value, AuditAction.SIGN_IN, who.patient_id)
     response = redirect(_safe_next(call.field("next")) or home_of(who))
-    response.set_cookie(SESSION_COOKIE, token, path="/", httponly=True, samesite="strict",
-                        secure=_secure(call))
+    set_strict_cookie(response, SESSION_COOKIE, token, secure=is_tls(call.request.scope))
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 

@@ -1,6 +1,6 @@
-"""Pages out: the templates (Jinja2, autoescaped), and the headers every workspace response
-carries (its own Content-Security-Policy, which lets forms post to this server only, and no
-caching of patient data)."""
+"""Pages out: the workspace's templates (in the app's one Jinja2 set-up, ``web.pages``), and
+the headers every workspace response carries (the app's Content-Security-Policy with forms
+allowed to post to this server only, and no caching of patient data)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,10 @@ from clamcoach.protocol import label
 from clamcoach.report.page import fmt
 from clamcoach.report.page import local_time
 from clamcoach.report.progress import when
+from clamcoach.web.pages import content_security_policy, environment as templates_in
 
 TEMPLATES = Path(__file__).with_name("templates")
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-       "form-action 'self'; frame-ancestors 'none'")
+CSP = content_security_policy(form_action="'self'")
 #: The analysis report is one self-contained document with an inline stylesheet: no scripts.
 REPORT_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
               "form-action 'none'; frame-ancestors 'none'")
@@ -27,17 +26,10 @@ HEADERS = {"content-security-policy": CSP, "cache-control": "no-store"}
 
 @functools.cache
 def environment():
-    try:
-        import jinja2
-        import markupsafe
-    except ImportError as exc:  # pragma: no cover - the extra is installed with the workspace
-        from clamcoach.errors import OptionalDependencyMissing
+    """The workspace's templates, with its helpers (labels, numbers, local times)."""
+    import markupsafe
 
-        raise OptionalDependencyMissing(
-            "the workspace needs jinja2: pip install 'clamcoach[workspace]'") from exc
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                             autoescape=jinja2.select_autoescape(default=True),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = templates_in(TEMPLATES)
     env.globals.update(label=label, fmt=fmt, local=local_time,
                        when=lambda iso: markupsafe.Markup(when(iso)))
     return env
