@@ -24,6 +24,7 @@ _PLUGINS: tuple[tuple[str, str, str], ...] = (
     ("clamcoach.synth.cli", "add_parser", "synth"),
     ("clamcoach.web.cli", "add_parser", "web"),
     ("clamcoach.history_cli", "add_parsers", "storage"),
+    ("clamcoach.batch.cli", "add_parser", "batch"),
 )
 
 
@@ -43,6 +44,7 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-video", action="store_true", help="with --patient: keep the video's path in the history")
     p.add_argument("--backend", default="blazepose", help="pose backend (default: blazepose)")
     p.add_argument("--max-side", type=int, default=1280, help="downscale frames to this longer side")
+    p.add_argument("--workers", type=int, metavar="N", help="cores for a long video's pose estimation (default: all)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run_analyze)

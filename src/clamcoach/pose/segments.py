@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 import numpy as np
 
@@ -147,7 +147,7 @@ class SegmentedPoseEstimator:
     name = "segments"
 
     def __init__(self, path: str | Path, plan: list[Segment], *, backend: str = "blazepose",
-                 workers: int = 1, max_side: int = 1280) -> None:
+                 workers: int = 1, max_side: int = 1280, local: PoseEstimator | None = None) -> None:
         self.path = str(path)
         self.plan = plan
         self.backend = backend
@@ -156,7 +156,8 @@ class SegmentedPoseEstimator:
         self._todo = collections.deque(plan)
         self._waiting: collections.deque[tuple[Segment, concurrent.futures.Future[SegmentPoses] | None]] = collections.deque()
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
-        self._local: PoseEstimator | None = None
+        self._local = local  # the estimator for segments computed here (the caller's, if given)
+        self._owns_local = local is None
         self._current: Iterator[tuple[float, tuple[PoseFrame, ...]]] = iter(())
         self._current_end = -math.inf
         self._pending: tuple[float, tuple[PoseFrame, ...]] | None = None
@@ -188,7 +189,7 @@ class SegmentedPoseEstimator:
 
     def close(self) -> None:
         self._shutdown()
-        for est in (self._local, self._fallback):
+        for est in (self._local if self._owns_local else None, self._fallback):
             if est is not None:
                 est.close()
         self._local = self._fallback = None
@@ -260,11 +261,14 @@ class SegmentedPoseEstimator:
 
 def open_file_estimator(info: VideoInfo, *, backend: str = "blazepose", workers: int | None = None,
                         max_side: int = 1280, segment_s: float = SEGMENT_S,
-                        warmup_s: float = WARMUP_S, **options: Any) -> PoseEstimator:
+                        warmup_s: float = WARMUP_S, reuse: PoseEstimator | None = None) -> PoseEstimator:
     """The pose estimator for analysing the file ``info`` describes: one tracker for a clip
-    shorter than two segments, else segments on ``workers`` cores (default: all)."""
+    shorter than two segments, else segments on ``workers`` cores (default: all).
+
+    ``reuse``: an open estimator of ``backend`` to reset and use instead of opening one (a
+    batch worker keeps one per process); the caller still owns and closes it."""
     plan = plan_segments(info.duration_s, segment_s=segment_s, warmup_s=warmup_s)
-    if len(plan) == 1 or options:
-        return open_estimator(backend, **options)
-    return SegmentedPoseEstimator(info.path, plan, backend=backend, max_side=max_side,
+    if len(plan) == 1:
+        return _reset(reuse) if reuse is not None else open_estimator(backend)
+    return SegmentedPoseEstimator(info.path, plan, backend=backend, max_side=max_side, local=reuse,
                                   workers=available_cores() if workers is None else workers)
