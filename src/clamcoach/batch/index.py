@@ -60,6 +60,8 @@ class VideoRecord:
     outputs: list[str] = field(default_factory=list)
     history_session: int | None = None
     finished_at: str = ""
+    worker_pid: int | None = None          # the process that analysed it (and its peak memory)
+    worker_peak_mb: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

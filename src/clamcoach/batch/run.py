@@ -184,7 +184,8 @@ class _Batch:
     def _keep(self, job: VideoJob, result: TaskResult) -> VideoRecord:
         """Write the outputs, save to the history, then the record (in that order)."""
         record = VideoRecord(job.id, str(job.path), result.status.value, result.exit_code, result.message,
-                             result.seconds, patient=job.patient, finished_at=now_iso())
+                             result.seconds, patient=job.patient, finished_at=now_iso(),
+                             worker_pid=result.worker_pid, worker_peak_mb=round(result.worker_peak_mb, 1))
         if result.status is TaskStatus.FAILED:
             self.outcome.failed += 1
             self.index.save(record)
