@@ -42,6 +42,8 @@ def read_jobs(source: str | Path, *, patient_map: str | Path | None = None) -> l
         jobs = _folder_jobs(src)
         if not jobs:
             raise UsageError(f"no videos ({', '.join(sorted(VIDEO_SUFFIXES))}) in {src}")
+    elif src.suffix.lower() in VIDEO_SUFFIXES:  # one video: a batch of one
+        jobs = [VideoJob(_id_from_path(Path(src.name)), src.resolve())]
     else:
         jobs = _manifest_jobs(src, problems)
     if patient_map is not None:
