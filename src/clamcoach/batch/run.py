@@ -119,7 +119,8 @@ class _Batch:
         self.protocols = _Protocols(opts, store)
         self.outcome = BatchOutcome()
         self.started_at = now_iso()
-        self.ray_info: dict[str, Any] = {"address": opts.address or "local", "workers": None, "start_s": None}
+        self.ray_info: dict[str, Any] = {"address": opts.address or "local", "workers": None, "start_s": None,
+                                         "analysis_s": None}
         self._last_summary = 0.0
         self._reused_ids: set[str] = set()
 
@@ -168,11 +169,13 @@ class _Batch:
             progress.start_line(cluster.workers, self.opts.address or "this machine", self.ray_info["start_s"])
             items = (Submitted(job, job.path, self._options(job)) for job in todo)
             results = cluster.run(items)
+            t1 = time.perf_counter()
             try:
                 for item, result in results:
                     record = self._keep(item.token, result)
                     self.outcome.records[record.id] = record
                     progress.update(record)
+                    self.ray_info["analysis_s"] = round(time.perf_counter() - t1, 2)
                     self._write_summary()
             finally:
                 results.close()
