@@ -1,7 +1,8 @@
 """Run :func:`clamcoach.batch.task.analyze_one` as Ray tasks, on this machine or a cluster.
 
 Local (no ``address``): ``ray.init`` starts a one-machine Ray with ``workers`` CPUs that
-stays on this machine, which takes three settings, each made before Ray is imported:
+stays on this machine, which takes three settings, made (in this process's environment,
+for Ray's processes to inherit, and put back once Ray has started) before Ray is imported:
 
 - ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``: Ray's single-machine mode, whose node address is
   the loopback one. Otherwise Ray finds "its" address by a UDP connect to 8.8.8.8 (measured
@@ -24,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,20 +75,19 @@ class RayCluster:
 
     def __init__(self, *, workers: int | None = None, address: str | None = None) -> None:
         self.address = address
-        if address is None:
-            os.environ.update(LOCAL_ENV)  # before Ray is imported: it reads them on import
-        self.ray = _import_ray()
-        if address is None and self.ray._private.ray_constants.ENABLE_RAY_CLUSTER:
-            raise ClamcoachError("Ray was imported before clamcoach could keep it on this machine; "
-                                 "run `clamcoach batch` in a fresh process")
-        kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
-        if address is None:
-            kwargs.update(num_cpus=workers, include_dashboard=False)
-        try:
-            self.ray.init(address=address or "local", **kwargs)
-        except (ConnectionError, RuntimeError, ValueError) as err:
-            where = address or "this machine"
-            raise ClamcoachError(f"cannot start Ray on {where}: {err}") from err
+        with _environment(LOCAL_ENV if address is None else {}):
+            self.ray = _import_ray()  # after the settings: Ray reads some of them on import
+            if address is None and self.ray._private.ray_constants.ENABLE_RAY_CLUSTER:
+                raise ClamcoachError("Ray was imported before clamcoach could keep it on this machine; "
+                                     "run `clamcoach batch` in a fresh process")
+            kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
+            if address is None:
+                kwargs.update(num_cpus=workers, include_dashboard=False)
+            try:
+                self.ray.init(address=address or "local", **kwargs)  # Ray's processes inherit them
+            except (ConnectionError, RuntimeError, ValueError) as err:
+                where = address or "this machine"
+                raise ClamcoachError(f"cannot start Ray on {where}: {err}") from err
         self.workers = int(self.ray.cluster_resources().get("CPU", 1))
         self._remote = self.ray.remote(max_retries=1, retry_exceptions=False, num_cpus=1)(analyze_one)
 
@@ -128,6 +129,21 @@ class RayCluster:
             return TaskResult(TaskStatus.FAILED, 1, f"its worker died twice ({_first_line(err)})", 0.0)
         except exceptions.RayTaskError as err:  # a bug, not a bad video: say so, go on
             return TaskResult(TaskStatus.FAILED, 1, f"internal error: {_first_line(err.cause or err)}", 0.0)
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set ``values`` in this process's environment for the block, then put back what was."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _first_line(err: BaseException) -> str:
