@@ -22,6 +22,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_speed import print_rows, segments_speedup  # noqa: E402  (a sibling script)
+
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "data" / "eval"
 DEMO = ROOT / "data" / "demo" / "demo.mp4"
@@ -79,17 +82,9 @@ def main() -> int:
         per_thousand_h = 1000 / rates[2] / 60
         rows.append(("1,000 videos on this machine", f"{per_thousand_h:7.2f} h", "at the 2-worker rate"))
         if not args.no_segments:
-            sys.path.insert(0, str(Path(__file__).parent))
-            from bench_speed import segments_speedup
-
             print("5-minute clip on 1 and 2 cores ...", flush=True)
             rows += segments_speedup(DEMO, Path(tmp))
-    width = max(len(r[0]) for r in rows)
-    print()
-    print(f"{'measure':<{width}}  {'value':>11}  notes")
-    print(f"{'-' * width}  {'-' * 11}  {'-' * 30}")
-    for name, value, note in rows:
-        print(f"{name:<{width}}  {value:>11}  {note}")
+    print_rows(rows)
     print(f"\nload after: {os.getloadavg()[0]:.2f}")
     return 0
 

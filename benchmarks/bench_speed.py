@@ -272,13 +272,18 @@ def main() -> int:
         if not args.no_segments and problem is None:
             rows += segments_speedup(clip, workdir)
 
+    print_rows(rows)
+    return 0
+
+
+def print_rows(rows: list[tuple[str, str, str]]) -> None:
+    """The measures as a table: name, value, notes."""
     width = max(len(r[0]) for r in rows)
     print()
     print(f"{'measure':<{width}}  {'value':>11}  notes")
     print(f"{'-' * width}  {'-' * 11}  {'-' * 30}")
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>11}  {note}")
-    return 0
 
 
 def _verdict(ok: bool) -> str:

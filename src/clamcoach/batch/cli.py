@@ -10,6 +10,8 @@ from clamcoach.errors import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from clamcoach.cli import add_analysis_options  # the main CLI imports this module lazily
+
     p = sub.add_parser(
         "batch", help="analyse many videos on all cores or a Ray cluster",
         description="Analyse every video of a folder or manifest (CSV or JSON lines: path, optional "
@@ -21,11 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--patient-map", metavar="FILE", help="CSV of id or path -> patient: save results to their history")
     p.add_argument("--report", action="store_true", help="also write <id>.html, the HTML report")
     p.add_argument("--force", action="store_true", help="analyse again videos whose result exists")
-    p.add_argument("--protocol", metavar="FILE", help="a TOML file with protocol keys to change")
-    p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
-                   help="change one protocol value, e.g. roll_back.error_deg=12 (repeatable)")
-    p.add_argument("--backend", default="blazepose", help="pose backend (default: blazepose)")
-    p.add_argument("--max-side", type=int, default=1280, help="downscale frames to this longer side")
+    add_analysis_options(p)
     p.add_argument("--quiet", action="store_true", help="print nothing but errors and the last line")
     p.add_argument("--no-progress", action="store_true", help="plain lines, no progress bar")
     p.set_defaults(func=run)

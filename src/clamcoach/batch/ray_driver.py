@@ -40,13 +40,11 @@ INSTALL_HINT = "clamcoach batch needs Ray: pip install 'clamcoach[batch]'"
 _DEAD_END_PROXY = "http://127.0.0.1:9"
 LOCAL_ENV = {
     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_AUTH_MODE": "token",  # Ray's own default for a local Ray since 2.59; said, not assumed
     "RAY_USAGE_STATS_ENABLED": "0",
     "http_proxy": _DEAD_END_PROXY, "https_proxy": _DEAD_END_PROXY,
     "HTTP_PROXY": _DEAD_END_PROXY, "HTTPS_PROXY": _DEAD_END_PROXY,
     "no_proxy": "127.0.0.1,localhost,::1", "NO_PROXY": "127.0.0.1,localhost,::1",
-    # Ray's helper agents wait this long for a vanished GCS before they exit (default 60 s):
-    # on one machine the GCS only vanishes with its driver (kill -9), and then so should they.
-    "RAY_gcs_rpc_server_reconnect_timeout_s": "10",
 }
 #: Tasks waiting in Ray per worker: enough to keep every worker busy, few enough that
 #: results do not pile up in memory.
