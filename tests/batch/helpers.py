@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -45,9 +46,27 @@ def child_env(db: Path) -> dict[str, str]:
     return {**os.environ, "CLAMCOACH_DATABASE_URL": f"sqlite:///{db}"}
 
 
-def run_batch(*args: str, db: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(batch_command(*args), env=child_env(db), capture_output=True, text=True,
-                          timeout=timeout, check=False)
+def run_batch(*args: str, db: Path, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(batch_command(*args), env={**child_env(db), **(env or {})}, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the Ray head exited ({process.returncode})")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"nothing listens on 127.0.0.1:{port}")
 
 
 def summary(out: Path) -> dict:

@@ -5,13 +5,18 @@ a killed driver, and history rows saved exactly once."""
 from __future__ import annotations
 
 import json
+import shutil
+import signal
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 from clamcoach.cli import main as cli_main
+from clamcoach.batch.ray_driver import LOCAL_ENV
 from tests.batch.helpers import (
     EVAL,
     batch_command,
@@ -19,11 +24,13 @@ from tests.batch.helpers import (
     child_env,
     cmdline,
     descendants,
+    free_port,
     kill,
     run_batch,
     short_clip,
     state,
     summary,
+    wait_for_port,
 )
 from tests.storage.conftest import row_counts
 
@@ -158,3 +165,48 @@ def test_killing_the_driver_loses_only_the_videos_in_flight(tmp_path: Path, clip
     s = summary(out)
     assert s["counts"]["ok"] == 3 and s["counts"]["reused"] >= 1
     assert row_counts(f"sqlite:///{db}")["sessions"] == 3
+
+
+def test_ctrl_c_stops_the_batch_and_says_so(tmp_path: Path, clip_dir: Path) -> None:
+    folder = folder_of(tmp_path, clip_dir, "a", "b")
+    out, db = tmp_path / "out", tmp_path / "history.sqlite"
+    cmd = batch_command(folder, "--out", out, "--workers", "1")
+    with subprocess.Popen(cmd, env=child_env(db), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as driver:
+        busy_worker(driver)
+        driver.send_signal(signal.SIGINT)
+        _, err = driver.communicate(timeout=120)
+    assert driver.returncode == 130, err
+    assert "interrupted" in err
+    s = summary(out)
+    assert s["state"] == "interrupted" and s["counts"]["pending"] >= 1
+    assert leftovers(out) == []
+
+
+def test_the_same_command_joins_a_running_cluster(tmp_path: Path, clip_dir: Path) -> None:
+    """A two-CPU Ray head started with `ray start` (on loopback), joined with --address."""
+    folder = folder_of(tmp_path, clip_dir, "a", "b")
+    out, db = tmp_path / "out", tmp_path / "history.sqlite"
+    port = free_port()
+    ray_tmp = tempfile.mkdtemp(prefix="cc-ray-", dir="/tmp")  # short: Ray's socket paths have a limit
+    ray_cli = str(Path(sys.executable).with_name("ray"))
+    head = subprocess.Popen([ray_cli, "start", "--head", "--block", f"--port={port}", "--num-cpus=2",
+                             "--node-ip-address=127.0.0.1", "--include-dashboard=false",
+                             "--disable-usage-stats", f"--temp-dir={ray_tmp}"],
+                            env={**child_env(db), **LOCAL_ENV}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for_port(port, head)
+        # The driver runs on a node of the cluster (here: the head, on loopback).
+        driver_env = {"RAY_AUTH_MODE": "token", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+        done = run_batch(folder, "--out", out, "--address", f"127.0.0.1:{port}", db=db, env=driver_env)
+    finally:
+        head.send_signal(signal.SIGTERM)  # `ray start --block` stops its processes
+        try:
+            head.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            head.kill()
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    s = summary(out)
+    assert s["ray"]["address"] == f"127.0.0.1:{port}" and s["ray"]["workers"] == 2
+    assert s["counts"]["ok"] == 2

@@ -59,6 +59,7 @@ class BatchOutcome:
     failed: int = 0
     skipped: int = 0
     interrupted: bool = False
+    error: str | None = None  # what stopped the whole batch, if anything did
     summary_path: Path | None = None
     records: dict[str, VideoRecord] = field(default_factory=dict)
 
@@ -136,6 +137,9 @@ class _Batch:
                 self._analyse(todo, progress)
         except KeyboardInterrupt:
             self.outcome.interrupted = True
+            raise
+        except ClamcoachError as exc:  # Ray could not start, the folder is not writable ...
+            self.outcome.error = str(exc)
             raise
         finally:
             progress.close()
@@ -237,7 +241,8 @@ class _Batch:
             "schema": SUMMARY_SCHEMA,
             "program_version": PROGRAM_VERSION,
             "input": str(self.opts.source),
-            "state": "interrupted" if self.outcome.interrupted else ("finished" if final else "running"),
+            "state": self._state(final),
+            "error": self.outcome.error,
             "started_at": self.started_at,
             "finished_at": now_iso() if final else None,
             "ray": self.ray_info,
@@ -246,3 +251,10 @@ class _Batch:
             "videos": videos,
         }
         return self.index.write_summary(summary)
+
+    def _state(self, final: bool) -> str:
+        if self.outcome.interrupted:
+            return "interrupted"
+        if self.outcome.error is not None:
+            return "stopped"
+        return "finished" if final else "running"
