@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from clamcoach.batch.index import VideoRecord
 from clamcoach.cli import main
 
 
@@ -39,3 +40,41 @@ def test_the_task_function_imports_no_ray() -> None:
             "import clamcoach.batch.run, clamcoach.batch.ray_driver; print('ray' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def _record(video_id: str, status: str) -> VideoRecord:
+    return VideoRecord(video_id, f"/v/{video_id}.mp4", status, 0 if status == "ok" else 5,
+                       "ok" if status == "ok" else "not a video", 2.0, reps=4)
+
+
+def test_progress_is_plain_lines_off_a_terminal() -> None:
+    import io
+
+    from clamcoach.batch.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(3, skipped=2, stream=stream)
+    progress.start_line(2, "this machine", 1.5)
+    progress.update(_record("a", "ok"))
+    progress.update(_record("b", "failed"))
+    progress.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "batch: 3 to analyse, 2 already done; 2 workers on this machine (Ray started in 1.5 s)"
+    assert lines[1].startswith("[1/3] a: ok (4 reps, 2.0 s); done 1, failed 0, left 2, ")
+    assert lines[2].startswith("[2/3] b: failed (exit 5): not a video; done 1, failed 1, left 1, ")
+    assert "/min, about " in lines[2]
+
+
+def test_progress_is_a_bar_on_a_terminal() -> None:
+    import io
+
+    from clamcoach.batch.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(2, stream=stream, bar=True)
+    progress.update(_record("a", "ok"))
+    progress.update(_record("b", "failed"))
+    progress.close()
+    text = stream.getvalue()
+    assert "\r" in text and "2/2" in text and "done 1, failed 1, left 0" in text
+    assert "failed b: not a video" in text
