@@ -162,3 +162,10 @@ def test_two_cores_give_the_poses_and_findings_of_one(demo_clip: Path, proto) ->
     plain = analyze_video(demo_clip, proto)
     assert one.report()["summary"]["reps"] == plain.report()["summary"]["reps"]
     assert one.report()["camera_view"] == plain.report()["camera_view"]
+
+
+def test_analyze_refuses_zero_workers(demo_clip: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from clamcoach.cli import main
+
+    assert main(["analyze", str(demo_clip), "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
