@@ -41,6 +41,9 @@ _DEAD_END_PROXY = "http://127.0.0.1:9"
 LOCAL_ENV = {
     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
     "RAY_AUTH_MODE": "token",  # Ray's own default for a local Ray since 2.59; said, not assumed
+    # Ray lowers its workers' priority (nice 15) by default; a batch runs at the priority of
+    # the command that started it, as `analyze` does (`nice clamcoach batch` to lower it).
+    "RAY_worker_niceness": "0",
     "RAY_USAGE_STATS_ENABLED": "0",
     "http_proxy": _DEAD_END_PROXY, "https_proxy": _DEAD_END_PROXY,
     "HTTP_PROXY": _DEAD_END_PROXY, "HTTPS_PROXY": _DEAD_END_PROXY,
