@@ -67,6 +67,18 @@ def test_one_batch_at_a_time_per_folder(tmp_path: Path) -> None:
         pass
 
 
+def test_taking_the_lock_clears_temporaries_of_a_killed_driver(tmp_path: Path) -> None:
+    index = ResultIndex(tmp_path)
+    index.state_dir.mkdir()
+    stale = [tmp_path / ".a.json.x1y2.tmp", index.state_dir / ".a.json.z3.tmp"]
+    for path in stale:
+        path.write_text("{half")
+    (tmp_path / "a.json").write_text("{}")
+    with index.locked():
+        assert not any(p.exists() for p in stale)
+    assert (tmp_path / "a.json").read_text() == "{}"
+
+
 def test_a_save_is_made_once_even_when_the_driver_died_after_the_commit(tmp_path: Path, db_url: str) -> None:
     index = ResultIndex(tmp_path)
     index.state_dir.mkdir()

@@ -96,7 +96,16 @@ class ResultIndex:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise UsageError(f"another batch is writing to {self.out_dir}") from None
+            self._remove_stale_temporaries()
             yield
+
+    def _remove_stale_temporaries(self) -> None:
+        """A driver killed in the middle of an atomic write leaves its temporary file (never a
+        half-written result); with the lock held no one else is writing, so they can go."""
+        for folder in (self.out_dir, self.state_dir):
+            for stale in folder.glob(".*.tmp"):
+                with contextlib.suppress(FileNotFoundError):
+                    stale.unlink()
 
     def _path(self, video_id: str) -> Path:
         return self.state_dir / f"{video_id}.json"
