@@ -7,7 +7,7 @@ MODELS  := $(VENV)/.models
 SYSTEM  := $(VENV)/.system
 DEMO    ?= data/demo/demo.mp4
 
-.PHONY: setup demo test test-fast bench bench-accuracy bench-live clean
+.PHONY: setup demo test test-fast bench bench-accuracy bench-live bench-batch clean
 
 setup: $(STAMP) $(MODELS)
 
@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev,web,storage,synth]'
 	$(BIN)/pip install -q -e '.[workspace]'
+	$(BIN)/pip install -q -e '.[batch]'
 	$(BIN)/pip install -q --no-deps mediapipe==0.10.21 pyrender==0.1.45
 	touch $@
 
@@ -55,6 +56,8 @@ bench-accuracy: setup
 .PHONY: degraded
 degraded: setup $(SYSTEM)
 	nice -n 5 $(BIN)/python -m clamcoach.synth.degrade --src data/eval --out .cache/degraded
+bench-batch: setup
+	$(BIN)/python benchmarks/bench_batch.py
 
 bench-live: setup $(SYSTEM)
 	$(BIN)/python benchmarks/bench_live.py

@@ -8,7 +8,10 @@ In one run:
 3. end-to-end fps through ``clamcoach.pipeline.analyze_video`` and its ratio to pose-only
    (target >= 0.9: everything after the model should cost little);
 4. peak memory (VmHWM) of analysing the clip and a clip ``--long-factor`` times longer, each
-   in a fresh process (target ratio <= 1.2: memory stays flat with video length).
+   in a fresh process on one core (target ratio <= 1.2: memory stays flat with video length);
+5. a 5-minute clip (the clip looped) analysed on one core and on two (pose/segments.py):
+   the speed-up (target >= 1.7) and whether the reports are identical; and the live path's
+   cost per frame beside pose-only (``--no-segments`` skips this).
 
 CLIP defaults to data/demo/demo.mp4; if that is missing or unreadable a synthetic clip (the
 test fixture's person lying on their side) is made in a temporary folder.
@@ -122,7 +125,7 @@ def analyze(path: Path) -> tuple[int, float]:
     from clamcoach.protocol import load_protocol
 
     start = time.perf_counter()
-    result = analyze_video(path, load_protocol(), require_person=False)
+    result = analyze_video(path, load_protocol(), require_person=False, pose_workers=1)
     return result.frames_read, time.perf_counter() - start
 
 
@@ -164,11 +167,61 @@ def measure_in_child(path: Path, mode: str) -> dict:
     return json.loads(lines[-1][len("RESULT "):])
 
 
+def segments_speedup(clip: Path, workdir: Path, minutes: float = 5.0) -> list[tuple[str, str, str]]:
+    """One long video on one core and on two (pose/segments.py), in this run: the speed-up,
+    whether the two reports are identical, and the live path's cost per frame beside pose-only."""
+    import math
+
+    from clamcoach.pipeline import LiveAnalyzer, analyze_video
+    from clamcoach.protocol import load_protocol
+
+    info = open_video(clip).info
+    factor = max(1, math.ceil(minutes * 60 / info.duration_s))
+    long_clip = looped_clip(clip, workdir / "segments-long.mp4", factor)
+    long_info = open_video(long_clip).info
+    protocol = load_protocol()
+    seconds, reports = {}, {}
+    for workers in (1, 2):
+        start = time.perf_counter()
+        result = analyze_video(long_clip, protocol, require_person=False, pose_workers=workers)
+        seconds[workers] = time.perf_counter() - start
+        reports[workers] = result.report()
+    frames = long_info.frames
+    speedup = seconds[1] / seconds[2]
+    rows = [
+        (f"{long_info.duration_s / 60:.1f}-min clip, 1 core", f"{frames / seconds[1]:7.1f} fps", f"{seconds[1]:.1f} s"),
+        (f"{long_info.duration_s / 60:.1f}-min clip, 2 cores", f"{frames / seconds[2]:7.1f} fps", f"{seconds[2]:.1f} s"),
+        ("segments speed-up, 2 cores / 1", f"{speedup:7.2f}", "target >= 1.70 " + _verdict(speedup >= 1.7)),
+        ("reports of 1 and 2 cores", "  identical" if reports[1] == reports[2] else "    DIFFER",
+         f"{reports[1]['summary']['reps']} reps"),
+    ]
+    # The live path (browser sessions) runs one tracker per frame, never segments: timed frame
+    # by frame against the bare estimator, alternating, so the machine's load drifts out.
+    with open_estimator() as live_estimator, open_estimator() as bare:
+        for est in (live_estimator, bare):
+            est.estimate(np.zeros((64, 64, 3), np.uint8), -1.0)
+            est.reset()
+        live = LiveAnalyzer(protocol, live_estimator)
+        n, live_s, pose_s = 0, 0.0, 0.0
+        for frame in open_video(clip):
+            t0 = time.perf_counter()
+            live.process(frame.rgb, frame.t)
+            t1 = time.perf_counter()
+            bare.estimate_all(frame.rgb, frame.t)
+            pose_s += time.perf_counter() - t1
+            live_s += t1 - t0
+            n += 1
+    rows.append(("live path per frame", f"{1000 * live_s / n:7.1f} ms",
+                 f"pose only {1000 * pose_s / n:.1f} ms, frame by frame alternating; ratio {live_s / pose_s:.2f}"))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("clip", nargs="?", help=f"video to measure (default {DEFAULT_CLIP.relative_to(ROOT)})")
     parser.add_argument("--long-factor", type=int, default=10, help="length of the long clip, in clips")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
+    parser.add_argument("--no-segments", action="store_true", help="skip the long clip on 1 and 2 cores")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "CLIP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -214,13 +267,21 @@ def main() -> int:
             mem_ratio = long["peak_mb"] / short["peak_mb"]
             rows.append(("memory long / short", f"{mem_ratio:7.2f}", "target <= 1.20 " + _verdict(mem_ratio <= 1.2)))
 
+        if not args.no_segments and problem is None:
+            rows += segments_speedup(clip, workdir)
+
+    print_rows(rows)
+    return 0
+
+
+def print_rows(rows: list[tuple[str, str, str]]) -> None:
+    """The measures as a table: name, value, notes."""
     width = max(len(r[0]) for r in rows)
     print()
     print(f"{'measure':<{width}}  {'value':>11}  notes")
     print(f"{'-' * width}  {'-' * 11}  {'-' * 30}")
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>11}  {note}")
-    return 0
 
 
 def _verdict(ok: bool) -> str:

@@ -146,3 +146,47 @@ def _unshare_prefix() -> list[str]:
 def test_analysis_works_with_no_network_at_all(lying_clip: Path, tmp_path: Path) -> None:
     result, _ = run_child(lying_clip, _unshare_prefix(), tmp_path)
     assert result == {"found": 8, "socket_events": []}
+
+
+# ---- clamcoach batch: Ray on this machine talks to this machine only ------------------------
+
+_INET_ADDRESS = re.compile(r'inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)"')
+_LOOPBACK = re.compile(r"^(127\.|::1$|::ffff:127\.)")
+
+
+def _batch(clip: Path, out: Path, prefix: list[str]) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    cmd = [*prefix, sys.executable, "-m", "clamcoach.cli", "batch", str(clip), "--out", str(out),
+           "--workers", "2", "--no-progress"]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, check=False)
+
+
+def _batch_result(out: Path) -> dict:
+    return json.loads((out / "batch.json").read_text())["videos"][0]
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace (Debian package `strace`)")
+def test_a_batch_on_ray_reaches_only_this_machine(lying_clip: Path, tmp_path: Path) -> None:
+    """Every socket address that Ray's processes (driver, GCS, raylet, agents, workers)
+    connect to, send to or listen on is a loopback one: no probe of 8.8.8.8, no cloud
+    metadata, nothing bound to all interfaces."""
+    trace = tmp_path / "strace.txt"
+    prefix = ["strace", "-f", "-qq", "-e", "signal=none", "-e", "trace=connect,sendto,sendmsg,bind",
+              "-o", str(trace)]
+    done = _batch(lying_clip, tmp_path / "out", prefix)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert _batch_result(tmp_path / "out")["status"] == "ok"
+    lines = trace.read_text().splitlines()
+    addresses = {a or b for line in lines for a, b in _INET_ADDRESS.findall(line)}
+    assert any(_LOOPBACK.match(a) for a in addresses), "Ray's own traffic was not seen: is strace tracing?"
+    outside = sorted(a for a in addresses if not _LOOPBACK.match(a))
+    assert outside == [], "batch used addresses beyond this machine: " + ", ".join(outside)
+
+
+@pytest.mark.skipif(not _unshare_works() or shutil.which("ip") is None,
+                    reason="network namespaces (and iproute2) are not available here")
+def test_a_batch_runs_with_only_loopback(lying_clip: Path, tmp_path: Path) -> None:
+    namespace = [*_unshare_prefix(), "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+    done = _batch(lying_clip, tmp_path / "out", namespace)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert _batch_result(tmp_path / "out")["status"] == "ok"

@@ -12,7 +12,7 @@ import math
 import sys
 from pathlib import Path
 
-from clamcoach.errors import OutputError
+from clamcoach.errors import OutputError, UsageError
 from clamcoach.io.atomic import write_text_atomic
 from clamcoach.protocol import Protocol, load_protocol
 
@@ -54,6 +54,8 @@ def run_analyze(args: argparse.Namespace) -> int:
 
     proto = _protocol_for(args)
     _check_outputs(args)
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {args.workers}")
     show = not args.quiet and not args.no_progress and sys.stderr.isatty()
     bar = ProgressBar(show)
     annotate = None
@@ -66,7 +68,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         annotate = AnnotatedVideoWriter(args.annotated, info.fps, info.width, info.height)
     try:
         result = analyze_video(args.video, proto, backend=args.backend, progress=bar,
-                               on_frame=annotate, max_side=args.max_side)
+                               on_frame=annotate, max_side=args.max_side, pose_workers=args.workers)
     finally:
         bar.close()
         if annotate is not None:
@@ -80,7 +82,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     else:
         check = saved.check
     if args.json:
-        text = json.dumps(_finite(report), indent=2) + "\n"
+        text = report_json(report)
         if args.json == "-":
             sys.stdout.write(text)
         else:
@@ -123,6 +125,11 @@ def _check_outputs(args: argparse.Namespace) -> None:
         value = getattr(args, name, None)
         if value and value != "-" and not Path(value).resolve().parent.is_dir():
             raise OutputError(f"cannot write --{name} {value}: folder does not exist")
+
+
+def report_json(report: dict) -> str:
+    """The analysis report as the JSON text ``--json`` writes (``batch`` writes the same)."""
+    return json.dumps(_finite(report), indent=2) + "\n"
 
 
 def _finite(obj):

@@ -25,7 +25,17 @@ _PLUGINS: tuple[tuple[str, str, str], ...] = (
     ("clamcoach.web.cli", "add_parser", "web"),
     ("clamcoach.history_cli", "add_parsers", "storage"),
     ("clamcoach.accounts.cli", "add_parser", "workspace"),
+    ("clamcoach.batch.cli", "add_parser", "batch"),
 )
+
+
+def add_analysis_options(p: argparse.ArgumentParser) -> None:
+    """The options of how a video is analysed, shared by ``analyze`` and ``batch``."""
+    p.add_argument("--protocol", metavar="FILE", help="a TOML file with protocol keys to change")
+    p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                   help="change one protocol value, e.g. roll_back.error_deg=12 (repeatable)")
+    p.add_argument("--backend", default="blazepose", help="pose backend (default: blazepose)")
+    p.add_argument("--max-side", type=int, default=1280, help="downscale frames to this longer side")
 
 
 def _add_analyze(sub: argparse._SubParsersAction) -> None:
@@ -37,13 +47,10 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report", metavar="FILE", help="write a self-contained HTML report")
     p.add_argument("--pdf", metavar="FILE", help="also write the report as PDF (needs Chromium)")
     p.add_argument("--annotated", metavar="FILE", help="write an annotated video (H.264 mp4)")
-    p.add_argument("--protocol", metavar="FILE", help="a TOML file with protocol keys to change")
-    p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
-                   help="change one protocol value, e.g. roll_back.error_deg=12 (repeatable)")
     p.add_argument("--patient", metavar="NAME", help="save to this patient's history and use their prescription")
     p.add_argument("--keep-video", action="store_true", help="with --patient: keep the video's path in the history")
-    p.add_argument("--backend", default="blazepose", help="pose backend (default: blazepose)")
-    p.add_argument("--max-side", type=int, default=1280, help="downscale frames to this longer side")
+    add_analysis_options(p)
+    p.add_argument("--workers", type=int, metavar="N", help="cores for a long video's pose estimation (default: all)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run_analyze)

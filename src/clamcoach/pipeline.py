@@ -19,7 +19,8 @@ from clamcoach.body import select_person
 from clamcoach.engine import Analysis, Engine, Step
 from clamcoach.errors import NoPersonError
 from clamcoach.io.video import VideoFrame, VideoInfo, open_video
-from clamcoach.pose import PoseEstimator, open_estimator
+from clamcoach.pose import PoseEstimator
+from clamcoach.pose.segments import open_file_estimator
 from clamcoach.protocol import Protocol
 
 SNAPSHOT_MAX_SIDE = 640
@@ -99,12 +100,14 @@ def analyze_video(
     on_frame: Callable[[VideoFrame, Step], None] | None = None,
     max_side: int = 1280,
     require_person: bool = True,
+    pose_workers: int | None = None,
 ) -> FileResult:
     """Analyse a whole file with the live engine. Raises the input errors of ``open_video``,
-    and ``NoPersonError`` when nobody was found in any frame."""
+    and ``NoPersonError`` when nobody was found in any frame. A long file's poses are
+    estimated in segments on ``pose_workers`` cores (default all; see pose/segments.py)."""
     reader = open_video(path, max_side=max_side)
     own = estimator is None
-    est = estimator or open_estimator(backend)
+    est = estimator or open_file_estimator(reader.info, backend=backend, workers=pose_workers, max_side=max_side)
     n = 0
     try:
         live = LiveAnalyzer(protocol, est)

@@ -118,6 +118,35 @@ class VideoReader:
         elif status.skipped_packets:
             self.decode_error = f"{status.skipped_packets} corrupt packet(s) skipped: {status.skip_reason}"
 
+    def frames_from(self, start_s: float) -> Iterator[VideoFrame]:
+        """The frames with ``t >= start_s``, decoded from the keyframe before it (a seek), with
+        the same ``t`` and pixels as iterating from the start; ``index`` is -1 (not known
+        after a seek). Damage is handled as in iteration, without recording it."""
+        container = _open_container(self.path)
+        try:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            first = next(iter(_decode_tolerantly(container, stream, _DecodeStatus())), None)
+            if first is None:
+                return
+            origin = first.pts
+            out_w, out_h = _scaled_size(self.info.source_width, self.info.source_height, self.max_side)
+            time_base = stream.time_base or Fraction(1, 90000)
+            if origin is not None:
+                container.seek(origin + int(start_s / time_base), backward=True, any_frame=False, stream=stream)
+            else:  # no timestamps to seek by: decode from the start again
+                container.close()
+                container = _open_container(self.path)
+                stream = container.streams.video[0]
+                stream.thread_type = "AUTO"
+            clock = _Clock(stream, origin=origin)
+            for frame in _decode_tolerantly(container, stream, _DecodeStatus()):
+                t = clock.seconds(frame)
+                if t >= start_s:
+                    yield VideoFrame(t=t, index=-1, rgb=_to_upright_rgb(frame, out_w, out_h))
+        finally:
+            container.close()
+
     def close(self) -> None:
         if self._container is not None:
             self._container.close()
@@ -258,11 +287,11 @@ def _decode_tolerantly(
 class _Clock:
     """Frame time in seconds from the first frame, from the real pts (variable frame rate)."""
 
-    def __init__(self, stream: av.video.stream.VideoStream) -> None:
+    def __init__(self, stream: av.video.stream.VideoStream, origin: int | None = None) -> None:
         self._time_base: Fraction = stream.time_base or Fraction(1, 90000)
         rate = stream.average_rate or stream.guessed_rate
         self._frame_s = 1.0 / float(rate) if rate else 1.0 / 30.0
-        self._origin: int | None = None
+        self._origin: int | None = origin  # the first frame's pts (given when reading after a seek)
         self._last: float | None = None
 
     def seconds(self, frame: av.VideoFrame) -> float:
