@@ -61,11 +61,12 @@ class LandmarkProfile:
 BLAZEPOSE = LandmarkProfile(
     name="blazepose",
     priors={
+        # Sizes consistent with the ratios below (thigh 0.41 m times each ratio).
         "thigh": Prior(0.41, 0.05),
-        "shin": Prior(0.41, 0.06),
-        "half_pelvis": Prior(0.09, 0.03),
-        "half_shoulders": Prior(0.135, 0.04),
-        "trunk": Prior(0.49, 0.07),
+        "shin": Prior(0.414, 0.06),
+        "half_pelvis": Prior(0.0925, 0.03),
+        "half_shoulders": Prior(0.141, 0.04),
+        "trunk": Prior(0.51, 0.07),
         # The method asks for a little forward roll; BlazePose's hip line reads ~10 deg less.
         "roll0": Prior(r(0.0), r(15.0)),
         # BlazePose's shoulder line reads a little behind its hip line on a lying body.
