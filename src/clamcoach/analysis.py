@@ -7,10 +7,13 @@ and the HTML report say the same things; ``to_dict`` is the JSON contract
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from clamcoach import __version__
 from clamcoach.protocol import Protocol
 from clamcoach.rules import priority
 from clamcoach.setup import SetupResult
@@ -22,6 +25,29 @@ SCHEMA = "clamcoach.analysis/1"
 ROLL_NOT_SEEN = ("From this camera position the pelvis roll is measured too loosely to judge a "
                  "roll-back (standard deviation {sd:.0f} deg, needs {need:.0f}): the roll-back check is off.")
 NO_SETUP = "The setup never settled (lying still on your side, legs together): nothing was measured."
+
+
+def protocol_hash(protocol: Protocol) -> str:
+    """SHA-256 of the protocol's values (sorted keys), so a report names the exact thresholds."""
+    text = json.dumps(protocol.raw, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def validate_report(report: dict) -> None:
+    """Raise ``ValueError`` (one line) when a report does not follow clamcoach.analysis/1."""
+    import jsonschema
+
+    try:
+        jsonschema.validate(report, _schema())
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
+        raise ValueError(f"not a clamcoach.analysis/1 report at {where}: {exc.message}") from None
+
+
+def _schema() -> dict:
+    from importlib import resources
+
+    return json.loads(resources.files("clamcoach.schemas").joinpath("analysis-1.json").read_text("utf-8"))
 
 
 @dataclass
@@ -123,7 +149,9 @@ class Analysis:
             },
             "warnings": self.warnings,
             "provenance": {
+                "program": f"clamcoach {__version__}",
                 "protocol": self.protocol.raw,
+                "protocol_sha256": protocol_hash(self.protocol),
                 "measurement": self.measurement,
             },
         }

@@ -55,7 +55,15 @@ def build_session(
     video_path: str | None,
     recorded_at: datetime | None,
 ) -> m.Session:
-    """An unsaved Session with its reps, findings and series attached."""
+    """An unsaved Session with its reps, findings and series attached. The report must follow
+    the analysis contract (schemas/analysis-1.json): a malformed one is refused, not stored."""
+    from clamcoach.analysis import validate_report
+    from clamcoach.errors import StorageError
+
+    try:
+        validate_report(dict(report))
+    except ValueError as exc:
+        raise StorageError(str(exc)) from None
     source = report.get("source") or {}
     setup = report.get("setup") or {}
     summary = report.get("summary") or {}
