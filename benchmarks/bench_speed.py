@@ -8,7 +8,12 @@ In one run:
 3. end-to-end fps through ``clamcoach.pipeline.analyze_video`` and its ratio to pose-only
    (target >= 0.9: everything after the model should cost little);
 4. peak memory (VmHWM) of analysing the clip and a clip ``--long-factor`` times longer, each
-   in a fresh process (target ratio <= 1.2: memory stays flat with video length).
+   in a fresh process (target ratio <= 1.2: memory stays flat with video length);
+5. the pose backends side by side (``--backends``, default litert and mediapipe) on the
+   rendered tuning clips (``--agreement-clips``, default the first set, one clip per view):
+   ms/frame of each, frames with a pose, and the median distance between their 33 image
+   landmarks (px) on frames where both found the person. ``--models`` adds LiteRT's lite
+   and heavy models to the speed columns.
 
 CLIP defaults to data/demo/demo.mp4; if that is missing or unreadable a synthetic clip (the
 test fixture's person lying on their side) is made in a temporary folder.
@@ -102,9 +107,9 @@ def decode_only(path: Path) -> tuple[int, float]:
     return n, time.perf_counter() - start
 
 
-def decode_and_pose(path: Path) -> tuple[int, float, float, int]:
+def decode_and_pose(path: Path, backend: str = "blazepose") -> tuple[int, float, float, int]:
     """(frames, seconds inside the estimator, total seconds, frames with a pose)."""
-    with open_estimator() as estimator:
+    with open_estimator(backend) as estimator:
         estimator.estimate(np.zeros((64, 64, 3), np.uint8), -1.0)  # warm-up outside the timing
         estimator.reset()
         pose_s, n, found = 0.0, 0, 0
@@ -164,11 +169,76 @@ def measure_in_child(path: Path, mode: str) -> dict:
     return json.loads(lines[-1][len("RESULT "):])
 
 
+TUNING = ROOT / "data" / "tuning"
+
+
+def agreement_clips(which: str) -> list[Path]:
+    """``which``: "first" (set t1, one clip per view), "all", or a glob inside data/tuning."""
+    if which == "first":
+        return sorted(TUNING.glob("t1_*.mp4"))
+    if which == "all":
+        return sorted(TUNING.glob("t*.mp4"))
+    return sorted(TUNING.glob(which))
+
+
+def compare_backends(clips: list[Path], backends: list[str]) -> list[tuple[str, str, str]]:
+    """Each backend on the same decoded frames: speed, coverage, and distance to the first."""
+    rows: list[tuple[str, str, str]] = []
+    seconds = {b: 0.0 for b in backends}
+    found = {b: 0 for b in backends}
+    frames = 0
+    distances: dict[str, list[np.ndarray]] = {b: [] for b in backends[1:]}
+    per_clip: dict[str, list[str]] = {b: [] for b in backends[1:]}
+    for clip in clips:
+        estimators = {b: open_estimator(b) for b in backends}
+        clip_d: dict[str, list[np.ndarray]] = {b: [] for b in backends[1:]}
+        try:
+            for est in estimators.values():
+                est.estimate(np.zeros((64, 64, 3), np.uint8), -1.0)  # warm-up, untimed
+                est.reset()
+            for frame in open_video(clip):
+                frames += 1
+                poses = {}
+                for name, est in estimators.items():
+                    t0 = time.perf_counter()
+                    poses[name] = est.estimate(frame.rgb, frame.t)
+                    seconds[name] += time.perf_counter() - t0
+                    found[name] += poses[name] is not None
+                ref = poses[backends[0]]
+                for name in backends[1:]:
+                    if ref is not None and poses[name] is not None:
+                        d = np.linalg.norm(ref.image[:, :2] - poses[name].image[:, :2], axis=1)
+                        distances[name].append(d)
+                        clip_d[name].append(d)
+        finally:
+            for est in estimators.values():
+                est.close()
+        for name in backends[1:]:
+            med = float(np.median(np.concatenate(clip_d[name]))) if clip_d[name] else float("nan")
+            per_clip[name].append(f"{clip.stem} {med:.2f}")
+    for name in backends:
+        rows.append((f"backend {name}", f"{1000 * seconds[name] / frames:7.1f} ms",
+                     f"pose in {found[name]}/{frames} frames of {len(clips)} tuning clips"))
+    for name in backends[1:]:
+        flat = np.concatenate(distances[name]) if distances[name] else np.array([np.nan])
+        rows.append((f"{name} vs {backends[0]}: median px", f"{np.median(flat):7.2f}",
+                     f"p90 {np.percentile(flat, 90):.2f} px; per clip: {', '.join(per_clip[name])}"))
+        rows.append((f"{name} / {backends[0]} time", f"{seconds[name] / seconds[backends[0]]:7.2f}",
+                     "below 1: faster"))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("clip", nargs="?", help=f"video to measure (default {DEFAULT_CLIP.relative_to(ROOT)})")
     parser.add_argument("--long-factor", type=int, default=10, help="length of the long clip, in clips")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
+    parser.add_argument("--backends", default="mediapipe,litert",
+                        help="pose backends to compare, the reference first (comma-separated; '' skips)")
+    parser.add_argument("--agreement-clips", default="first",
+                        help="tuning clips for the comparison: first, all, or a glob in data/tuning")
+    parser.add_argument("--models", action="store_true",
+                        help="also time LiteRT's lite and heavy models in the comparison")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "CLIP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -213,6 +283,12 @@ def main() -> int:
                          f"{long['frames']} frames, {long['frames'] / long['seconds']:.1f} fps"))
             mem_ratio = long["peak_mb"] / short["peak_mb"]
             rows.append(("memory long / short", f"{mem_ratio:7.2f}", "target <= 1.20 " + _verdict(mem_ratio <= 1.2)))
+
+    backends = [b for b in args.backends.split(",") if b]
+    if args.models:
+        backends += ["blazepose-lite", "blazepose-heavy"]
+    if len(backends) >= 2:
+        rows += compare_backends(agreement_clips(args.agreement_clips), backends)
 
     width = max(len(r[0]) for r in rows)
     print()
