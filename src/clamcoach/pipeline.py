@@ -17,8 +17,17 @@ import numpy as np
 
 from clamcoach.body import select_person
 from clamcoach.engine import Analysis, Engine, Step
-from clamcoach.errors import NoPersonError
-from clamcoach.io.video import VideoFrame, VideoInfo, open_video
+from clamcoach import sideways
+from clamcoach.errors import NobodyLyingDown, NoPersonError
+from clamcoach.io.video import (
+    MIN_DURATION_S,
+    VideoFrame,
+    VideoInfo,
+    VideoReader,
+    check_long_enough,
+    open_video,
+    played_duration_s,
+)
 from clamcoach.kinematics import Calibration
 from clamcoach.pose import PoseEstimator, open_estimator
 from clamcoach.protocol import Protocol
@@ -101,18 +110,34 @@ def analyze_video(
     on_frame: Callable[[VideoFrame, Step], None] | None = None,
     max_side: int = 1280,
     require_person: bool = True,
+    quarter_turns: int | None = None,
+    min_duration_s: float = MIN_DURATION_S,
 ) -> FileResult:
     """Analyse a whole file with the live engine. Raises the input errors of ``open_video``,
-    and ``NoPersonError`` when nobody was found in any frame."""
+    ``NoPersonError`` when nobody was found in any frame, and its ``NobodyLyingDown`` when
+    nobody lay on their side.
+
+    ``quarter_turns``: turn every frame this many quarter turns counter-clockwise; None finds
+    out from the body whether a video was recorded sideways (see :mod:`clamcoach.sideways`)
+    when the backend is ours to open, else 0. A clip shorter than ``min_duration_s`` raises
+    ``TooShort`` (before any pose is estimated when the file states its length)."""
     reader = open_video(path, max_side=max_side)
+    declared_s = played_duration_s(reader.info)
+    check_long_enough(declared_s, min_s=min_duration_s)
+    if quarter_turns is None:
+        quarter_turns = detect_quarter_turns(reader, protocol, backend) if estimator is None else 0
     own = estimator is None
     est = estimator or open_estimator(backend)
-    n = 0
+    n = posed = lying = 0
+    last_t = 0.0
     try:
         live = LiveAnalyzer(protocol, est)
-        for frame in prefetched(reader):
+        for frame in sideways.turned_frames(prefetched(reader), quarter_turns):
             step = live.process(frame.rgb, frame.t)
             n += 1
+            last_t = frame.t
+            posed += step.body is not None
+            lying += bool(step.setup_checks.get("side_lying"))
             if on_frame is not None:
                 on_frame(frame, step)
             if progress is not None:
@@ -128,9 +153,29 @@ def analyze_video(
             f"({reader.decode_error or 'decoding stopped'})."
         )
     _gap_warnings(analysis)
+    if not math.isfinite(declared_s):  # the file did not say: judge by what was read
+        check_long_enough(last_t + 1.0 / (reader.info.fps or 30.0), min_s=min_duration_s)
     if require_person and analysis.pose_coverage == 0.0:
         raise NoPersonError(f"nobody was found in {Path(path).name} ({n} frames)")
-    return FileResult(analysis, reader.info, n, reader.stopped_early_at_s, reader.decode_error)
+    if require_person and not math.isfinite(analysis.setup.t) and lying < NOT_LYING_SHARE * posed:
+        raise NobodyLyingDown(
+            f"nobody is lying on their side in {Path(path).name}: the person in view is upright "
+            f"(standing, sitting or walking) in {100 * (1 - lying / posed):.0f}% of the frames; "
+            "the clamshell is done lying on your side, facing the camera")
+    if quarter_turns % 4:
+        analysis.warnings.append(sideways.sideways_warning(quarter_turns))
+    info = sideways.turned_info(reader.info, quarter_turns)
+    return FileResult(analysis, info, n, reader.stopped_early_at_s, reader.decode_error)
+
+
+#: Below this share of frames with someone lying on their side (and no settled setup), the
+#: video is not of a clamshell at all.
+NOT_LYING_SHARE = 0.1
+
+
+def detect_quarter_turns(reader: VideoReader, protocol: Protocol, backend: str = "blazepose") -> int:
+    """How many quarter turns make this video's person lie on their side (0, 1 or 3)."""
+    return sideways.find_orientation(reader, protocol, lambda: open_estimator(backend)).quarter_turns
 
 
 def prefetched(frames, depth: int = 2):
