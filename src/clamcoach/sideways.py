@@ -20,20 +20,30 @@ from clamcoach.engine import Engine
 from clamcoach.io.video import VideoFrame, VideoInfo, VideoReader
 from clamcoach.pose import PoseEstimator
 from clamcoach.protocol import Protocol
+from clamcoach.types import lr_pair
 
 #: Frames looked at, spread over the first ``PROBE_S`` seconds.
 PROBE_FRAMES = 24
 PROBE_S = 8.0
-#: Share of the frames with a pose that must show the setup for an orientation to count.
+#: Share of the probed frames that must show the person (as stored) and lying on the side.
 MIN_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
 class Orientation:
     quarter_turns: int  # counter-clockwise turns applied to every frame (0, 1 or 3)
-    setup_share: float  # share of probed frames with a pose that showed the clamshell setup
+    settled: bool  # the engine's setup check settled (lying on the side, still) within the probe
     lying_share: float  # ... that showed someone lying on their side at all
     posed: int  # probed frames with a pose
+
+
+def upright_in_image(image: np.ndarray) -> bool:
+    """Shoulders above the hips, the torso within 30 degrees of the image's vertical: standing,
+    sitting or walking (or seen from the feet end, where the setup still settles)."""
+    (ls, rs), (lh, rh) = lr_pair("shoulder"), lr_pair("hip")
+    torso = (image[ls, :2] + image[rs, :2]) / 2 - (image[lh, :2] + image[rh, :2]) / 2
+    length = float(np.linalg.norm(torso))
+    return bool(length > 0 and -torso[1] > np.cos(np.radians(30)) * length)
 
 
 def turn_rgb(rgb: np.ndarray, quarter_turns: int) -> np.ndarray:
@@ -70,36 +80,35 @@ def _probe_frames(reader: VideoReader) -> list[VideoFrame]:
 def _score(frames: list[VideoFrame], quarter_turns: int, protocol: Protocol,
            estimator: PoseEstimator) -> Orientation:
     engine = Engine(protocol)
-    posed = setup = lying = 0
+    posed = lying = 0
     for frame in frames:
         pose = estimator.estimate(turn_rgb(frame.rgb, quarter_turns), frame.t)
         step = engine.push(pose, frame.t)
         if step.body is None:
             continue
         posed += 1
-        on_side = bool(step.setup_checks.get("side_lying"))
-        lying += on_side
-        setup += on_side and bool(step.setup_checks.get("hips_knees_bent"))
+        lying += bool(step.setup_checks.get("side_lying"))
     share = (lambda n: n / posed if posed else 0.0)
-    return Orientation(quarter_turns, share(setup), share(lying), posed)
+    return Orientation(quarter_turns, engine.setup.result is not None, share(lying), posed)
 
 
 def find_orientation(reader: VideoReader, protocol: Protocol,
                      open_estimator: Callable[[], PoseEstimator]) -> Orientation:
     """The quarter turns that make the person lie on their side (0 when they already do,
-    when nobody is found, or when no turn shows the clamshell's setup either)."""
+    when the person is hardly found as stored, or when no turn settles the setup either)."""
     frames = _probe_frames(reader)
     with open_estimator() as estimator:
         upright = _score(frames, 0, protocol, estimator)
-    if upright.posed == 0 or upright.lying_share >= MIN_SHARE:
+    # Found in few frames as stored (a view from the feet end, say): the turn would be a guess.
+    if upright.posed < MIN_SHARE * len(frames) or upright.lying_share >= MIN_SHARE:
         return upright
-    best = upright
+    candidates = []
     for quarter_turns in (1, 3):
         with open_estimator() as estimator:
             found = _score(frames, quarter_turns, protocol, estimator)
-        if found.setup_share >= MIN_SHARE and found.setup_share > best.setup_share:
-            best = found
-    return best
+        if found.settled and found.lying_share >= MIN_SHARE:
+            candidates.append(found)
+    return max(candidates, key=lambda o: o.lying_share, default=upright)
 
 
 def sideways_warning(quarter_turns: int) -> str:

@@ -78,13 +78,15 @@ class VideoReader:
         #: Corrupt packets skipped while decoding.
         self.skipped_packets = 0
         self._container: av.container.InputContainer | None = None
+        # Size and time when opened: a file that changes after this is still being written.
+        self._opened_state = _file_state(path)
 
     def __iter__(self) -> Iterator[VideoFrame]:
         self.close()
         self.stopped_early_at_s = None
         self.decode_error = None
         self.skipped_packets = 0
-        before = _file_state(self.path)
+        before = self._opened_state
         container = _open_container(self.path)
         self._container = container
         try:
