@@ -9,7 +9,7 @@ MODELS_ALL := $(VENV)/.models-all
 SYSTEM  := $(VENV)/.system
 DEMO    ?= data/demo/demo.mp4
 
-.PHONY: setup demo test test-fast bench bench-accuracy bench-live clean
+.PHONY: setup demo test test-fast bench bench-accuracy bench-live bench-soak clean
 
 setup: $(STAMP) $(MODELS)
 
@@ -65,6 +65,9 @@ bench-accuracy: setup
 
 bench-live: setup $(SYSTEM)
 	$(BIN)/python benchmarks/bench_live.py
+
+bench-soak: setup
+	$(BIN)/python benchmarks/bench_soak.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
