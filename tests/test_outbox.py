@@ -78,6 +78,7 @@ with open_store({url!r}) as store:
 """
 
 
+@pytest.mark.slow
 def test_kill_9_during_saves_leaves_whole_sessions_only(db_url, tmp_path):
     script = tmp_path / "saver.py"
     script.write_text(KILLER.format(root=str(ROOT), url=db_url))

@@ -31,6 +31,8 @@ BACKENDS = ("litert", "mediapipe")
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "mediapipe":
+        pytest.importorskip("mediapipe", reason="the MediaPipe backend is the 'mediapipe' extra")
     return request.param
 
 
