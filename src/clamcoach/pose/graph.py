@@ -237,11 +237,6 @@ def refine_from_heatmap(xy: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
     return out
 
 
-def roi_from_landmarks(image_xy: np.ndarray) -> Roi:
-    """The next frame's region, from this frame's auxiliary points (hip centre, scale point)."""
-    return roi_from_points(image_xy[N_BODY], image_xy[N_BODY + 1])
-
-
 def roi_iou(a: Roi, b: Roi) -> float:
     """Overlap of two regions' axis-aligned squares (enough to tell people apart)."""
     box_a = np.array([a.cx - a.size / 2, a.cy - a.size / 2, a.cx + a.size / 2, a.cy + a.size / 2])

@@ -18,7 +18,7 @@ from clamcoach.pose import graph, models
 from clamcoach.pose.base import check_rgb
 from clamcoach.pose.quiet import native_stderr_quiet
 from clamcoach.pose.rotation import unrotate
-from clamcoach.pose.smoothing import PoseSmoother
+from clamcoach.pose.smoothing import PoseSmoother, RoiSmoother
 from clamcoach.types import N_LANDMARKS, PoseFrame
 
 INSTALL_HINT = "pip install ai-edge-litert (a dependency of clamcoach: reinstall it)"
@@ -61,6 +61,14 @@ class _Network:
 class _Track:
     roi: graph.Roi
     smoother: PoseSmoother = field(default_factory=PoseSmoother)
+    roi_smoother: RoiSmoother = field(default_factory=RoiSmoother)
+
+    def follow(self, found: graph.RawLandmarks, t: float, smooth: bool) -> None:
+        """The next frame's region, from this frame's auxiliary points."""
+        aux = found.image[graph.N_BODY : graph.N_BODY + 2, :2]
+        if smooth:
+            aux = self.roi_smoother(aux, t, graph.roi_from_points(aux[0], aux[1]).size)
+        self.roi = graph.roi_from_points(aux[0], aux[1])
 
 
 class LiteRTPoseEstimator:
@@ -122,7 +130,7 @@ class LiteRTPoseEstimator:
             found = self._landmarks_in(rgb, track.roi)
             if found is not None and found.score >= self._min_tracking:
                 poses.append(self._pose(found, track, t, width, height))
-                track.roi = graph.roi_from_landmarks(found.image[:, :2])
+                track.follow(found, t, self.smooth)
                 kept.append(track)
         self._tracks = kept
         if len(self._tracks) < self.num_poses:
@@ -171,7 +179,7 @@ class LiteRTPoseEstimator:
                 continue
             track = _Track(roi)
             poses.append(self._pose(found, track, t, width, height))
-            track.roi = graph.roi_from_landmarks(found.image[:, :2])
+            track.follow(found, t, self.smooth)
             self._tracks.append(track)
         return poses
 

@@ -4,7 +4,10 @@ hands the engine the same kind of signal its calibration was fitted on.
 - image landmarks: a One Euro filter per coordinate, its speed measured relative to the
   body's size (min cutoff 0.05 Hz, beta 80, derivative cutoff 1 Hz);
 - world landmarks: the same filter with min cutoff 0.1 Hz, beta 40;
-- visibility: a low-pass filter, alpha 0.1.
+- visibility: a low-pass filter, alpha 0.1;
+- the two auxiliary points the next frame's region comes from: min cutoff 0.01 Hz, beta 10,
+  speed relative to the region's size (measured here: median distance to MediaPipe's landmarks
+  1.43 -> 1.24 px on two tuning clips with it).
 """
 
 from __future__ import annotations
@@ -53,6 +56,16 @@ class OneEuroFilter:
         self._x = a * value + (1 - a) * self._x
         self._raw = value.copy()
         return self._x.copy()
+
+
+class RoiSmoother:
+    """Smooths the auxiliary points (hip centre, scale point) a tracked region follows."""
+
+    def __init__(self) -> None:
+        self._filter = OneEuroFilter(min_cutoff=0.01, beta=10.0)
+
+    def __call__(self, points: np.ndarray, t: float, size: float) -> np.ndarray:
+        return self._filter(points, t, value_scale=1.0 / size if size > 1e-6 else 1.0)
 
 
 class PoseSmoother:
