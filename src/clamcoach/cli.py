@@ -84,7 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The extra each plugin's commands need, for the hint when one of its imports fails later.
+_EXTRA_OF: dict[str, str] = {}
+
+
 def _register_plugin(sub: argparse._SubParsersAction, module: str, register: str, extra: str) -> None:
+    before = set(sub.choices)
     try:
         mod = importlib.import_module(module)
     except ImportError as exc:
@@ -95,6 +100,7 @@ def _register_plugin(sub: argparse._SubParsersAction, module: str, register: str
         p.set_defaults(func=_missing(hint))
         return
     getattr(mod, register)(sub)
+    _EXTRA_OF.update({name: extra for name in set(sub.choices) - before})
 
 
 def _missing(hint: str) -> Callable[[argparse.Namespace], int]:
@@ -121,7 +127,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return UsageError.exit_code
     previous = _handle_sigterm()
     try:
-        return int(args.func(args) or 0)
+        try:
+            return int(args.func(args) or 0)
+        except ImportError as exc:
+            extra = _EXTRA_OF.get(args.command)
+            if extra is None:
+                raise
+            raise OptionalDependencyMissing(
+                f"needs the '{extra}' extra: pip install 'clamcoach[{extra}]' "
+                f"({exc.name or exc} is missing)") from exc
     except ClamcoachError as exc:
         if debug:
             traceback.print_exc()
