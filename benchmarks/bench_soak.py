@@ -21,10 +21,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path[:0] = [str(REPO), str(REPO / "tests")]  # the page-protocol client lives with the web tests
 
 from bench_live import _jpegs, percentile  # noqa: E402
 
@@ -62,9 +64,9 @@ def start_server(port: int) -> subprocess.Popen:
 
 def soak(url: str, pid: int, clip: Path, seconds: float) -> dict:
     from websockets.exceptions import ConnectionClosed
-    from websockets.sync.client import connect
 
     from clamcoach.web.frames import pack_frame
+    from tests.web.helpers import Client
 
     frames = _jpegs(clip)
     arrivals: list[tuple[float, float]] = []  # (seconds from the start, latency ms)
@@ -75,17 +77,17 @@ def soak(url: str, pid: int, clip: Path, seconds: float) -> dict:
     memory: list[tuple[float, float]] = []
     start = time.perf_counter()
 
-    with connect(url.replace("http://", "ws://") + "/ws", max_size=None, open_timeout=30) as ws:
-        ws.send(json.dumps({"type": "hello", "session": None, "tab": "bench-soak", "takeover": True}))
-        while True:
-            msg = json.loads(ws.recv(timeout=120))
-            if msg["type"] == "ready" or (msg["type"] == "welcome" and msg["session"]["ready"]):
-                break
+    client = Client(url, tab="tab-benchsoak")  # the page's side of the protocol (tests/web)
+    try:
+        welcome = client.hello(takeover=True)
+        assert welcome["type"] == "welcome", welcome
+        ws = client.ws
+        client.log = deque(maxlen=100)  # the client keeps what it received: only the last few
 
         def reader() -> None:
             while not done.is_set():
                 try:
-                    msg = json.loads(ws.recv(timeout=1))
+                    msg = client.recv(timeout=1)
                 except TimeoutError:
                     continue
                 except ConnectionClosed:
@@ -129,6 +131,8 @@ def soak(url: str, pid: int, clip: Path, seconds: float) -> dict:
         memory.append((time.perf_counter() - start, rss_mb(pid)))
         done.set()
         thread.join(timeout=3)
+    finally:
+        client.close()
 
     end = arrivals[-1][0] if arrivals else 0.0
     first = [ms for t, ms in arrivals if t < 60.0]

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
 from clamcoach.errors import OutputError
 from clamcoach.io.atomic import check_writable, write_text_atomic
+from clamcoach.io.finite import finite
 from clamcoach.protocol import Protocol, load_protocol
 
 
@@ -87,7 +87,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         annotate.close()
     report = result.report()
     if args.json:
-        text = json.dumps(_finite(report), indent=2) + "\n"
+        text = json.dumps(finite(report), indent=2) + "\n"
         if args.json == "-":
             sys.stdout.write(text)
         else:
@@ -149,14 +149,3 @@ def _check_outputs(args: argparse.Namespace) -> dict[str, Path]:
             raise OutputError(f"--{seen[key]} and --{name} name the same file: {path}")
         seen[key] = name
     return outputs
-
-
-def _finite(obj):
-    """JSON has no NaN: replace non-finite floats with null."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import math
 import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -28,6 +27,7 @@ from typing import Any
 
 from clamcoach.errors import StorageError
 from clamcoach.io.atomic import write_text_atomic
+from clamcoach.io.finite import finite
 from clamcoach.storage import records
 
 ENV_DIR = "CLAMCOACH_OUTBOX_DIR"
@@ -81,16 +81,6 @@ def _series_rows(frames: Iterable[Mapping[str, Any]] | None) -> list[dict[str, A
     return rows
 
 
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    return obj
-
-
 def put(patient: str, report: Mapping[str, Any], frames: Iterable[Mapping[str, Any]] | None, *,
         kind: str, video_path: str | None, recorded_at: datetime | None = None,
         directory: Path | None = None) -> Path:
@@ -107,7 +97,7 @@ def put(patient: str, report: Mapping[str, Any], frames: Iterable[Mapping[str, A
         "kind": kind,
         "video_path": video_path,
         "recorded_at": when.isoformat(),
-        "report": _json_safe(dict(report)),
+        "report": finite(dict(report)),
         "frames": _series_rows(frames),
     }
     # The time first, so waiting sessions are saved in the order they were recorded.
