@@ -388,3 +388,13 @@ def test_installed_mediapipe_has_no_usage_reporter() -> None:
     from clamcoach.pose.blazepose import telemetry_library
 
     assert telemetry_library(Path(mediapipe.__file__).parent) is None
+
+
+@pytest.mark.slow
+def test_tracking_lets_go_when_the_person_is_gone(standing_rgb: np.ndarray) -> None:
+    """A blank frame after a tracked person: the landmark model's presence flag drops."""
+    image = lying(standing_rgb, 1)
+    with open_estimator("litert") as estimator:
+        assert estimator.estimate(image, 0.0) is not None
+        assert estimator.estimate(np.full_like(image, 90), 0.04) is None
+        assert estimator.estimate(image, 0.08) is not None  # found again by the detector

@@ -27,12 +27,19 @@ PROBE_FRAMES = 24
 PROBE_S = 8.0
 #: Share of the probed frames that must show the person (as stored) and lying on the side.
 MIN_SHARE = 0.5
+#: A turn also needs the hips to stay put (measured over the probe, in torso lengths: people
+#: walking 0.7-10, the clamshell's setup 0.02-0.04) and the knees bent as the setup asks
+#: (the demo turned sideways: 51-56 deg; a person standing has nearly straight knees).
+MAX_HIP_TRAVEL = 0.3
+MIN_KNEE_FLEXION_DEG = 35.0
 
 
 @dataclass(frozen=True, slots=True)
 class Orientation:
     quarter_turns: int  # counter-clockwise turns applied to every frame (0, 1 or 3)
     settled: bool  # the engine's setup check settled (lying on the side, still) within the probe
+    knee_flexion_deg: float  # the settled setup's knee bend (NaN when it did not settle)
+    hip_travel: float  # how far the hips moved over the probe, in torso lengths
     lying_share: float  # ... that showed someone lying on their side at all
     posed: int  # probed frames with a pose
 
@@ -81,6 +88,9 @@ def _score(frames: list[VideoFrame], quarter_turns: int, protocol: Protocol,
            estimator: PoseEstimator) -> Orientation:
     engine = Engine(protocol)
     posed = lying = 0
+    hips: list[np.ndarray] = []
+    torsos: list[float] = []
+    (ls, rs), (lh, rh) = lr_pair("shoulder"), lr_pair("hip")
     for frame in frames:
         pose = estimator.estimate(turn_rgb(frame.rgb, quarter_turns), frame.t)
         step = engine.push(pose, frame.t)
@@ -88,8 +98,15 @@ def _score(frames: list[VideoFrame], quarter_turns: int, protocol: Protocol,
             continue
         posed += 1
         lying += bool(step.setup_checks.get("side_lying"))
+        image = step.body.image
+        hips.append((image[lh, :2] + image[rh, :2]) / 2)
+        torsos.append(float(np.linalg.norm((image[ls, :2] + image[rs, :2]) / 2 - hips[-1])))
     share = (lambda n: n / posed if posed else 0.0)
-    return Orientation(quarter_turns, engine.setup.result is not None, share(lying), posed)
+    torso = float(np.median(torsos)) if torsos else 0.0
+    travel = float(np.ptp(np.array(hips), axis=0).max()) / torso if hips and torso > 0 else float("inf")
+    result = engine.setup.result
+    knee = result.measures.knee_flexion_deg if result is not None else float("nan")
+    return Orientation(quarter_turns, result is not None, knee, travel, share(lying), posed)
 
 
 def find_orientation(reader: VideoReader, protocol: Protocol,
@@ -106,7 +123,8 @@ def find_orientation(reader: VideoReader, protocol: Protocol,
     for quarter_turns in (1, 3):
         with open_estimator() as estimator:
             found = _score(frames, quarter_turns, protocol, estimator)
-        if found.settled and found.lying_share >= MIN_SHARE:
+        if found.settled and found.lying_share >= MIN_SHARE and found.hip_travel <= MAX_HIP_TRAVEL \
+                and found.knee_flexion_deg >= MIN_KNEE_FLEXION_DEG:
             candidates.append(found)
     return max(candidates, key=lambda o: o.lying_share, default=upright)
 

@@ -185,7 +185,7 @@ class RawLandmarks:
     """One run of the landmark model, projected into the image.
 
     ``image``: (39, 3) x px, y px, z (px, relative); ``visibility`` / ``presence``: (39,);
-    ``world``: (39, 3) metres, camera-aligned; ``score``: the pose-presence flag."""
+    ``world``: (39, 3) metres, camera-aligned; ``score``: the pose-presence flag (0-1)."""
 
     image: np.ndarray
     visibility: np.ndarray
@@ -211,7 +211,9 @@ def decode_landmarks(raw: np.ndarray, flag: np.ndarray, heatmap: np.ndarray, wor
     world_rot = np.column_stack([cos * w[:, 0] - sin * w[:, 1], sin * w[:, 0] + cos * w[:, 1], w[:, 2]])
     return RawLandmarks(
         image=image, visibility=sigmoid(lm[:, 3]), presence=sigmoid(lm[:, 4]), world=world_rot,
-        score=float(sigmoid(np.asarray(flag, dtype=np.float64).reshape(-1)[0])),
+        # The presence flag is a probability already (measured: 4e-5 on a blank crop, 0.99999 on
+        # a person); visibility and presence are logits.
+        score=float(np.asarray(flag, dtype=np.float64).reshape(-1)[0]),
     )
 
 

@@ -50,10 +50,16 @@ class _Network:
         if missing:
             raise ModelMissing(f"{path} is not the expected BlazePose model (no output {missing})")
         self._outputs = {name: by_shape[shape] for name, shape in output_shapes.items()}
+        self._invoked = False
 
     def __call__(self, tensor: np.ndarray) -> dict[str, np.ndarray]:
         self._interp.set_tensor(self._input, tensor[None])
-        self._interp.invoke()
+        if self._invoked:
+            self._interp.invoke()
+        else:  # LiteRT notes its CPU delegate on fd 2 at the first run: not for a patient's eyes
+            with native_stderr_quiet():
+                self._interp.invoke()
+            self._invoked = True
         return {name: self._interp.get_tensor(i) for name, i in self._outputs.items()}
 
 
