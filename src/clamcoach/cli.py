@@ -118,8 +118,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse has printed its own message
         return int(exc.code or 0) if exc.code not in (None, 0) else 0
     debug = getattr(args, "debug", False)
+    native_logs = os.environ.get("CLAMCOACH_NATIVE_LOGS")
     if debug:
         os.environ["CLAMCOACH_NATIVE_LOGS"] = "1"
+    try:
+        return _run(parser, args, debug)
+    finally:  # in-process callers (tests, embedding) keep their environment
+        if native_logs is None:
+            os.environ.pop("CLAMCOACH_NATIVE_LOGS", None)
+        else:
+            os.environ["CLAMCOACH_NATIVE_LOGS"] = native_logs
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, debug: bool) -> int:
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if not getattr(args, "func", None):
