@@ -48,6 +48,24 @@ def test_unreachable_database_keeps_the_session_then_saves_it_once(tmp_path, db_
     assert row_counts(db_url)["sessions"] == 2
 
 
+def test_a_caller_may_save_its_own_way_with_the_recorded_time(tmp_path):
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    report = make_report()
+    calls = []
+
+    def save(store, when):
+        calls.append(when)
+        return store.save_analysis("ann", {**report, "warnings": ["checked"]}, recorded_at=when)
+
+    done = outbox.save_or_keep("ann", report, None, kind="analyze", url=url,
+                               directory=tmp_path / "outbox", save=save)
+    assert len(done.saved) == 1 and done.waiting == 0 and len(calls) == 1
+    with open_store(url) as store:
+        session = store.session(done.saved[0])
+    assert session["warnings"] == ["checked"]
+    assert session["recorded_at"] == calls[0].isoformat()
+
+
 def test_a_session_saved_before_a_crash_is_not_saved_again(tmp_path):
     """The save committed, then the process died before removing the outbox file."""
     url = f"sqlite:///{tmp_path / 'h.sqlite'}"

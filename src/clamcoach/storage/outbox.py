@@ -19,7 +19,7 @@ import fcntl
 import json
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -136,9 +136,17 @@ def _already_saved(store: Any, entry: Mapping[str, Any], when: datetime) -> bool
     return False
 
 
-def sync(url: str | None = None, *, directory: Path | None = None) -> SyncResult:
+#: Saves one waiting session with the store, as recorded at the given time; returns its id.
+Saver = Callable[[Any, datetime], int]
+
+
+def sync(url: str | None = None, *, directory: Path | None = None,
+         savers: Mapping[Path, Saver] | None = None) -> SyncResult:
     """Save every waiting session, oldest first, each exactly once. A database that cannot
-    be reached is not an error here: the result says so and the sessions keep waiting."""
+    be reached is not an error here: the result says so and the sessions keep waiting.
+
+    ``savers``: how to save particular entries (by their file) instead of ``save_analysis``,
+    e.g. with a prescription check; a saver must save with the time it is given."""
     from clamcoach.storage.repository import open_store
 
     folder = directory or outbox_dir()
@@ -152,8 +160,11 @@ def sync(url: str | None = None, *, directory: Path | None = None) -> SyncResult
                 for path in files:
                     entry = json.loads(path.read_text(encoding="utf-8"))
                     when = datetime.fromisoformat(entry["recorded_at"]).astimezone(timezone.utc)
+                    saver = (savers or {}).get(path)
                     if _already_saved(store, entry, when):
                         result.already_saved += 1
+                    elif saver is not None:
+                        result.saved.append(saver(store, when))
                     else:
                         result.saved.append(store.save_analysis(
                             entry["patient"], entry["report"], entry["frames"], kind=entry["kind"],
@@ -167,8 +178,9 @@ def sync(url: str | None = None, *, directory: Path | None = None) -> SyncResult
 
 def save_or_keep(patient: str, report: Mapping[str, Any], frames: Iterable[Mapping[str, Any]] | None,
                  *, kind: str, video_path: str | None = None, url: str | None = None,
-                 directory: Path | None = None) -> SyncResult:
+                 directory: Path | None = None, save: Saver | None = None) -> SyncResult:
     """Save one analysis (and anything still waiting) to the history; what cannot be saved
-    now stays in the outbox."""
-    put(patient, report, frames, kind=kind, video_path=video_path, directory=directory)
-    return sync(url, directory=directory)
+    now stays in the outbox. ``save(store, recorded_at)`` saves this analysis now (default:
+    ``store.save_analysis``); a later sync of the kept copy uses ``save_analysis``."""
+    entry = put(patient, report, frames, kind=kind, video_path=video_path, directory=directory)
+    return sync(url, directory=directory, savers={entry: save} if save is not None else None)
