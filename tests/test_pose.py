@@ -257,6 +257,7 @@ def test_a_damaged_bundle_is_reported(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_mediapipe_bundle_is_built_from_the_model_files_with_normalisation_metadata(tmp_path: Path) -> None:
+    pytest.importorskip("mediapipe", reason="the MediaPipe backend is the 'mediapipe' extra")
     for path in (models.detector_file(), models.landmark_file()):
         (tmp_path / path.name).write_bytes(path.read_bytes())
     built = bundle.bundle_path(directory=tmp_path)
@@ -320,6 +321,7 @@ def test_every_model_loads_and_finds_the_person(standing_rgb: np.ndarray, model:
 @pytest.mark.slow
 @pytest.mark.parametrize("quarter_turns", [0, 1, 3])
 def test_litert_landmarks_agree_with_mediapipe(standing_rgb: np.ndarray, quarter_turns: int) -> None:
+    pytest.importorskip("mediapipe", reason="the MediaPipe backend is the 'mediapipe' extra")
     image = lying(standing_rgb, quarter_turns)
     with open_estimator("litert") as lit, open_estimator("mediapipe") as mp:
         a, b = lit.estimate(image, 0.0), mp.estimate(image, 0.0)
