@@ -2,33 +2,44 @@
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
+LIGHT   := $(VENV)/.light
 STAMP   := $(VENV)/.installed
 MODELS  := $(VENV)/.models
+MODELS_ALL := $(VENV)/.models-all
 SYSTEM  := $(VENV)/.system
 DEMO    ?= data/demo/demo.mp4
 
-.PHONY: setup demo test test-fast bench bench-accuracy bench-live bench-batch clean
+.PHONY: setup demo test test-fast bench bench-accuracy bench-live bench-batch bench-soak clean
 
 setup: $(STAMP) $(MODELS)
 
-# Python dependencies. mediapipe 0.10.21 (newer wheels send usage telemetry from C++ code) and
-# pyrender are installed without their declared dependencies, which pull a GUI build of OpenCV
-# and a PyOpenGL that fails headless; torch is pinned to the local CPU build, first.
-$(STAMP): pyproject.toml
+# The light install a user gets from `pip install .`: analyse, serve, history; LiteRT runs the
+# pose model (no torch, no mediapipe, no GUI OpenCV). Then the model files, once, from PyPI.
+$(LIGHT): pyproject.toml
 	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -e .
+	$(BIN)/clamcoach models install
+	touch $@
+
+# Everything the tests need on top: the renderer (torch pinned to the local CPU build, first)
+# and the MediaPipe backend for comparison. mediapipe 0.10.21 (newer wheels ship no pose model
+# or send usage telemetry) and pyrender are installed without their declared dependencies,
+# which pull a GUI build of OpenCV, jax, numpy<2 and a PyOpenGL that fails headless.
+$(STAMP): $(LIGHT)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev,web,storage,synth]'
-	$(BIN)/pip install -q -e '.[workspace]'
-	$(BIN)/pip install -q -e '.[batch]'
+	$(BIN)/pip install -q -e '.[dev,storage,synth,mediapipe,batch]'
 	$(BIN)/pip install -q --no-deps mediapipe==0.10.21 pyrender==0.1.45
 	touch $@
 
-# Pose model files, taken from a registry package and cached (never fetched at run time).
-# ... and the body model's cache for the synthetic-video renderer (built once, ~2 minutes).
+# The body model's cache for the synthetic-video renderer (built once, ~2 minutes).
 $(MODELS): $(STAMP)
-	$(BIN)/python -m clamcoach.pose.models install
 	$(BIN)/python -c "from clamcoach.synth.body import load_model; load_model()"
+	touch $@
+
+# The lite and heavy pose models too (from npm, which setup-system.sh installs).
+$(MODELS_ALL): $(STAMP) $(SYSTEM)
+	$(BIN)/clamcoach models install --all
 	touch $@
 
 # System packages the tests use: headless Chromium, PostgreSQL, software OpenGL.
@@ -36,10 +47,11 @@ $(SYSTEM):
 	bash scripts/setup-system.sh
 	touch $@
 
-demo: setup
+# Only what the main job needs: the light install and the default pose model.
+demo: $(LIGHT)
 	$(BIN)/clamcoach analyze $(DEMO)
 
-test: setup $(SYSTEM)
+test: setup $(SYSTEM) $(MODELS_ALL)
 	bash scripts/run-tests.sh
 
 test-fast: setup
@@ -48,7 +60,7 @@ test-fast: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_speed.py
 
-bench-accuracy: setup
+bench-accuracy: setup $(MODELS_ALL) degraded
 	$(BIN)/python benchmarks/bench_accuracy.py
 
 # Degraded copies of the evaluation clips (noise, low light, blur, low bitrate, 480p) for the
@@ -61,6 +73,9 @@ bench-batch: setup
 
 bench-live: setup $(SYSTEM)
 	$(BIN)/python benchmarks/bench_live.py
+
+bench-soak: setup
+	$(BIN)/python benchmarks/bench_soak.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -199,7 +199,7 @@ def table(title: str, groups: dict[str, list[Scored]]) -> list[str]:
 
 
 def render(scored: list[Scored], errors: list[str], elapsed: float, backend: str,
-           model_rows: list[str]) -> str:
+           model_rows: list[str], kinds: dict[str, list[Scored]] | None = None) -> str:
     by_set: dict[str, list[Scored]] = defaultdict(list)
     for s in scored:
         by_set[s.set].append(s)
@@ -222,6 +222,11 @@ def render(scored: list[Scored], errors: list[str], elapsed: float, backend: str
         "",
     ]
     lines += table("By set", {k: by_set[k] for k in ("tuning", "eval", "shifted", "degraded") if k in by_set})
+    if kinds:
+        clean = {s.video: s for s in by_set.get("eval", [])}
+        lines += table("degraded, by kind (the eval clips they were made from: 'eval, same clips')",
+                       {**{k: v for k, v in kinds.items()},
+                        "eval, same clips": [clean[s.video] for v in kinds.values() for s in v if s.video in clean]})
     for name in ("eval", "shifted", "degraded", "tuning"):
         group = by_set.get(name)
         if not group:
@@ -273,17 +278,23 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     scored: list[Scored] = []
     errors: list[str] = []
+    kinds: dict[str, list[Scored]] = {}
     for name in [s for s in args.sets.split(",") if s]:
         folder = SETS[name]
-        videos = clips(folder) if folder.exists() else []
-        if not videos:
-            print(f"{name}: no clips in {folder}" + (" (make degraded)" if name == "degraded" else ""),
-                  file=sys.stderr)
-            continue
-        s, e = score_results(name, run_set(videos, args.backend, args.jobs, not args.no_cache))
-        scored += s
-        errors += e
-        print(f"{name}: {len(s)} clips scored", file=sys.stderr)
+        # The degraded set is one folder per kind of degradation (python -m clamcoach.synth.degrade).
+        parts = sorted(p for p in folder.iterdir() if p.is_dir()) if name == "degraded" and folder.exists() else [folder]
+        for part in parts:
+            videos = clips(part) if part.exists() else []
+            if not videos:
+                print(f"{name}: no clips in {part}" + (" (make degraded)" if name == "degraded" else ""),
+                      file=sys.stderr)
+                continue
+            s, e = score_results(name, run_set(videos, args.backend, args.jobs, not args.no_cache))
+            scored += s
+            errors += e
+            if name == "degraded":
+                kinds[part.name] = s
+            print(f"{name} {part.name}: {len(s)} clips scored", file=sys.stderr)
     model_rows = []
     for model in [m for m in args.models.split(",") if m]:
         s, e = score_results("eval", run_set(clips(SETS["eval"]), f"blazepose-{model}", args.jobs,
@@ -294,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             raised = [x for x in s if x.elevation >= 25.0]
             if raised:
                 model_rows.append(row(f"{model}, eval raised >= 25", figures(raised)))
-    text = render(scored, errors, time.perf_counter() - t0, args.backend, model_rows)
+    text = render(scored, errors, time.perf_counter() - t0, args.backend, model_rows, kinds)
     print(text)
     Path(args.out).write_text(text)
     print(f"wrote {args.out}", file=sys.stderr)

@@ -12,6 +12,11 @@ In one run:
 5. a 5-minute clip (the clip looped) analysed on one core and on two (pose/segments.py):
    the speed-up (target >= 1.7) and whether the reports are identical; and the live path's
    cost per frame beside pose-only (``--no-segments`` skips this).
+6. the pose backends side by side (``--backends``, default litert and mediapipe) on the
+   rendered tuning clips (``--agreement-clips``, default the first set, one clip per view):
+   ms/frame of each, frames with a pose, and the median distance between their 33 image
+   landmarks (px) on frames where both found the person. ``--models`` adds LiteRT's lite
+   and heavy models to the speed columns.
 
 CLIP defaults to data/demo/demo.mp4; if that is missing or unreadable a synthetic clip (the
 test fixture's person lying on their side) is made in a temporary folder.
@@ -105,9 +110,9 @@ def decode_only(path: Path) -> tuple[int, float]:
     return n, time.perf_counter() - start
 
 
-def decode_and_pose(path: Path) -> tuple[int, float, float, int]:
+def decode_and_pose(path: Path, backend: str = "blazepose") -> tuple[int, float, float, int]:
     """(frames, seconds inside the estimator, total seconds, frames with a pose)."""
-    with open_estimator() as estimator:
+    with open_estimator(backend) as estimator:
         estimator.estimate(np.zeros((64, 64, 3), np.uint8), -1.0)  # warm-up outside the timing
         estimator.reset()
         pose_s, n, found = 0.0, 0, 0
@@ -213,6 +218,64 @@ def segments_speedup(clip: Path, workdir: Path, minutes: float = 5.0) -> list[tu
             n += 1
     rows.append(("live path per frame", f"{1000 * live_s / n:7.1f} ms",
                  f"pose only {1000 * pose_s / n:.1f} ms, frame by frame alternating; ratio {live_s / pose_s:.2f}"))
+
+
+TUNING = ROOT / "data" / "tuning"
+
+
+def agreement_clips(which: str) -> list[Path]:
+    """``which``: "first" (set t1, one clip per view), "all", or a glob inside data/tuning."""
+    if which == "first":
+        return sorted(TUNING.glob("t1_*.mp4"))
+    if which == "all":
+        return sorted(TUNING.glob("t*.mp4"))
+    return sorted(TUNING.glob(which))
+
+
+def compare_backends(clips: list[Path], backends: list[str]) -> list[tuple[str, str, str]]:
+    """Each backend on the same decoded frames: speed, coverage, and distance to the first."""
+    rows: list[tuple[str, str, str]] = []
+    seconds = {b: 0.0 for b in backends}
+    found = {b: 0 for b in backends}
+    frames = 0
+    distances: dict[str, list[np.ndarray]] = {b: [] for b in backends[1:]}
+    per_clip: dict[str, list[str]] = {b: [] for b in backends[1:]}
+    for clip in clips:
+        estimators = {b: open_estimator(b) for b in backends}
+        clip_d: dict[str, list[np.ndarray]] = {b: [] for b in backends[1:]}
+        try:
+            for est in estimators.values():
+                est.estimate(np.zeros((64, 64, 3), np.uint8), -1.0)  # warm-up, untimed
+                est.reset()
+            for frame in open_video(clip):
+                frames += 1
+                poses = {}
+                for name, est in estimators.items():
+                    t0 = time.perf_counter()
+                    poses[name] = est.estimate(frame.rgb, frame.t)
+                    seconds[name] += time.perf_counter() - t0
+                    found[name] += poses[name] is not None
+                ref = poses[backends[0]]
+                for name in backends[1:]:
+                    if ref is not None and poses[name] is not None:
+                        d = np.linalg.norm(ref.image[:, :2] - poses[name].image[:, :2], axis=1)
+                        distances[name].append(d)
+                        clip_d[name].append(d)
+        finally:
+            for est in estimators.values():
+                est.close()
+        for name in backends[1:]:
+            med = float(np.median(np.concatenate(clip_d[name]))) if clip_d[name] else float("nan")
+            per_clip[name].append(f"{clip.stem} {med:.2f}")
+    for name in backends:
+        rows.append((f"backend {name}", f"{1000 * seconds[name] / frames:7.1f} ms",
+                     f"pose in {found[name]}/{frames} frames of {len(clips)} tuning clips"))
+    for name in backends[1:]:
+        flat = np.concatenate(distances[name]) if distances[name] else np.array([np.nan])
+        rows.append((f"{name} vs {backends[0]}: median px", f"{np.median(flat):7.2f}",
+                     f"p90 {np.percentile(flat, 90):.2f} px; per clip: {', '.join(per_clip[name])}"))
+        rows.append((f"{name} / {backends[0]} time", f"{seconds[name] / seconds[backends[0]]:7.2f}",
+                     "below 1: faster"))
     return rows
 
 
@@ -222,6 +285,12 @@ def main() -> int:
     parser.add_argument("--long-factor", type=int, default=10, help="length of the long clip, in clips")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     parser.add_argument("--no-segments", action="store_true", help="skip the long clip on 1 and 2 cores")
+    parser.add_argument("--backends", default="mediapipe,litert",
+                        help="pose backends to compare, the reference first (comma-separated; '' skips)")
+    parser.add_argument("--agreement-clips", default="first",
+                        help="tuning clips for the comparison: first, all, or a glob in data/tuning")
+    parser.add_argument("--models", action="store_true",
+                        help="also time LiteRT's lite and heavy models in the comparison")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "CLIP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -269,6 +338,12 @@ def main() -> int:
 
         if not args.no_segments and problem is None:
             rows += segments_speedup(clip, workdir)
+
+    backends = [b for b in args.backends.split(",") if b]
+    if args.models:
+        backends += ["blazepose-lite", "blazepose-heavy"]
+    if len(backends) >= 2:
+        rows += compare_backends(agreement_clips(args.agreement_clips), backends)
 
     print_rows(rows)
     return 0

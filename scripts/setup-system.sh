@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # System packages the tests need, from Debian's packages (idempotent): PostgreSQL for the
-# history tests, strace for the network test, software OpenGL for the renderer, and headless
-# Chromium (setup-browser.sh) for the browser tests.
+# history tests, strace for the network test, software OpenGL for the renderer, ffmpeg for the
+# phone-format tests, npm for the lite and heavy pose models, and headless Chromium
+# (setup-browser.sh) for the browser tests.
 set -euo pipefail
 here="$(dirname "$0")"
 bash "$here/apt-install-missing.sh" postgresql strace libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 fonts-dejavu-core
 bash "$here/apt-install-missing.sh" iproute2  # network namespaces: the phone-mode browser test
-# ffmpeg: degraded copies of the evaluation clips (python -m clamcoach.synth.degrade)
-bash "$here/apt-install-missing.sh" ffmpeg
+# ffmpeg: degraded copies of the evaluation clips; npm: the lite and heavy pose models
+bash "$here/apt-install-missing.sh" ffmpeg npm
 bash "$here/setup-browser.sh"
 echo "setup-system: ok"

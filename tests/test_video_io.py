@@ -15,6 +15,7 @@ from clamcoach import errors
 from clamcoach.io import (
     VideoFrame,
     atomic_path,
+    check_writable,
     open_video,
     write_bytes_atomic,
     write_text_atomic,
@@ -327,10 +328,45 @@ def test_corrupt_middle_stops_with_a_reason(clips: dict[str, Path], tmp_path: Pa
 
 def test_write_text_atomic_replaces_whole_file(tmp_path: Path) -> None:
     path = tmp_path / "out" / "report.json"
+    path.parent.mkdir()
     write_text_atomic(path, "first")
     write_text_atomic(path, "second")
     assert path.read_text() == "second"
     assert os.listdir(path.parent) == ["report.json"]
+
+
+def test_a_missing_folder_is_an_error_and_never_created(tmp_path: Path) -> None:
+    with pytest.raises(errors.OutputError, match="does not exist"):
+        write_text_atomic(tmp_path / "no" / "such" / "x.csv", "a,b\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_writable_refuses_what_could_not_be_written(tmp_path: Path) -> None:
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "file").write_text("x")
+    assert check_writable(tmp_path / "new.json") == tmp_path / "new.json"
+    for bad, why in ((tmp_path / "dir", "is a folder"), (tmp_path / "file" / "x", "not a folder"),
+                     (tmp_path / "none" / "x", "does not exist")):
+        with pytest.raises(errors.OutputError, match=why):
+            check_writable(bad)
+    if os.geteuid() != 0:  # root may write a read-only file
+        ro = tmp_path / "ro.json"
+        ro.write_text("{}")
+        ro.chmod(0o444)
+        with pytest.raises(errors.OutputError, match="read-only"):
+            check_writable(ro)
+    expected = ["dir", "file"] + (["ro.json"] if os.geteuid() != 0 else [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == expected  # no probe file left behind
+
+
+def test_too_short_is_judged_from_the_duration() -> None:
+    from clamcoach.io.video import check_long_enough
+
+    check_long_enough(3.0)
+    check_long_enough(float("nan"))  # unknown: judged after reading
+    with pytest.raises(errors.TooShort, match="too short to judge: 2.9 s") as exc:
+        check_long_enough(2.9)
+    assert exc.value.exit_code == 12
 
 
 def test_write_bytes_atomic(tmp_path: Path) -> None:

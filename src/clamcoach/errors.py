@@ -8,10 +8,13 @@
     │   ├── NotAVideo (5)           the file is not a video we can decode
     │   └── EmptyVideo (6)          the video has no decodable frame
     ├── NoPersonError (7)           nobody was found in view
+    │   └── NobodyLyingDown (7)     someone is in view, but nobody lies on their side
     ├── ModelMissing (8)            pose model files are not installed (run `make setup`)
     ├── OutputError (9)             an output could not be written (nothing half-written is left)
     ├── OptionalDependencyMissing (10)  an optional extra is not installed (with the hint)
-    └── StorageError (11)           the history database failed (the save was rolled back)
+    ├── StorageError (11)           the history database failed (the save was rolled back)
+    ├── TooShort (12)               the video is too short to judge a rep (InputError)
+    └── InputChanged (13)           the file grew or changed while it was read (InputError)
 
 Third-party errors (PyAV, mediapipe, SQLAlchemy) are mapped into this tree where they are
 caught, so callers never see them.
@@ -52,6 +55,10 @@ class NoPersonError(ClamcoachError):
     exit_code = 7
 
 
+class NobodyLyingDown(NoPersonError):
+    exit_code = 7
+
+
 class ModelMissing(ClamcoachError):
     exit_code = 8
 
@@ -66,3 +73,11 @@ class OptionalDependencyMissing(ClamcoachError):
 
 class StorageError(ClamcoachError):
     exit_code = 11
+
+
+class TooShort(InputError):
+    exit_code = 12
+
+
+class InputChanged(InputError):
+    exit_code = 13

@@ -14,6 +14,7 @@ import sys
 from typing import Any, Callable, Sequence, TextIO
 
 from datetime import datetime
+from clamcoach.errors import ClamcoachError, OptionalDependencyMissing, StorageError, UsageError
 
 from clamcoach.errors import ClamcoachError, OptionalDependencyMissing, UsageError
 from clamcoach.protocol import label
@@ -33,10 +34,13 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "history", help="show a patient's sessions and weekly trends",
         description="Show a patient's stored sessions and per-week trends (reps, clean-rep "
                     "rate, mean opening, mean roll-back).")
-    p.add_argument("patient")
+    p.add_argument("patient", nargs="?")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     add_db_option(p)
-    p.set_defaults(func=run_history)
+    p.add_argument("--sync", action="store_true",
+                   help="first save the sessions waiting in the local outbox (kept when the "
+                        "database could not be reached)")
+    p.set_defaults(func=run_history_or_sync)
 
     p = subparsers.add_parser(
         "prescribe", help="set or show a patient's prescription",
@@ -114,6 +118,25 @@ def store_command(fn: Callable[[argparse.Namespace, Any, TextIO], None]) -> Call
     run.__name__ = fn.__name__
     run.__doc__ = fn.__doc__
     return run
+
+
+def run_history_or_sync(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """``history [PATIENT] [--sync]``: the outbox first when asked, then the patient's history."""
+    if args.sync:
+        from clamcoach.storage.outbox import sync
+
+        result = sync(args.db)
+        print(f"outbox: {len(result.saved)} saved, {result.already_saved} already saved, "
+              f"{result.waiting} waiting", file=out or sys.stdout)
+        if result.error:
+            print(f"clamcoach: error: {result.error}", file=sys.stderr)
+            return StorageError.exit_code
+    if args.patient is None:
+        if args.sync:
+            return 0
+        print("clamcoach: error: name a patient (or use --sync)", file=sys.stderr)
+        return UsageError.exit_code
+    return run_history(args, out)
 
 
 @store_command

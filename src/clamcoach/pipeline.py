@@ -17,9 +17,18 @@ import numpy as np
 
 from clamcoach.body import select_person
 from clamcoach.engine import Analysis, Engine, Step
-from clamcoach.errors import NoPersonError
-from clamcoach.io.video import VideoFrame, VideoInfo, open_video
-from clamcoach.pose import PoseEstimator
+from clamcoach import sideways
+from clamcoach.errors import NobodyLyingDown, NoPersonError
+from clamcoach.io.video import (
+    MIN_DURATION_S,
+    VideoFrame,
+    VideoInfo,
+    VideoReader,
+    check_long_enough,
+    open_video,
+    played_duration_s,
+)
+from clamcoach.pose import PoseEstimator, open_estimator
 from clamcoach.pose.segments import open_file_estimator
 from clamcoach.protocol import Protocol
 
@@ -101,19 +110,42 @@ def analyze_video(
     max_side: int = 1280,
     require_person: bool = True,
     pose_workers: int | None = None,
+    quarter_turns: int | None = None,
+    min_duration_s: float = MIN_DURATION_S,
 ) -> FileResult:
     """Analyse a whole file with the live engine. Raises the input errors of ``open_video``,
-    and ``NoPersonError`` when nobody was found in any frame. A long file's poses are
-    estimated in segments on ``pose_workers`` cores (default all; see pose/segments.py)."""
+    ``NoPersonError`` when nobody was found in any frame, and its ``NobodyLyingDown`` when
+    nobody lay on their side.
+
+    A long file's poses are estimated in segments on ``pose_workers`` cores (default all; see
+    pose/segments.py). ``quarter_turns``: turn every frame this many quarter turns
+    counter-clockwise; None finds out from the body whether a video was recorded sideways (see
+    :mod:`clamcoach.sideways`) when the backend is ours to open, else 0. A clip shorter than
+    ``min_duration_s`` raises ``TooShort`` (before any pose is estimated when the file states
+    its length)."""
     reader = open_video(path, max_side=max_side)
+    declared_s = played_duration_s(reader.info)
+    check_long_enough(declared_s, min_s=min_duration_s)
+    if quarter_turns is None:
+        quarter_turns = detect_quarter_turns(reader, protocol, backend) if estimator is None else 0
     own = estimator is None
-    est = estimator or open_file_estimator(reader.info, backend=backend, workers=pose_workers, max_side=max_side)
-    n = 0
+    if quarter_turns % 4:
+        est = estimator or open_estimator(backend)  # segments decode the file as stored: not turned
+    else:
+        est = estimator or open_file_estimator(reader.info, backend=backend, workers=pose_workers,
+                                               max_side=max_side)
+    n = posed = lying = upright = 0
+    last_t = 0.0
     try:
         live = LiveAnalyzer(protocol, est)
-        for frame in prefetched(reader):
+        for frame in sideways.turned_frames(prefetched(reader), quarter_turns):
             step = live.process(frame.rgb, frame.t)
             n += 1
+            last_t = frame.t
+            if step.body is not None:
+                posed += 1
+                lying += bool(step.setup_checks.get("side_lying"))
+                upright += sideways.upright_in_image(step.body.image)
             if on_frame is not None:
                 on_frame(frame, step)
             if progress is not None:
@@ -129,9 +161,33 @@ def analyze_video(
             f"({reader.decode_error or 'decoding stopped'})."
         )
     _gap_warnings(analysis)
+    if not math.isfinite(declared_s):  # the file did not say: judge by what was read
+        check_long_enough(last_t + 1.0 / (reader.info.fps or 30.0), min_s=min_duration_s)
     if require_person and analysis.pose_coverage == 0.0:
         raise NoPersonError(f"nobody was found in {Path(path).name} ({n} frames)")
-    return FileResult(analysis, reader.info, n, reader.stopped_early_at_s, reader.decode_error)
+    if require_person and not math.isfinite(analysis.setup.t) and lying < NOT_LYING_SHARE * posed \
+            and upright >= UPRIGHT_SHARE * posed:
+        raise NobodyLyingDown(
+            f"nobody is lying on their side in {Path(path).name}: the person in view is upright "
+            f"(standing, sitting or walking) in {100 * upright / posed:.0f}% of the frames; "
+            "the clamshell is done lying on your side, facing the camera")
+    if quarter_turns % 4:
+        analysis.notes.append(sideways.sideways_warning(quarter_turns))
+    info = sideways.turned_info(reader.info, quarter_turns)
+    return FileResult(analysis, info, n, reader.stopped_early_at_s, reader.decode_error)
+
+
+#: A video is not of a clamshell at all when the setup never settled, fewer than NOT_LYING_SHARE
+#: of the frames with a pose show someone lying on their side and at least UPRIGHT_SHARE show
+#: them upright. Measured: people walking (sports2d, pose2sim) 18-24% lying, 44-72% upright;
+#: a level front view of a clamshell that never settled (e5_front) 0% lying, 0% upright.
+NOT_LYING_SHARE = 0.5
+UPRIGHT_SHARE = 0.3
+
+
+def detect_quarter_turns(reader: VideoReader, protocol: Protocol, backend: str = "blazepose") -> int:
+    """How many quarter turns make this video's person lie on their side (0, 1 or 3)."""
+    return sideways.find_orientation(reader, protocol, lambda: open_estimator(backend)).quarter_turns
 
 
 def prefetched(frames, depth: int = 2):

@@ -71,7 +71,7 @@ def test_a_folder_on_two_workers_equals_analyze_and_resumes(tmp_path: Path, clip
     out, db = tmp_path / "out", tmp_path / "history.sqlite"
     pmap = patient_map(tmp_path, a="Ann", b="Bob")
     done = run_batch(folder, "--out", out, "--workers", "2", "--patient-map", pmap, "--report", db=db)
-    assert done.returncode == 12, done.stderr  # finished, one video failed
+    assert done.returncode == 14, done.stderr  # finished, one video failed
     s = summary(out)
     assert s["state"] == "finished" and s["ray"]["workers"] == 2
     assert s["counts"] == {"videos": 3, "ok": 2, "failed": 1, "pending": 0, "reused": 0}
@@ -93,7 +93,7 @@ def test_a_folder_on_two_workers_equals_analyze_and_resumes(tmp_path: Path, clip
     # Run again: the two results are reused (not analysed), the broken file is tried again.
     json_mtime = (out / "a.json").stat().st_mtime_ns
     again = run_batch(folder, "--out", out, "--workers", "2", "--patient-map", pmap, "--report", db=db)
-    assert again.returncode == 12, again.stderr
+    assert again.returncode == 14, again.stderr
     s2 = summary(out)
     assert s2["counts"] == {"videos": 3, "ok": 2, "failed": 1, "pending": 0, "reused": 2}
     assert (out / "a.json").stat().st_mtime_ns == json_mtime
@@ -123,7 +123,7 @@ def test_a_video_whose_worker_dies_twice_fails(tmp_path: Path, clip_dir: Path) -
         kill(first)
         kill(busy_worker(driver, not_pid=first))
         _, err = driver.communicate(timeout=300)
-    assert driver.returncode == 12, err
+    assert driver.returncode == 14, err
     record = summary(out)["videos"][0]
     assert record["status"] == "failed" and "worker died" in record["message"]
     assert not (out / "a.json").exists()

@@ -40,6 +40,7 @@ def _images(html: str) -> list[tuple[str, bytes]]:
 def test_report_has_every_section(tmp_path):
     report = make_report()
     path = tmp_path / "out" / "report.html"
+    path.parent.mkdir()  # outputs never create folders (a typo must not make one)
     write_report(path, report, make_frames(), snapshot())
     html = path.read_text("utf-8")
     assert "<title>clamcoach report – set1.mp4</title>" in html

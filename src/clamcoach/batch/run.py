@@ -33,7 +33,7 @@ from clamcoach.protocol import Protocol, load_protocol
 SUMMARY_SCHEMA = "clamcoach.batch/1"
 SUMMARY_EVERY_S = 5.0
 #: What ``clamcoach batch`` returns when it finished but some videos failed (see README).
-SOME_FAILED_EXIT = 12
+SOME_FAILED_EXIT = 14
 
 
 @dataclass(frozen=True)

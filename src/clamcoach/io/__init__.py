@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clamcoach.io.atomic import atomic_path, write_bytes_atomic, write_text_atomic
+from clamcoach.io.atomic import atomic_path, check_writable, write_bytes_atomic, write_text_atomic
 from clamcoach.io.video import VideoFrame, VideoInfo, VideoReader, open_video
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "VideoInfo",
     "VideoReader",
     "atomic_path",
+    "check_writable",
     "open_video",
     "write_bytes_atomic",
     "write_text_atomic",

@@ -1,7 +1,9 @@
 """Write outputs atomically: a reader sees the old file or the complete new one, never half.
 
 The temporary file lives in the destination's folder so ``os.replace`` is a rename on one
-file system. Every ``OSError`` becomes :class:`clamcoach.errors.OutputError`.
+file system. Every ``OSError`` becomes :class:`clamcoach.errors.OutputError`. A missing folder
+is an error, never created: a typo in a path must not make folders. :func:`check_writable`
+tells before a long job whether its output could be written at all.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it into place, else remove it.
 
     The caller writes the temporary path however it likes (a library that wants a file
-    name, such as a video writer). The destination's folder is created if needed.
+    name, such as a video writer). The destination's folder must exist.
     """
     dest = Path(path)
+    _check_folder(dest)
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
         os.close(fd)
     except OSError as err:
@@ -48,6 +50,31 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         _remove_quietly(tmp)
         raise
+
+
+def _check_folder(dest: Path) -> None:
+    folder = dest.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise OutputError(f"cannot write {dest}: folder {folder} {what}")
+
+
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """Raise :class:`OutputError` unless ``path`` could be written atomically now: its folder
+    exists and takes a new file, and it is not a folder or a read-only file itself."""
+    dest = Path(path)
+    _check_folder(dest)
+    if dest.is_dir():
+        raise OutputError(f"cannot write {dest}: it is a folder")
+    if dest.exists() and not os.access(dest, os.W_OK):
+        raise OutputError(f"cannot write {dest}: the file is read-only")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".probe", dir=dest.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise OutputError(_describe(err, dest)) from err
+    return dest
 
 
 def _remove_quietly(tmp: Path) -> None:

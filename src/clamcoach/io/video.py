@@ -7,7 +7,10 @@ decoding. PyAV errors are mapped into :mod:`clamcoach.errors` here:
 - missing file -> ``InputNotFound``; not a video -> ``NotAVideo``; no decodable frame ->
   ``EmptyVideo`` (all raised by :func:`open_video`, before any frame is yielded);
 - a truncated or damaged file yields what decodes, then stops, recording
-  ``reader.stopped_early_at_s`` and a one-line ``reader.decode_error``.
+  ``reader.stopped_early_at_s`` and a one-line ``reader.decode_error``;
+- a file that grows or changes while it is read (a recording still being copied) raises
+  ``InputChanged`` once its frames run out;
+- :func:`check_long_enough` raises ``TooShort`` for a clip too short to hold one rep.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Self
 import av
 import numpy as np
 
-from clamcoach.errors import EmptyVideo, InputError, InputNotFound, NotAVideo
+from clamcoach.errors import EmptyVideo, InputChanged, InputError, InputNotFound, NotAVideo, TooShort
 
 # Demuxers that open still images or text as a one-frame "video"; none is a recording.
 _NOT_VIDEO_FORMATS = frozenset({"image2", "tty", "apng"})
@@ -31,6 +34,8 @@ _NOT_VIDEO_FORMATS = frozenset({"image2", "tty", "apng"})
 _MAX_CONSECUTIVE_BAD_PACKETS = 8
 # Ending this much before the duration the container declares means the file was cut.
 _TRUNCATION_SLACK_S = 0.5
+#: One rep (up, hold, down) takes about this long; a shorter clip cannot be judged.
+MIN_DURATION_S = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,18 +78,27 @@ class VideoReader:
         #: Corrupt packets skipped while decoding.
         self.skipped_packets = 0
         self._container: av.container.InputContainer | None = None
+        # Size and time when opened: a file that changes after this is still being written.
+        self._opened_state = _file_state(path)
 
     def __iter__(self) -> Iterator[VideoFrame]:
         self.close()
         self.stopped_early_at_s = None
         self.decode_error = None
         self.skipped_packets = 0
+        before = self._opened_state
         container = _open_container(self.path)
         self._container = container
         try:
             yield from self._frames(container)
         finally:
             self.close()
+        after = _file_state(self.path)
+        if after != before:
+            raise InputChanged(
+                f"{self.path.name} changed while it was read ({before[0]} bytes, then "
+                f"{after[0]}): it is probably still being copied or recorded; wait until it "
+                "is complete and try again")
 
     def _frames(self, container: av.container.InputContainer) -> Iterator[VideoFrame]:
         stream = container.streams.video[0]
@@ -178,6 +192,30 @@ def open_video(path: str | os.PathLike[str], *, max_side: int = 1280) -> VideoRe
     finally:
         container.close()
     return VideoReader(p, info, max_side=max_side)
+
+
+def check_long_enough(duration_s: float, *, min_s: float = MIN_DURATION_S) -> None:
+    """Raise ``TooShort`` when ``duration_s`` (finite) is below what one rep needs."""
+    if math.isfinite(duration_s) and duration_s < min_s:
+        raise TooShort(f"too short to judge: {duration_s:.1f} s, at least one rep needs about "
+                       f"{min_s:.0f} s")
+
+
+def played_duration_s(info: VideoInfo) -> float:
+    """The clip's length as played: the declared duration, else frames over the rate."""
+    if math.isfinite(info.duration_s) and info.duration_s > 0:
+        return info.duration_s
+    if info.frames and info.fps > 0:
+        return info.frames / info.fps
+    return math.nan
+
+
+def _file_state(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (st.st_size, st.st_mtime_ns)
 
 
 def _open_container(path: Path) -> av.container.InputContainer:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import sys
 import types
+import warnings
 
 _VERSION_MODULE = "mediapipe.tasks.cc.metadata.python._pywrap_metadata_version"
 
@@ -51,6 +52,13 @@ def _import_metadata_writer() -> types.ModuleType:
 
 def with_image_normalization(model: bytes, *, mean: float, std: float, name: str) -> bytes:
     """Return ``model`` with image-input metadata: the model sees ``(pixel - mean) / std``."""
+    with warnings.catch_warnings():
+        # mediapipe's writer leaves files of its own open (closed by the collector below).
+        warnings.simplefilter("ignore", ResourceWarning)
+        return _with_image_normalization(model, mean=mean, std=std, name=name)
+
+
+def _with_image_normalization(model: bytes, *, mean: float, std: float, name: str) -> bytes:
     metadata_writer = _import_metadata_writer()
     writer = metadata_writer.MetadataWriter.create(bytearray(model))
     try:

@@ -1,7 +1,8 @@
 """BlazePose through the MediaPipe Tasks ``PoseLandmarker``, in VIDEO mode (tracks between frames).
 
-The model bundle comes from :mod:`clamcoach.pose.models` (installed once, never downloaded
-here). mediapipe errors are mapped into :mod:`clamcoach.errors`.
+Kept for comparison with the LiteRT backend (``clamcoach[mediapipe]``). The model bundle is
+built from the installed model files (:mod:`clamcoach.pose.bundle`; never downloaded here).
+mediapipe errors are mapped into :mod:`clamcoach.errors`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any, Self
 import numpy as np
 
 from clamcoach.errors import ClamcoachError, ModelMissing
-from clamcoach.pose import models
+from clamcoach.pose import bundle, models
 from clamcoach.pose.base import check_rgb
 from clamcoach.pose.quiet import native_stderr_quiet
+from clamcoach.pose.rotation import unrotate as _unrotate
 from clamcoach.types import N_LANDMARKS, PoseFrame
 
 # mediapipe builds with the C-API library (0.10.30+, 1.x) post usage reports to Google from
@@ -36,8 +38,8 @@ def _import_mediapipe() -> Any:
         from mediapipe.tasks.python.core.base_options import BaseOptions
     except ImportError as err:
         raise ModelMissing(
-            f"mediapipe cannot be imported ({err}): run `make setup` (it installs "
-            f"{SUPPORTED_MEDIAPIPE} with --no-deps, plus protobuf<6 and attrs)"
+            f"the MediaPipe backend needs mediapipe ({err}): pip install 'clamcoach[mediapipe]' "
+            f"then pip install --no-deps {SUPPORTED_MEDIAPIPE} (or use the default litert backend)"
         ) from err
     library = telemetry_library(Path(mediapipe.__file__).parent)
     if library is not None:
@@ -75,7 +77,7 @@ class BlazePoseEstimator:
     turned 90/270 deg, 222-223/230 frames without it and 224-225/230 with it).
     """
 
-    name = "blazepose"
+    name = "mediapipe"
 
     def __init__(
         self,
@@ -92,7 +94,7 @@ class BlazePoseEstimator:
         self.variant = variant
         self.rotation_fallback = rotation_fallback
         self._mp, self._vision, base_options_cls = _import_mediapipe()
-        path = model_path or str(models.bundle_path(variant))
+        path = model_path or str(bundle.bundle_path(variant))
         self._make_options = lambda mode: self._vision.PoseLandmarkerOptions(
             base_options=base_options_cls(model_asset_path=path),
             running_mode=mode,
@@ -213,24 +215,3 @@ def _to_pose_frames(result: Any, t: float, width: int, height: int) -> list[Pose
 
 def _score(value: float | None) -> float:
     return math.nan if value is None else float(value)
-
-
-def _unrotate(pose: PoseFrame, quarter_turns: int, width: int, height: int) -> PoseFrame:
-    """Map a pose found in ``np.rot90(frame, quarter_turns)`` back to the (width x height) frame.
-
-    The world landmarks are camera-aligned, so their x/y axes turn with the image too.
-    """
-    xr, yr = pose.image[:, 0], pose.image[:, 1]
-    wx, wy = pose.world[:, 0], pose.world[:, 1]
-    if quarter_turns == 1:  # the frame was turned counter-clockwise
-        x, y = width - yr, xr
-        world_x, world_y = -wy, wx
-    elif quarter_turns == 3:  # clockwise
-        x, y = yr, height - xr
-        world_x, world_y = wy, -wx
-    else:
-        raise ValueError(f"quarter_turns must be 1 or 3, got {quarter_turns}")
-    image = np.column_stack([x, y, pose.image[:, 2]])
-    world = np.column_stack([world_x, world_y, pose.world[:, 2]])
-    return PoseFrame(t=pose.t, image=image, world=world, width=width, height=height,
-                     presence=pose.presence)

