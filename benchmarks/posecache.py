@@ -18,9 +18,21 @@ from clamcoach.types import N_LANDMARKS, PoseFrame
 CACHE = Path(__file__).resolve().parents[1] / ".cache" / "poses"
 
 
+def resolved(backend: str) -> str:
+    """The backend and model a name means, so a cache never serves one model's landmarks for
+    another's ("blazepose" is whatever ``clamcoach.pose.DEFAULT_BACKEND`` is)."""
+    from clamcoach.pose import DEFAULT_BACKEND
+
+    if backend in ("blazepose", DEFAULT_BACKEND):
+        return f"{DEFAULT_BACKEND}-full"
+    if backend.startswith("blazepose-"):
+        return f"{DEFAULT_BACKEND}-{backend.removeprefix('blazepose-')}"
+    return backend if "-" in backend else f"{backend}-full"
+
+
 def _key(path: Path, backend: str) -> str:
     h = hashlib.sha1(path.read_bytes()).hexdigest()[:16]
-    return f"{path.stem}-{h}-{backend}.npz"
+    return f"{path.stem}-{h}-{resolved(backend)}.npz"
 
 
 def pose_frames(path: str | Path, backend: str = "blazepose") -> list[tuple[float, PoseFrame | None]]:

@@ -70,5 +70,11 @@ def test_report_and_live_page_carry_the_safety_note() -> None:
 
     html = render_report(make_report(), [])
     assert "Stop if the exercise hurts" in html and "not a diagnosis" in html
-    page = (ROOT / "src" / "clamcoach" / "web" / "static" / "index.html").read_text(encoding="utf-8")
+    from starlette.testclient import TestClient
+
+    from clamcoach.protocol import load_protocol
+    from clamcoach.web.app import WebConfig, create_app
+
+    with TestClient(create_app(WebConfig(protocol=load_protocol())), base_url="http://127.0.0.1") as client:
+        page = client.get("/").text
     assert page.count('class="safety"') == 1 and "Stop if it hurts" in page

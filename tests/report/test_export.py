@@ -33,8 +33,9 @@ def test_history_files(tmp_path):
     with open_store(tmp_path / "h.sqlite") as store:
         store.prescribe("ann", reps=10)
         store.save_analysis("ann", make_report(), recorded_at=datetime(2026, 10, 1, tzinfo=timezone.utc))
-        store.save_analysis("ann", {"reps": [], "summary": {"reps": 0, "clean_reps": 0}},
-                            recorded_at=datetime(2026, 10, 2, tzinfo=timezone.utc))
+        empty = make_report()
+        empty.update(reps=[], summary={"reps": 0, "clean_reps": 0, "findings": {}, "advice": []})
+        store.save_analysis("ann", empty, recorded_at=datetime(2026, 10, 2, tzinfo=timezone.utc))
         data = store.export("ann")
     write_history_json(tmp_path / "h.json", data)
     write_history_csv(tmp_path / "h.csv", data)

@@ -45,6 +45,7 @@ def save_once(store: HistoryStore, index: ResultIndex, video_id: str, patient: s
             return earlier
     else:
         when = datetime.now(timezone.utc)
+        Path(intent_file).parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(intent_file, json.dumps(
             {"patient": patient, "key": asdict(key), "recorded_at": when.isoformat()}) + "\n")
     return store.save_analysis(patient, report, frames, kind="analyze", recorded_at=when)

@@ -119,6 +119,7 @@ class ResultIndex:
             return None  # unreadable: treated as not done, the video is analysed again
 
     def save(self, record: VideoRecord) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)  # atomic writes never make folders
         write_text_atomic(self._path(record.id), json.dumps(record.to_dict(), indent=1) + "\n")
 
     def is_done(self, record: VideoRecord | None, key: ResultKey, outputs: list[str]) -> bool:
