@@ -35,5 +35,9 @@ def test_live_values_at_a_reps_end_equal_the_reports():
         cued = any(s.cue is not None and s.cue.code == "roll_back" for s in during)
         flagged = any(f["code"] == "roll_back" for f in r["findings"])
         assert not cued or flagged
+    # Provenance: the pose model's files, the measurement model and its noise levels.
+    measured = report["provenance"]["measurement"]
+    assert len(measured["pose_model"]["landmarks_sha256"]) == 64 and measured["model"].startswith("bodyfit")
+    assert set(measured["noise_rel"]) == {"hip", "knee", "ankle", "shoulder", "foot"}
     # The demo's rep 3 rolls back 19 deg: caught, live and in the report.
     assert any(f["code"] == "roll_back" for f in report["reps"][2]["findings"])

@@ -58,7 +58,19 @@ class LiveAnalyzer:
     def finish(self) -> Analysis:
         analysis = self.engine.finish()
         analysis.snapshot = self.snapshot
+        analysis.measurement["pose_model"] = pose_provenance(self.estimator)
         return analysis
+
+
+def pose_provenance(estimator: PoseEstimator) -> dict:
+    """The pose model behind an analysis: backend, variant and its files' SHA-256."""
+    from clamcoach.pose import models
+
+    out = {"backend": getattr(estimator, "name", type(estimator).__name__)}
+    variant = getattr(estimator, "variant", None)
+    if variant in models.VARIANTS:
+        out.update(models.provenance(variant))
+    return out
 
 
 def _snapshot(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -100,6 +100,14 @@ class ModelFiles:
     landmarks: Path
 
 
+def provenance(variant: str = DEFAULT_VARIANT) -> dict[str, str]:
+    """What a report records of the pose model: the variant and its files' SHA-256 (every
+    installed file is checked against these before it is used)."""
+    _check_variant(variant)
+    return {"variant": variant, "detector_sha256": _DETECTOR.sha256,
+            "landmarks_sha256": _LANDMARKS[variant].sha256}
+
+
 def model_files(variant: str = DEFAULT_VARIANT, *, directory: Path | None = None) -> ModelFiles:
     """The installed files for ``variant``; raises :class:`ModelMissing` with a hint if absent
     or not the expected files."""
