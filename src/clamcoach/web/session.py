@@ -166,6 +166,9 @@ class Session:
             self.records.append(SetRecord(self.set_index, analysis, ended_early=early))
             if self._on_set_done is not None:
                 self._on_set_done(analysis)
+            # Saved: the per-frame series is not needed for the session's summary, and keeping
+            # every finished set's would make a long session's memory grow.
+            analysis.frames = []
         self.live = None
         if final or self.set_index >= self.sets_planned:
             self._done()
