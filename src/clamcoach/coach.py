@@ -9,16 +9,33 @@ decides (roll-back first).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from clamcoach.protocol import Protocol
 from clamcoach.rules import priority
+
+
+class CueKind(str, Enum):
+    """What a cue is for (a str, so it serialises as its value); corrections outrank the rest."""
+
+    CORRECTION = "correction"
+    PRAISE = "praise"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Something worth saying now: a finding code (or praise/info code) and its kind."""
+
+    code: str
+    kind: CueKind
 
 
 @dataclass(frozen=True)
 class Cue:
     code: str
     text: str
-    kind: str          # "correction" | "praise" | "info"
+    kind: CueKind
     priority: int
     t: float
 
@@ -39,12 +56,12 @@ class Coach:
         self._clean_since_praise = 0
         self.said: list[Cue] = []
 
-    def choose(self, t: float, codes: list[tuple[str, str]]) -> Cue | None:
-        """``codes``: (code, kind) offered at time t. Returns the cue to say now, if any."""
-        if not codes or t - self._last_any < self.p.gap_s:
+    def choose(self, t: float, offers: list[Offer]) -> Cue | None:
+        """What is offered at time t; returns the cue to say now, if any."""
+        if not offers or t - self._last_any < self.p.gap_s:
             return None
-        ranked = sorted(codes, key=lambda ck: (ck[1] != "correction", priority(ck[0])))
-        for code, kind in ranked:
+        ranked = sorted(offers, key=lambda o: (o.kind is not CueKind.CORRECTION, priority(o.code)))
+        for code, kind in ((o.code, o.kind) for o in ranked):
             if t - self._last.get(code, -1e9) < self.p.repeat_s:
                 continue
             text = self.proto.cue(code)

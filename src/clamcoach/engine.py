@@ -17,7 +17,7 @@ import numpy as np
 
 from clamcoach.analysis import SCHEMA, Analysis
 from clamcoach.body import BodyParams, BodyTracker, in_frame
-from clamcoach.coach import Coach, Cue
+from clamcoach.coach import Coach, Cue, CueKind, Offer
 from clamcoach.measure.placement import Placement, assess
 from clamcoach.measure.profiles import BLAZEPOSE, LandmarkProfile
 from clamcoach.measure.stage import MeasureParams, MeasureStage, StageState
@@ -107,12 +107,12 @@ class Engine:
         kin = self.measure.push(body, may_calibrate=post.side_lying)
         if kin is not None:
             kin = replace(kin, hand_on_hip=post.hand_on_hip)
-        offers: list[tuple[str, str]] = []
+        offers: list[Offer] = []
         setup_found: tuple[Finding, ...] = ()
         if self.measure.calibrations != self._calibrations:
             self._calibrations = self.measure.calibrations
             setup_found = self._calibrated(t, kin)
-            offers += [(x.code, "correction") for x in setup_found if x.severity is not Severity.INFO]
+            offers += [Offer(x.code, CueKind.CORRECTION) for x in setup_found if x.severity is not Severity.INFO]
         if self.measure.state is StageState.COLLECTING and self.reps.in_rep:
             self.reps.reset()  # the setup is being measured again: no rep can be judged meanwhile
         self.setup.live_checks(kin, post, self.measure, self.placement)
@@ -123,7 +123,7 @@ class Engine:
         if kin is None:
             self._phase = Phase.SETUP
             if not post.side_lying:
-                offers.append(("not_side_lying", "info"))
+                offers.append(Offer("not_side_lying", CueKind.INFO))
         elif self.setup.result is not None:
             offers += self._rep_step(t, kin, step)
         step.phase = self._phase
@@ -145,8 +145,8 @@ class Engine:
         self._settled_at = t
         return result.findings
 
-    def _rep_step(self, t: float, kin: Kinematics, step: Step) -> list[tuple[str, str]]:
-        offers: list[tuple[str, str]] = []
+    def _rep_step(self, t: float, kin: Kinematics, step: Step) -> list[Offer]:
+        offers: list[Offer] = []
         was_in_rep = self.reps.in_rep
         event = self.reps.push(Sample(t, kin.opening_deg, kin), t)
         if not was_in_rep and self.reps.in_rep:
@@ -169,9 +169,9 @@ class Engine:
             # The same test as the report's check (roll-back at or past the warn level for
             # the sustain time), run as the rep goes.
             if judged and self._roll_back.push(t, -change):
-                offers.append(("roll_back", "correction"))
+                offers.append(Offer("roll_back", CueKind.CORRECTION))
             if step.opening_deg >= self.proto.opening.too_high_deg:
-                offers.append(("lift_too_high", "correction"))
+                offers.append(Offer("lift_too_high", CueKind.CORRECTION))
         else:
             self._phase = Phase.READY
             step.opening_deg = 0.0 if math.isfinite(kin.opening_deg) else math.nan
@@ -185,14 +185,14 @@ class Engine:
             step.new_findings.extend(found)
             step.hold_s = rep.hold_s
             serious = [x for x in found if x.severity is not Severity.INFO]
-            offers += [(x.code, "correction") for x in found]
+            offers += [Offer(x.code, CueKind.CORRECTION) for x in found]
             if self.coach.praise_due(clean=not serious):
-                offers.append(("praise_control", "praise"))
+                offers.append(Offer("praise_control", CueKind.PRAISE))
         return offers
 
     def _no_body(self, t: float) -> Step:
         self.reps.push(None, t)
-        offers = [("get_in_frame", "info")] if t - self._last_seen > 2.0 else []
+        offers = [Offer("get_in_frame", CueKind.INFO)] if t - self._last_seen > 2.0 else []
         self._record(t, None, None, None)
         return Step(t=t, phase=Phase.NO_PERSON, rep_count=len(self.rep_list), in_frame=False,
                     view=self.placement.view if self.placement else "unknown",

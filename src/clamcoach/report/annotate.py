@@ -18,6 +18,7 @@ import av
 import cv2
 import numpy as np
 
+from clamcoach.coach import CueKind
 from clamcoach.errors import OutputError
 from clamcoach.report.skeleton import TOP, draw_skeleton
 
@@ -109,7 +110,7 @@ class AnnotatedVideoWriter:
     def _remember(self, step: Any, t: float) -> None:
         cue = getattr(step, "cue", None)
         if cue is not None and getattr(cue, "text", ""):
-            self._cue = (cue.text, getattr(cue, "kind", "info"), t + CUE_SHOW_S)
+            self._cue = (cue.text, CueKind(cue.kind).value, t + CUE_SHOW_S)
         for f in getattr(step, "new_findings", None) or []:
             sev = _side(getattr(f, "severity", "info"))
             rep = getattr(f, "rep", None)
