@@ -85,10 +85,11 @@ BLAZEPOSE = LandmarkProfile(
     # width 0.687 +- 0.075, trunk 1.245 +- 0.078, shin 1.012 +- 0.057.
     ratios=(("shin", 1.01, 0.06), ("half_pelvis", 0.2255, 0.025), ("half_shoulders", 0.344, 0.038),
             ("trunk", 1.245, 0.08)),
-    # Joint-centre line minus BlazePose line: hips 12.3 +- 7.8, shoulders 16.4 +- 7.4 deg.
-    hip_line_roll_bias_deg=12.3, shoulder_line_roll_bias_deg=16.4, roll_bias_sd_deg=7.8,
-    # Mean of both legs, joint centres minus BlazePose's points: hip 6.8 +- 5.6, knee 4.6 +- 4.4.
-    hip_flexion_bias_deg=6.8, knee_flexion_bias_deg=4.6, flexion_sd_deg=5.6,
+    # Joint-centre line minus BlazePose line (LiteRT, full model): hips 13.2 +- 8.2, shoulders
+    # 16.9 +- 7.8 deg (MediaPipe's landmarks: 12.3 +- 7.8 and 16.4 +- 7.4).
+    hip_line_roll_bias_deg=13.2, shoulder_line_roll_bias_deg=16.9, roll_bias_sd_deg=8.2,
+    # Mean of both legs, joint centres minus BlazePose's points: hip 6.5 +- 5.7, knee 4.1 +- 4.3.
+    hip_flexion_bias_deg=6.5, knee_flexion_bias_deg=4.1, flexion_sd_deg=5.7,
 )
 
 JOINT_CENTRES = LandmarkProfile(

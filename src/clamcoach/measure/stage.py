@@ -29,13 +29,13 @@ from clamcoach.types import BodyFrame, Kinematics, Side, Spread
 #: Landmark noise per group, as a share of the body's image size (trunk plus bottom leg): the
 #: RMS residual of the per-frame fit on the tuning clips, corrected for the fitted degrees of
 #: freedom (benchmarks/fit_noise.py prints both numbers below).
-RESIDUAL_NOISE_REL: dict[str, float] = {"hip": 0.0085, "knee": 0.0104, "ankle": 0.0095, "shoulder": 0.0077,
-                                        "foot": 0.0127}
+RESIDUAL_NOISE_REL: dict[str, float] = {"hip": 0.0085, "knee": 0.0115, "ankle": 0.0097, "shoulder": 0.0083,
+                                        "foot": 0.0136}
 #: BlazePose's points also drift with the pose (a bias the residuals cannot show), so the
 #: stated SDs use the residual noise times these factors, fitted so that 90% of the tuning
 #: frames fall inside the stated 90% interval, for the roll (hips, shoulders) and the opening
 #: (knees, ankles, feet) each.
-INTERVAL_INFLATION: dict[str, float] = {"hip": 0.75, "shoulder": 0.75, "knee": 1.1, "ankle": 1.1, "foot": 1.1}
+INTERVAL_INFLATION: dict[str, float] = {"hip": 0.62, "shoulder": 0.62, "knee": 1.0, "ankle": 1.0, "foot": 1.0}
 NOISE_REL: dict[str, float] = {g: v * INTERVAL_INFLATION[g] for g, v in RESIDUAL_NOISE_REL.items()}
 
 
