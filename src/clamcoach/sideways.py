@@ -42,6 +42,10 @@ class Orientation:
     hip_travel: float  # how far the hips moved over the probe, in torso lengths
     lying_share: float  # ... that showed someone lying on their side at all
     posed: int  # probed frames with a pose
+    #: How far the table's upward normal points up in the picture at the settled setup (the
+    #: body model's camera): 1 straight up, -1 upside down (NaN when it did not settle). A turn
+    #: the wrong way round also lies the person on their side, but upside down.
+    floor_down: float = float("nan")
 
 
 def upright_in_image(image: np.ndarray) -> bool:
@@ -106,7 +110,11 @@ def _score(frames: list[VideoFrame], quarter_turns: int, protocol: Protocol,
     travel = float(np.ptp(np.array(hips), axis=0).max()) / torso if hips and torso > 0 else float("inf")
     result = engine.setup.result
     knee = result.measures.knee_flexion_deg if result is not None else float("nan")
-    return Orientation(quarter_turns, result is not None, knee, travel, share(lying), posed)
+    floor_down = float("nan")
+    if engine.measure.setup is not None:
+        p0, p1 = engine.measure.setup.camera.project(np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.3]]))
+        floor_down = float((p0[1] - p1[1]) / (np.linalg.norm(p1 - p0) + 1e-9))
+    return Orientation(quarter_turns, result is not None, knee, travel, share(lying), posed, floor_down)
 
 
 def find_orientation(reader: VideoReader, protocol: Protocol,
@@ -124,9 +132,9 @@ def find_orientation(reader: VideoReader, protocol: Protocol,
         with open_estimator() as estimator:
             found = _score(frames, quarter_turns, protocol, estimator)
         if found.settled and found.lying_share >= MIN_SHARE and found.hip_travel <= MAX_HIP_TRAVEL \
-                and found.knee_flexion_deg >= MIN_KNEE_FLEXION_DEG:
+                and found.knee_flexion_deg >= MIN_KNEE_FLEXION_DEG and not found.floor_down < 0.0:
             candidates.append(found)
-    return max(candidates, key=lambda o: o.lying_share, default=upright)
+    return max(candidates, key=lambda o: (o.floor_down, o.lying_share), default=upright)
 
 
 def sideways_warning(quarter_turns: int) -> str:

@@ -50,6 +50,7 @@ class MeasureParams:
     still_rel: float = 0.02         # "still": every core point within this share of the body
     max_setup_rms_rel: float = 0.06  # a setup the model explains worse is no side-lying body
     max_setup_roll_deg: float = 50.0  # rolled further than this (either way) is not on the side
+    min_setup_bend_deg: float = 15.0  # hips and knees bent at least this: not standing or walking
     closed_below_deg: float = 8.0   # the knee this far below the setup's (and 2.5 SDs) ...
     closed_below_s: float = 1.0     # ... for this long: the setup was taken open (a hold)
     lost_cost: float = 25.0         # per-frame cost this high ...
@@ -128,7 +129,12 @@ class MeasureStage:
                         sigma_rel=_sigmas(self.profile.setup_noise_rel), mirrored=body.top is Side.LEFT,
                         profile=self.profile)
         roll = math.degrees(fit.rest.roll0) + self.profile.hip_line_roll_bias_deg
-        if fit.rms_rel > self.params.max_setup_rms_rel or abs(roll) > self.params.max_setup_roll_deg:
+        # The clamshell is done with hips and knees bent: a body the model can only explain with
+        # straight legs is someone standing or walking, whatever the fit's residuals.
+        bent = min(math.degrees(fit.param("hip_flexion")[0]) + self.profile.hip_flexion_bias_deg,
+                   math.degrees(fit.param("knee_flexion")[0]) + self.profile.knee_flexion_bias_deg)
+        if (fit.rms_rel > self.params.max_setup_rms_rel or abs(roll) > self.params.max_setup_roll_deg
+                or bent < self.params.min_setup_bend_deg):
             self._window.clear()
             return
         self.setup = fit
