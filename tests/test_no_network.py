@@ -38,14 +38,23 @@ SRC = Path(clamcoach.__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def lying_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Eight frames of the fixture person lying on their side."""
+    return _still_clip(tmp_path_factory.mktemp("net") / "lying.mp4", 8)
+
+
+@pytest.fixture(scope="module")
+def lying_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same for 3.5 s: long enough to be judged, as a batch's videos must be."""
+    return _still_clip(tmp_path_factory.mktemp("net") / "lying-set.mp4", 105)
+
+
+def _still_clip(path: Path, n_frames: int) -> Path:
     rgb = cv2.cvtColor(cv2.imread(str(FIXTURES / "walking_person.jpg")), cv2.COLOR_BGR2RGB)
     person = np.ascontiguousarray(np.rot90(rgb, 1))
-    path = tmp_path_factory.mktemp("net") / "lying.mp4"
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=30)
         stream.width, stream.height, stream.pix_fmt = person.shape[1], person.shape[0], "yuv420p"
         stream.options = {"preset": "ultrafast"}
-        for i in range(8):
+        for i in range(n_frames):
             frame = av.VideoFrame.from_ndarray(person, format="rgb24")
             frame.pts, frame.time_base = i, Fraction(1, 30)
             container.mux(stream.encode(frame))
@@ -166,14 +175,14 @@ def _batch_result(out: Path) -> dict:
 
 
 @pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace (Debian package `strace`)")
-def test_a_batch_on_ray_reaches_only_this_machine(lying_clip: Path, tmp_path: Path) -> None:
+def test_a_batch_on_ray_reaches_only_this_machine(lying_set: Path, tmp_path: Path) -> None:
     """Every socket address that Ray's processes (driver, GCS, raylet, agents, workers)
     connect to, send to or listen on is a loopback one: no probe of 8.8.8.8, no cloud
     metadata, nothing bound to all interfaces."""
     trace = tmp_path / "strace.txt"
     prefix = ["strace", "-f", "-qq", "-e", "signal=none", "-e", "trace=connect,sendto,sendmsg,bind",
               "-o", str(trace)]
-    done = _batch(lying_clip, tmp_path / "out", prefix)
+    done = _batch(lying_set, tmp_path / "out", prefix)
     assert done.returncode == 0, done.stderr[-2000:]
     assert _batch_result(tmp_path / "out")["status"] == "ok"
     lines = trace.read_text().splitlines()
@@ -185,8 +194,8 @@ def test_a_batch_on_ray_reaches_only_this_machine(lying_clip: Path, tmp_path: Pa
 
 @pytest.mark.skipif(not _unshare_works() or shutil.which("ip") is None,
                     reason="network namespaces (and iproute2) are not available here")
-def test_a_batch_runs_with_only_loopback(lying_clip: Path, tmp_path: Path) -> None:
+def test_a_batch_runs_with_only_loopback(lying_set: Path, tmp_path: Path) -> None:
     namespace = [*_unshare_prefix(), "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
-    done = _batch(lying_clip, tmp_path / "out", namespace)
+    done = _batch(lying_set, tmp_path / "out", namespace)
     assert done.returncode == 0, done.stderr[-2000:]
     assert _batch_result(tmp_path / "out")["status"] == "ok"

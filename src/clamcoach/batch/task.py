@@ -110,6 +110,10 @@ def _analyze(path: Path, options: AnalysisOptions) -> TaskResult:
         if estimator is not _ESTIMATORS.get(options.backend):
             estimator.close()  # a segmented wrapper; the cached estimator stays open
     report = analysed.report()
+    # As `analyze` writes it: checked against the protocol's prescription (no patient here).
+    from clamcoach.prescription_check import check_prescription, report_fields
+
+    report.update(report_fields(check_prescription(options.protocol, analysed.analysis), None, None))
     html = None
     if options.html:
         from clamcoach.report.html import render_report
