@@ -25,6 +25,9 @@ POSE_PRIOR_SD = np.radians([60.0, 4.0, 120.0, 12.0])
 #: Physical bounds of the pose (rolled back beyond 60 or the knee beyond 110 is no clamshell).
 POSE_LOWER = np.radians([-60.0, -30.0, -40.0, -10.0])
 POSE_UPPER = np.radians([40.0, 30.0, 110.0, 45.0])
+#: The one-sided prior on the opening: free above CLOSED_FLOOR, held below it with this SD.
+CLOSED_FLOOR = math.radians(-3.0)
+CLOSED_SD = math.radians(2.0)
 #: Cauchy scale, in standard deviations: a landmark further off than this counts less.
 ROBUST_SCALE = 3.0
 FD_STEP = np.array([1e-4, 1e-4, 1e-4, 1e-4])
@@ -72,6 +75,14 @@ class FrameFitter:
             w = 1.0 / (1.0 + (rv / ROBUST_SCALE) ** 2)                     # Cauchy weights
             A = Jm.T @ (Jm * w[:, None]) + np.diag(prior_w)
             g = Jm.T @ (w * rv) - prior_w * q
+            # The knee does not close past its rest (the knees, or the pillow, are in the way): a
+            # one-sided prior keeps the fit off the branch where abduction lifts the knee and a
+            # negative opening takes some of it back. Far below (a setup taken in a hold) the
+            # landmarks still win, and the stage measures the setup again.
+            below = CLOSED_FLOOR - q[2]
+            if below > 0:
+                A[2, 2] += 1.0 / CLOSED_SD ** 2
+                g[2] += below / CLOSED_SD ** 2
             step = np.linalg.solve(A, g)
             q_new = np.clip(q + step, POSE_LOWER, POSE_UPPER)
             moved = float(np.max(np.abs(q_new - q)))
