@@ -175,11 +175,12 @@ def _read(analysis: Any) -> tuple[str | None, list[_RepTimes]]:
     """(top side, per-rep times) from an Analysis or a report mapping."""
     if isinstance(analysis, Mapping):
         side = analysis.get("top_side")
-        rows = [(r.get("index"), r.get("up_s"), r.get("hold_s"), r.get("down_s"))
-                for r in analysis.get("reps") or []]
+        rep_rows = list(analysis.get("reps") or [])
     else:
+        # The report's own rounding, so a check on the analysis and on its saved report agree.
         side = analysis.top_side
-        rows = [(r.index, r.up_s, r.hold_s, r.down_s) for r in analysis.reps]
+        rep_rows = [r.to_dict() for r in analysis.reps]
+    rows = [(r.get("index"), r.get("up_s"), r.get("hold_s"), r.get("down_s")) for r in rep_rows]
     reps = [_RepTimes(int(i), *(_finite(v) for v in times)) for i, *times in rows]
     return side, reps
 

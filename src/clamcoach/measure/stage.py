@@ -51,7 +51,7 @@ class MeasureParams:
     max_setup_rms_rel: float = 0.06  # a setup the model explains worse is no side-lying body
     max_setup_roll_deg: float = 50.0  # rolled further than this (either way) is not on the side
     min_setup_bend_deg: float = 15.0  # hips and knees bent at least this: not standing or walking
-    closed_below_deg: float = 8.0   # the knee this far below the setup's (and 2.5 SDs) ...
+    closed_share: float = 0.7       # the knees this much closer together than at setup ...
     closed_below_s: float = 1.0     # ... for this long: the setup was taken open (a hold)
     lost_cost: float = 25.0         # per-frame cost this high ...
     lost_s: float = 1.5             # ... for this long: the person or the camera moved
@@ -82,6 +82,7 @@ class MeasureStage:
         self._last_t = -math.inf
         self._bad_since: float | None = None
         self._open_since: float | None = None
+        self._setup_knee_gap = math.nan
         self._top: Side | None = None
         self.calibrations = 0
         self.last_estimate: PoseEstimate | None = None
@@ -138,6 +139,7 @@ class MeasureStage:
             self._window.clear()
             return
         self.setup = fit
+        self._setup_knee_gap = _knee_gap(median)
         self.model = BodyModel(fit.rest)
         self._fitter = FrameFitter(self.model, fit.camera, fit.offsets)
         self._q = np.zeros(4)
@@ -162,9 +164,10 @@ class MeasureStage:
                 self.reset()
         else:
             self._bad_since = None
-        # A hold is as still as a rest: a setup taken during one reads the closed knee as a
-        # negative opening. Then measure the setup again, at the next still rest.
-        if est.pose[2] < -max(math.radians(self.params.closed_below_deg), 2.5 * est.sd[2]):
+        # A hold is as still as a rest: after a setup taken during one, the knees come closer
+        # together than they were at the setup (seen in the picture, whatever the fit makes of
+        # it). Then measure the setup again, at the next still rest.
+        if _knee_gap(obs) < self.params.closed_share * self._setup_knee_gap:
             self._open_since = self._open_since if self._open_since is not None else body.t
             if body.t - self._open_since >= self.params.closed_below_s:
                 self.reset()
@@ -231,6 +234,11 @@ class MeasureStage:
     def noise_px(self) -> np.ndarray:
         assert self.setup is not None
         return _sigmas(self.noise_rel) * self.setup.body_px
+
+
+def _knee_gap(obs: np.ndarray) -> float:
+    """The knees' distance in the picture over the body's image size (NaN when unseen)."""
+    return float(np.linalg.norm(obs[J["top_knee"]] - obs[J["bottom_knee"]])) / body_size_px(obs)
 
 
 def _circle_radius(X: np.ndarray, model: BodyModel) -> float:
