@@ -65,3 +65,20 @@ def test_flexion_angles_in_closed_form():
     hip, knee, ankle = np.zeros(3), np.array([-0.3, -0.3, 0.0]), np.array([-0.3, -0.3, 0.0]) + np.array([-0.4, 0, 0])
     assert hip_flexion_deg(hip, knee, np.array([0, 0, 1.0]), 0.0) == pytest.approx(45.0)
     assert knee_flexion_deg(hip, knee, ankle) == pytest.approx(45.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(poses)
+def test_with_the_feet_together_the_knee_opening_is_the_opening_degree_of_freedom(pose):
+    pose = pose.copy()
+    pose[3] = 0.0
+    assert MODEL.knee_opening(pose[None])[0] == pytest.approx(pose[2], abs=1e-9)
+
+
+def test_feet_apart_raise_the_knee_opening_with_the_leg():
+    """Abduction carries the knee up off the other knee: the knee opening (from knees together)
+    grows with it, though the opening about the lifted leg's hip-ankle line stays 0."""
+    abductions = np.radians([0.0, 5.0, 10.0, 20.0])
+    openings = MODEL.knee_opening(np.array([[0.0, 0.0, 0.0, a] for a in abductions]))
+    assert openings[0] == pytest.approx(0.0, abs=1e-9)
+    assert np.all(np.diff(openings) > 0) and openings[-1] > rad(20)

@@ -128,6 +128,23 @@ class BodyModel:
         out[:, J["top_knee"]] = self._knee(out[:, J["top_hip"]], ankle, poses[:, 2], ref)
         return out
 
+    def knee_opening(self, poses: np.ndarray) -> np.ndarray:
+        """The knee's opening as a therapist sees it (radians, per pose): its angle on its
+        circle about the top hip-ankle line from the point nearest the rest knee (knees
+        together). With the feet together this is the ``opening`` degree of freedom; with the
+        feet apart it also counts the knee's rise that the leg's abduction carries, which the fit
+        cannot tell apart from an opening (both raise the knee)."""
+        X = self.joints(poses)
+        hip, knee, ankle = X[:, J["top_hip"]], X[:, J["top_knee"]], X[:, J["top_ankle"]]
+        a = ankle - hip
+        a /= np.linalg.norm(a, axis=1)[:, None]
+        ref = self.rest.top_knee - hip
+        e1 = ref - a * np.sum(ref * a, axis=1)[:, None]
+        e1 /= np.linalg.norm(e1, axis=1)[:, None]
+        e2 = self._sign * np.cross(a, e1)
+        k = knee - hip
+        return np.arctan2(np.sum(k * e2, axis=1), np.sum(k * e1, axis=1))
+
     def _knee(self, hip: np.ndarray, ankle: np.ndarray, opening: np.ndarray, ref_knee: np.ndarray) -> np.ndarray:
         d_vec = ankle - hip
         d = np.linalg.norm(d_vec, axis=1)

@@ -52,6 +52,7 @@ class MeasureParams:
     max_setup_roll_deg: float = 50.0  # rolled further than this (either way) is not on the side
     min_setup_bend_deg: float = 15.0  # hips and knees bent at least this: not standing or walking
     closed_share: float = 0.7       # the knees this much closer together than at setup ...
+    closed_drop_rel: float = 0.03   # ... and closer by this share of the body's size (not jitter) ...
     closed_below_s: float = 1.0     # ... for this long: the setup was taken open (a hold)
     lost_cost: float = 25.0         # per-frame cost this high ...
     lost_s: float = 1.5             # ... for this long: the person or the camera moved
@@ -167,7 +168,9 @@ class MeasureStage:
         # A hold is as still as a rest: after a setup taken during one, the knees come closer
         # together than they were at the setup (seen in the picture, whatever the fit makes of
         # it). Then measure the setup again, at the next still rest.
-        if _knee_gap(obs) < self.params.closed_share * self._setup_knee_gap:
+        gap = _knee_gap(obs)
+        if (gap < self.params.closed_share * self._setup_knee_gap
+                and gap < self._setup_knee_gap - self.params.closed_drop_rel):
             self._open_since = self._open_since if self._open_since is not None else body.t
             if body.t - self._open_since >= self.params.closed_below_s:
                 self.reset()
@@ -189,6 +192,7 @@ class MeasureStage:
         knee_gap = float(np.linalg.norm(X[J["top_knee"]] - X[J["bottom_knee"]]))
         rest_knee_gap = float(np.linalg.norm(rest.top_knee - rest.bottom_knee))
         roll = rest.roll0 + q[0]
+        opening, opening_sd = _knee_opening(self.model, q, cov)
         lateral = X[J["top_hip"]] - X[J["bottom_hip"]]
         hip = (hip_flexion_deg(X[J["top_hip"]], X[J["top_knee"]], lateral, roll)
                + hip_flexion_deg(X[J["bottom_hip"]], X[J["bottom_knee"]], lateral, roll)) / 2
@@ -205,7 +209,7 @@ class MeasureStage:
             t=t,
             hip_flexion_deg=hip + pr.hip_flexion_bias_deg,
             knee_flexion_deg=knee + pr.knee_flexion_bias_deg,
-            opening_deg=deg(q[2]),
+            opening_deg=deg(opening),
             knee_lift_cm=100 * (knee_gap - rest_knee_gap),
             pelvis_roll_deg=deg(roll) + pr.hip_line_roll_bias_deg,
             trunk_roll_deg=deg(rest.trunk_roll0 + q[0] + q[1]) + pr.shoulder_line_roll_bias_deg,
@@ -214,7 +218,7 @@ class MeasureStage:
             shin_length_cm=100 * l2,
             sd=Spread(
                 hip_flexion_deg=hip_sd, knee_flexion_deg=knee_sd,
-                opening_deg=deg(sd[2]), knee_lift_cm=100 * radius * sd[2],
+                opening_deg=deg(opening_sd), knee_lift_cm=100 * radius * opening_sd,
                 pelvis_roll_deg=deg(sd[0]), trunk_roll_deg=deg(math.sqrt(max(trunk_var, 0.0))),
                 # The ankle moves on a circle about the top hip (radius: hip to ankle).
                 ankle_gap_cm=100 * float(np.linalg.norm(X[J["top_ankle"]] - X[J["top_hip"]])) * sd[3],
@@ -234,6 +238,15 @@ class MeasureStage:
     def noise_px(self) -> np.ndarray:
         assert self.setup is not None
         return _sigmas(self.noise_rel) * self.setup.body_px
+
+
+def _knee_opening(model: BodyModel, q: np.ndarray, cov: np.ndarray) -> tuple[float, float]:
+    """The knee's opening (radians) and its SD, propagated from the pose's covariance."""
+    step = 1e-4
+    steps = q + step * np.eye(len(q))
+    values = model.knee_opening(np.vstack([q, steps]))
+    grad = (values[1:] - values[0]) / step
+    return float(values[0]), math.sqrt(max(float(grad @ cov @ grad), 0.0))
 
 
 def _knee_gap(obs: np.ndarray) -> float:
