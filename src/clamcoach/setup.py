@@ -73,7 +73,7 @@ class SetupMonitor:
             forward_roll_deg=kin.pelvis_roll_deg,
             forward_roll_sd_deg=roll_sd,
             hand_on_hip=self.hand_on_hip(),
-            held_s=stage.params.settle_s,
+            held_s=stage.setup_held_s,
             roll_sd_deg=placement.roll_sd_deg,
             view_can_see_roll=can_see,
             view=placement.view,

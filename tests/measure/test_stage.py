@@ -89,3 +89,21 @@ def test_a_feet_apart_rep_is_counted_as_the_knee_rises_and_flagged():
     assert len(a.reps) == 3
     assert a.reps[1].opening_deg > 15 and [f.code for f in a.reps[1].findings] == ["feet_apart"]
     assert not a.reps[0].findings and not a.reps[2].findings
+
+
+@pytest.mark.parametrize("hip", [80.0, 15.0])
+def test_a_setup_held_with_the_hips_bent_too_much_or_too_little_is_flagged(hip):
+    """The setup is measured after 0.8 s of stillness: that counts as held for the hip check."""
+    eng = engine()
+    for t, p in clam_set(n_reps=2, base=Pose(hip=hip)):
+        eng.push(pose_frame(p, CAM, t=t), t)
+    a = eng.finish()
+    assert [f.code for f in a.setup.findings] == ["hip_angle"]
+    assert eng.measure.setup_held_s >= load_protocol().setup.flag_hold_s
+
+
+def test_a_setup_with_the_hips_bent_as_the_method_asks_is_not_flagged():
+    eng = engine()
+    for t, p in clam_set(n_reps=2, base=Pose(hip=45.0)):
+        eng.push(pose_frame(p, CAM, t=t), t)
+    assert eng.finish().setup.findings == ()

@@ -84,6 +84,7 @@ class MeasureStage:
         self._bad_since: float | None = None
         self._open_since: float | None = None
         self._setup_knee_gap = math.nan
+        self.setup_held_s = 0.0  # how long the body had been still when the setup was taken
         self._top: Side | None = None
         self.calibrations = 0
         self.last_estimate: PoseEstimate | None = None
@@ -140,6 +141,7 @@ class MeasureStage:
             self._window.clear()
             return
         self.setup = fit
+        self.setup_held_s = body.t - self._window[0][0]
         self._setup_knee_gap = _knee_gap(median)
         self.model = BodyModel(fit.rest)
         self._fitter = FrameFitter(self.model, fit.camera, fit.offsets)
