@@ -274,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
                     "e.g. lite,full,heavy (backends blazepose-<model>)")
     ap.add_argument("--model-clips", type=int, default=12,
                     help="the model comparison runs on this many eval clips from raised cameras")
+    ap.add_argument("--degraded-clips", type=int, default=0,
+                    help="score this many clips of each degradation (spread over the views; 0: all)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--no-cache", action="store_true", help="run the pose model afresh on every clip")
     ap.add_argument("--out", default=str(ROOT / "docs" / "ACCURACY.md"))
@@ -288,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         parts = sorted(p for p in folder.iterdir() if p.is_dir()) if name == "degraded" and folder.exists() else [folder]
         for part in parts:
             videos = clips(part) if part.exists() else []
+            if name == "degraded" and args.degraded_clips and len(videos) > args.degraded_clips:
+                # Evenly spaced through the sorted clips, so every view and body is represented.
+                step = len(videos) / args.degraded_clips
+                videos = [videos[int(i * step)] for i in range(args.degraded_clips)]
             if not videos:
                 print(f"{name}: no clips in {part}" + (" (make degraded)" if name == "degraded" else ""),
                       file=sys.stderr)
