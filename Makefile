@@ -61,7 +61,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_speed.py
 
 bench-accuracy: setup $(MODELS_ALL) degraded
-	$(BIN)/python benchmarks/bench_accuracy.py --models lite,full,heavy
+	$(BIN)/python benchmarks/bench_accuracy.py --models lite,full,heavy --degraded-clips 10
 
 # Degraded copies of the evaluation clips (noise, low light, blur, low bitrate, 480p) for the
 # benchmarks: made with ffmpeg into .cache/degraded, never committed.
