@@ -1,7 +1,8 @@
 """Frames in, steps out: the pose estimator in front of the engine.
 
-``LiveAnalyzer.process`` is what both the browser session and file analysis call for every
-frame, so analysing a file is a replay of live coaching.
+``make_analyzer`` is the one place an analyser (estimator + engine) is made; the browser
+session and ``analyze_video`` both use it and call ``LiveAnalyzer.process`` for every frame, so
+analysing a file is a replay of live coaching.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from clamcoach.io.video import (
     open_video,
     played_duration_s,
 )
+from clamcoach.measure.profiles import BLAZEPOSE, LandmarkProfile
 from clamcoach.pose import PoseEstimator, open_estimator
 from clamcoach.pose.segments import open_file_estimator
 from clamcoach.protocol import Protocol
@@ -60,6 +62,13 @@ class LiveAnalyzer:
         analysis.snapshot = self.snapshot
         analysis.measurement["pose_model"] = pose_provenance(self.estimator)
         return analysis
+
+
+def make_analyzer(protocol: Protocol, estimator: PoseEstimator, *,
+                  profile: LandmarkProfile = BLAZEPOSE) -> LiveAnalyzer:
+    """A fresh engine behind ``estimator``: one per set (live) or per file. The only factory,
+    so the live page and file analysis cannot drift apart in how they build the engine."""
+    return LiveAnalyzer(protocol, estimator, engine=Engine(protocol, profile=profile))
 
 
 def pose_provenance(estimator: PoseEstimator) -> dict:
@@ -149,7 +158,7 @@ def analyze_video(
     n = posed = upright = 0
     last_t = 0.0
     try:
-        live = LiveAnalyzer(protocol, est)
+        live = make_analyzer(protocol, est)
         for frame in sideways.turned_frames(prefetched(reader), quarter_turns):
             step = live.process(frame.rgb, frame.t)
             n += 1
