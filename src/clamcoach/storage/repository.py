@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 
 from clamcoach.errors import StorageError, UsageError
+from clamcoach.series import FrameSeries
 from clamcoach.storage import db, prescription, records, stats
 from clamcoach.storage import models as m
 
@@ -167,7 +168,7 @@ class Store:
         self,
         patient: str,
         report: Mapping[str, Any],
-        frames: Iterable[Mapping[str, Any]] | None = None,
+        frames: FrameSeries | None = None,
         *,
         kind: str = "analyze",
         video_path: str | None = None,
@@ -266,7 +267,7 @@ class Store:
                 "hip_flexion_deg": sess.hip_flexion_deg,
                 "knee_flexion_deg": sess.knee_flexion_deg,
                 "forward_roll_deg": sess.forward_roll_deg,
-                "hand_on_hip": sess.hand_on_hip,
+                "hand_on_hip": records.hand_value(sess.hand_on_hip),
                 "findings": [records.finding_dict(f) for f in sess.findings if f.rep_id is None],
             },
             "rep_detail": [records.rep_dict(r) for r in sess.reps],
