@@ -152,7 +152,7 @@ def _setup(report: Mapping[str, Any], snapshot) -> str:
     else:
         cls, text = "", "The setup matches the method."
     hand = setup.get("hand_on_hip")
-    hand_text = "–" if hand is None else ("yes" if hand in (True, 1, 1.0) else "no")
+    hand_text = {True: "yes", False: "no"}.get(hand, "–")  # None: could not be told
     hand_badge = {"yes": badge("ok", "ok"), "no": badge("no", "info")}.get(
         hand_text, badge("not seen", "info"))
     rows = [
