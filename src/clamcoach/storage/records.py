@@ -37,16 +37,11 @@ def num(value: Any, what: str) -> float | None:
     return out if math.isfinite(out) else None
 
 
-def hand_column(value: bool | None) -> float | None:
-    """hand_on_hip for its database column, a float from the first schema (1.0, 0.0 or NULL)."""
+def hand(value: Any) -> bool | None:
+    """hand_on_hip as the report gives it: true, false or null (could not be told)."""
     if value is not None and not isinstance(value, bool):
         raise BadReport(f"setup.hand_on_hip is not true, false or null: {value!r}")
-    return None if value is None else float(value)
-
-
-def hand_value(column: float | None) -> bool | None:
-    """The column back as True, False or None (it only ever holds 1.0 or 0.0)."""
-    return None if column is None else bool(column)
+    return value
 
 
 def utc(when: datetime | None) -> datetime:
@@ -96,7 +91,7 @@ def build_session(
         hip_flexion_deg=num(setup.get("hip_flexion_deg"), "setup.hip_flexion_deg"),
         knee_flexion_deg=num(setup.get("knee_flexion_deg"), "setup.knee_flexion_deg"),
         forward_roll_deg=num(setup.get("forward_roll_deg"), "setup.forward_roll_deg"),
-        hand_on_hip=hand_column(setup.get("hand_on_hip")),
+        hand_on_hip=hand(setup.get("hand_on_hip")),
         warnings=[str(w) for w in report.get("warnings") or []],
         video_path=str(video_path) if video_path else None,
         report=stored_report(report),

@@ -267,7 +267,7 @@ class Store:
                 "hip_flexion_deg": sess.hip_flexion_deg,
                 "knee_flexion_deg": sess.knee_flexion_deg,
                 "forward_roll_deg": sess.forward_roll_deg,
-                "hand_on_hip": records.hand_value(sess.hand_on_hip),
+                "hand_on_hip": sess.hand_on_hip,
                 "findings": [records.finding_dict(f) for f in sess.findings if f.rep_id is None],
             },
             "rep_detail": [records.rep_dict(r) for r in sess.reps],
