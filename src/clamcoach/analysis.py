@@ -131,7 +131,7 @@ class Analysis:
             "camera_view": self.view,
             "view_can_see_roll": self.view_can_see_roll,
             "top_side": self.top_side,
-            "pose_coverage": round(self.pose_coverage, 4),
+            "pose_coverage": rounded(self.pose_coverage, 4),
             "camera": {
                 "elevation_deg": rounded(m.camera_elevation_deg, 1),
                 "azimuth_deg": rounded(m.camera_azimuth_deg, 1),

@@ -29,6 +29,7 @@ from clamcoach.io.video import (
     open_video,
     played_duration_s,
 )
+from clamcoach.jsonio import rounded
 from clamcoach.measure.profiles import BLAZEPOSE, LandmarkProfile
 from clamcoach.pose import PoseEstimator, open_estimator
 from clamcoach.pose.segments import open_file_estimator
@@ -97,11 +98,11 @@ class FileResult:
         info = self.info
         return {
             "path": str(info.path),
-            "fps": round(info.fps, 3),
+            "fps": rounded(info.fps, 3),
             "frames": self.frames_read,
             "width": info.width,
             "height": info.height,
-            "duration_s": round(info.duration_s, 3),
+            "duration_s": rounded(info.duration_s, 3),
             "rotation": info.rotation,
             "stopped_early_at_s": self.stopped_early_at_s,
         }

@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 from typing import Any, Iterable, Mapping
 
 from clamcoach.io.atomic import write_text_atomic
+from clamcoach.jsonio import rounded
 from clamcoach.series import FrameSeries, MEASURE_COLUMNS
 from clamcoach.types import LANDMARKS
 
@@ -30,7 +30,8 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, float):
-        return "" if not math.isfinite(value) else round(value, 4)
+        cell = rounded(value, 4)
+        return "" if cell is None else cell
     return value
 
 
