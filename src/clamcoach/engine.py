@@ -89,9 +89,7 @@ class Engine:
         if self.measure.state is StageState.COLLECTING:
             self.reps.abandon_rep()
         self.setup.live_checks(kin, post, self.measure, self.placement)
-        step = Step(t=t, phase=self._phase, kinematics=kin, body=body, setup_checks=dict(self.setup.checks),
-                    setup_ok=self.setup.result is not None, view=self.view,
-                    view_can_see_roll=self.roll_judged, in_frame=pose is not None and in_frame(pose))
+        step = self._step(t, self._phase, kinematics=kin, body=body, in_frame=in_frame(pose))
         step.new_findings.extend(setup_found)
         if kin is None:
             self._phase = Phase.SETUP
@@ -135,9 +133,11 @@ class Engine:
         self.reps.no_body(t)
         offers = [Offer("get_in_frame", CueKind.INFO)] if t - self._last_seen > 2.0 else []
         self.series.add(t, Phase.NO_PERSON, None, None)
-        return Step(t=t, phase=Phase.NO_PERSON, rep_count=len(self.reps.done), in_frame=False,
-                    view=self.view, view_can_see_roll=self.roll_judged, setup_checks=dict(self.setup.checks),
-                    setup_ok=self.setup.result is not None, cue=self.coach.choose(t, offers))
+        return self._step(t, Phase.NO_PERSON, rep_count=len(self.reps.done), cue=self.coach.choose(t, offers))
+
+    def _step(self, t: float, phase: Phase, **what) -> Step:
+        return Step(t=t, phase=phase, setup_checks=dict(self.setup.checks), setup_ok=self.setup.result is not None,
+                    view=self.view, view_can_see_roll=self.roll_judged, **what)
 
     def finish(self) -> Analysis:
         reps = tuple(self.reps.done)
