@@ -21,6 +21,7 @@ from enum import Enum
 from statistics import fmean
 from typing import Any, Mapping, Sequence
 
+from clamcoach.jsonio import rounded
 from clamcoach.protocol import Protocol, Tempo, parse_tempo
 from clamcoach.types import Severity
 
@@ -103,8 +104,8 @@ class PrescriptionCheck:
             "reps_done": self.reps_done,
             "sets_done": self.sets_done,
             "side_done": self.side_done,
-            "measured": {"up_s": _r(self.measured.up_s), "hold_s": _r(self.measured.hold_s),
-                         "down_s": _r(self.measured.down_s)},
+            "measured": {"up_s": rounded(self.measured.up_s), "hold_s": rounded(self.measured.hold_s),
+                         "down_s": rounded(self.measured.down_s)},
             "notes": [n.to_dict() for n in self.notes],
         }
 
@@ -196,10 +197,6 @@ def _finite(value: Any) -> float:
 def _mean(values: list[float]) -> float | None:
     vals = [v for v in values if math.isfinite(v)]
     return fmean(vals) if vals else None
-
-
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
 
 
 def _show(value: Any) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 from clamcoach.errors import ClamcoachError
 from clamcoach.pose.base import PoseEstimator
 from clamcoach.protocol import Protocol
+from clamcoach.series import FrameSeries
 
 _HASH_CHUNK = 1 << 20
 
@@ -54,7 +55,7 @@ class TaskResult:
     report_json: str | None = None
     html: str | None = None
     #: The per-frame measures without landmarks (what the history keeps a thinned copy of).
-    series_frames: list[dict[str, Any]] | None = None
+    series_frames: FrameSeries | None = None  # without landmarks
     worker_pid: int = field(default_factory=os.getpid)
     worker_peak_mb: float = 0.0
 
@@ -95,7 +96,7 @@ def analyze_one(video: str | os.PathLike[str], options: AnalysisOptions) -> Task
 
 
 def _analyze(path: Path, options: AnalysisOptions) -> TaskResult:
-    from clamcoach.analyze_cmd import report_json
+    from clamcoach.jsonio import report_json
     from clamcoach.io.video import open_video
     from clamcoach.pipeline import analyze_video
     from clamcoach.pose.segments import open_file_estimator
@@ -119,7 +120,7 @@ def _analyze(path: Path, options: AnalysisOptions) -> TaskResult:
         from clamcoach.report.html import render_report
 
         html = render_report(report, analysed.analysis.frames, analysed.analysis.snapshot)
-    series = [{k: v for k, v in row.items() if k != "landmarks"} for row in analysed.analysis.frames]
+    series = analysed.analysis.frames.without_landmarks()
     return TaskResult(TaskStatus.OK, 0, "ok", 0.0, content_sha256=sha, report=report,
                       report_json=report_json(report), html=html, series_frames=series)
 

@@ -64,7 +64,7 @@ def _history_saver(patient: str, db: str | None = None) -> Any:
     from clamcoach.storage import open_store
 
     def save(analysis: Any) -> None:
-        times = [row["t"] for row in analysis.frames]
+        times = analysis.frames.t.tolist()
         duration = times[-1] - times[0] if len(times) > 1 else 0.0
         source = {"name": "live session", "frames": analysis.n_frames, "duration_s": round(duration, 3),
                   "fps": round((len(times) - 1) / duration, 3) if duration > 0 else None}

@@ -12,9 +12,11 @@ import logging
 import math
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, Callable
 
 from clamcoach.errors import ClamcoachError
+from clamcoach.series import FrameSeries
 from clamcoach.web.frames import Frame, decode_jpeg
 from clamcoach.web.messages import num, step_dict
 from clamcoach.web.summary import SetRecord, set_dict, summarize
@@ -161,14 +163,14 @@ class Session:
 
     def _finish_set(self, *, early: bool, skip_rest: bool = False, final: bool = False) -> None:
         if self.live is not None:
-            analysis = self.live.finish()
-            analysis.snapshot = None  # a still of the person: not needed live, so not kept
-            self.records.append(SetRecord(self.set_index, analysis, ended_early=early))
+            # A still of the person: not needed live, so not kept.
+            analysis = replace(self.live.finish(), snapshot=None)
+            # The per-frame series is only saved (below), not needed for the session's summary;
+            # keeping every finished set's would make a long session's memory grow.
+            kept = replace(analysis, frames=FrameSeries.empty())
+            self.records.append(SetRecord(self.set_index, kept, ended_early=early))
             if self._on_set_done is not None:
                 self._on_set_done(analysis)
-            # Saved: the per-frame series is not needed for the session's summary, and keeping
-            # every finished set's would make a long session's memory grow.
-            analysis.frames = []
         self.live = None
         if final or self.set_index >= self.sets_planned:
             self._done()
