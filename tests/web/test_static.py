@@ -18,7 +18,8 @@ from clamcoach.web import cli as web_cli
 from clamcoach.web.app import CSP
 from clamcoach.web.pages import STATIC, TEMPLATES
 from clamcoach.web.frames import FrameError, decode_jpeg, pack_frame, parse_frame
-from clamcoach.web.messages import MessageError, parse_text
+from clamcoach.session_flow import Control
+from clamcoach.web.messages import NEW_SESSION, ControlMessage, Hello, MessageError, Ping, parse_text
 from clamcoach.web.summary import SetRecord, summarize
 
 URL = re.compile(r"\b(?:https?|wss?)://|//[a-z0-9-]+\.[a-z]{2,}/", re.I)
@@ -124,13 +125,15 @@ def test_bad_frame_headers_are_refused(header):
 
 
 def test_control_messages_are_checked():
-    assert parse_text('{"type":"control","action":"next_set"}') == {"type": "control", "action": "next_set"}
+    assert parse_text('{"type":"control","action":"next_set"}') == ControlMessage(Control.NEXT_SET)
+    assert parse_text('{"type":"control","action":"new_session"}') == ControlMessage(NEW_SESSION)
+    assert parse_text('{"type":"ping","t":1.23456}') == Ping(1.235)
     hello = parse_text('{"type":"hello","session":null,"tab":"abcdefgh12"}')
-    assert hello == {"type": "hello", "session": None, "tab": "abcdefgh12", "takeover": False, "role": "coach"}
-    assert parse_text('{"type":"hello","tab":"abcdefgh12","role":"viewer"}')["role"] == "viewer"
-    assert parse_text('{"type":"hello","tab":"abcdefgh12","role":"admin"}')["role"] == "coach"
+    assert hello == Hello(session=None, tab="abcdefgh12", takeover=False, role="coach")
+    assert parse_text('{"type":"hello","tab":"abcdefgh12","role":"viewer"}') == Hello(None, "abcdefgh12", False, "viewer")
+    assert parse_text('{"type":"hello","tab":"abcdefgh12","role":"admin"}') == Hello(None, "abcdefgh12", False, "coach")
     for bad in ('{"type":"hello","tab":"../../etc"}', '{"type":"hello","session":"' + "x" * 100 + '"}',
-                '"hello"', '{"type":1}', '{"type":"control"}'):
+                '"hello"', '{"type":1}', '{"type":"control"}', '{"type":"control","action":"jump"}'):
         with pytest.raises(MessageError):
             parse_text(bad)
 
