@@ -150,13 +150,11 @@ class SessionFlow:
             self._start_set()
 
     def counted(self, reps: int) -> None:
-        """The running set's engine has counted ``reps``; a new rep that reaches the plan's
-        reps ends the set."""
+        """The running set's engine has counted ``reps``; reaching the plan's reps ends the set."""
         if self.state is not SessionState.SET:
             return
-        new = reps > self.reps_in_set
         self.reps_in_set = reps
-        if new and reps >= self.plan.reps:
+        if reps >= self.plan.reps:
             self._finish_set(early=False)
 
     def control(self, action: Control) -> None:
@@ -171,7 +169,7 @@ class SessionFlow:
         elif action is Control.END_SESSION and self.state is not SessionState.DONE:
             # A set with reps is kept; so is an empty first set (the summary then says so).
             if self.state is SessionState.SET and (self.reps_in_set > 0 or not self.records):
-                self._finish_set(early=True, final=True)
+                self._record(early=True)
             self._done()
 
     def rest_left_s(self) -> float | None:
@@ -188,11 +186,14 @@ class SessionFlow:
         self.set_index += 1
         self.state, self.reps_in_set, self.rest_until = SessionState.SET, 0, None
 
-    def _finish_set(self, *, early: bool, skip_rest: bool = False, final: bool = False) -> None:
+    def _record(self, *, early: bool) -> None:
         analysis = self._close_set()
         if analysis is not None:
             self.records.append(SetRecord.of(self.set_index, analysis, ended_early=early))
-        if final or self.set_index >= self.plan.sets:
+
+    def _finish_set(self, *, early: bool, skip_rest: bool = False) -> None:
+        self._record(early=early)
+        if self.set_index >= self.plan.sets:
             self._done()
         elif skip_rest or self.plan.rest_s <= 0:
             self._start_set()
@@ -200,8 +201,6 @@ class SessionFlow:
             self.state, self.rest_until = SessionState.REST, self._clock() + self.plan.rest_s
 
     def _done(self) -> None:
-        if self.state is SessionState.DONE:
-            return
         self.state, self.rest_until = SessionState.DONE, None
         self.summary = summarize(self.records, self.plan)
 
