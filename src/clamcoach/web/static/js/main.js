@@ -497,7 +497,7 @@ window.clamcoach = {
     latency: transport.latencyStats(), captured: source.captured, sessionId: transport.sessionId,
     where: WHERE, viewer: VIEWER, remote: app.remote, facing: source.kind === "camera" ? source.facing : null,
     wakeLock: !!app.wakeLock, cue: $("cue").hidden ? "" : $("cue-text").textContent,
-    lang: document.documentElement.lang,
+    lang: document.documentElement.lang, labels: app.labels,
   }),
   latencies: () => transport.latencies.slice(),
   serverMs: () => transport.serverMs.slice(),
