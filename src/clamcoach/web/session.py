@@ -1,4 +1,5 @@
-"""One coaching session: sets, rests and the summary, around one pose estimator.
+"""One coaching session in the browser: the pose estimator, a fresh engine per set, and the
+page's messages, around the core's set/rest machine (``clamcoach.session_flow``).
 
 Everything that touches the estimator or the engine runs on the session's own single worker
 thread (``executor``): MediaPipe's tracker wants its frames in order from one place, and
@@ -8,6 +9,7 @@ lives here, not in the connection, so a page that reconnects carries on counting
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -85,10 +87,6 @@ class Session:
         self._last_t = -math.inf
         self._closed = False
 
-    @property
-    def state(self) -> SessionState:
-        return self.flow.state
-
     # -- worker-thread side -----------------------------------------------------------------
     def _open(self, factory: Callable[[], PoseEstimator]) -> None:
         try:
@@ -161,8 +159,8 @@ class Session:
         live, self.live = self.live, None
         if live is None:
             return None
-        analysis = live.finish()
-        analysis.snapshot = None  # a still of the person: not needed live, so not kept
+        # A still of the person: not needed live, so not kept (nor saved to the history).
+        analysis = dataclasses.replace(live.finish(), snapshot=None)
         if self._on_set_done is not None:
             self._on_set_done(analysis)
         return analysis
