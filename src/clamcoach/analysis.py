@@ -19,7 +19,7 @@ from clamcoach import __version__
 from clamcoach.jsonio import rounded
 from clamcoach.protocol import Protocol
 from clamcoach.provenance import protocol_hash
-from clamcoach.rules import priority
+from clamcoach.rules import rank_codes
 from clamcoach.series import FrameSeries
 from clamcoach.setup import SetupResult
 from clamcoach.types import Finding, Rep, Severity
@@ -114,14 +114,12 @@ class Analysis:
 
     def advice(self, n: int = 2) -> list[Finding]:
         """The one or two things to change, most important first (one per code)."""
-        counts = Counter(f.code for f in self.all_findings() if f.severity is not Severity.INFO)
-        if not counts:
-            counts = Counter(f.code for f in self.all_findings())
-        codes = sorted(counts, key=lambda c: (priority(c), -counts[c]))[:n]
+        found = self.all_findings()
+        ranked = rank_codes([f for f in found if f.severity is not Severity.INFO] or found, n)
         first: dict[str, Finding] = {}
-        for f in self.all_findings():
+        for f in found:
             first.setdefault(f.code, f)
-        return [first[c] for c in codes]
+        return [first[code] for code, _ in ranked]
 
     def to_dict(self, source: dict) -> dict:
         m = self.setup.measures

@@ -31,13 +31,13 @@ class Busy(Exception):
 class Peer(Protocol):
     tab: str
 
-    async def send(self, msg: dict) -> None: ...
+    async def send(self, msg: dict[str, Any]) -> None: ...
 
     async def kick(self, kind: str, message: str) -> None: ...
 
 
 class Watcher(Protocol):
-    def offer(self, msg: dict) -> None: ...
+    def offer(self, msg: dict[str, Any]) -> None: ...
 
 
 class Hub:
@@ -108,7 +108,7 @@ class Hub:
     def unwatch(self, viewer: Watcher) -> None:
         self.viewers.discard(viewer)
 
-    def mirror(self, peer: Peer, msg: dict) -> None:
+    def mirror(self, peer: Peer, msg: dict[str, Any]) -> None:
         """Show viewers what the coaching page ``peer`` was just sent."""
         if peer is self.active:
             for viewer in list(self.viewers):
@@ -127,5 +127,5 @@ class Hub:
         self.sessions.clear()
 
 
-def describe(hub: Hub) -> dict[str, Any]:
+def describe(hub: Hub) -> dict[str, int | bool]:
     return {"sessions": len(hub.sessions), "active": hub.active is not None, "viewers": len(hub.viewers)}

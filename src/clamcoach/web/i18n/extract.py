@@ -5,7 +5,7 @@
 
 Where the ids come from: the page's templates (``_()``, ``ngettext()``), its scripts
 (``t()``, ``tn()``, ``N_()``), the web package's Python (``N_()``, ``NN_()``), and the
-protocol file's ``[cues]`` and ``[messages]`` (their English texts are the ids: the
+protocol file's ``[cues]``, ``[messages]`` and ``[labels]`` (their English texts are the ids: the
 catalogue holds no second copy of them).
 """
 
@@ -31,11 +31,11 @@ METHODS = [
     ("*.py", "python"),
 ]
 KEYWORDS = {"_": None, "ngettext": (1, 2), "t": None, "tn": (1, 2), "N_": None, "NN_": (1, 2)}
-PROTOCOL_SECTIONS = ("cues", "messages")
+PROTOCOL_SECTIONS = ("cues", "messages", "labels")
 
 
 def protocol_texts() -> list[tuple[str, str]]:
-    """(location, English text) of every cue and message of the packaged protocol."""
+    """(location, English text) of every cue, message and label of the packaged protocol."""
     text = resources.files("clamcoach").joinpath("protocols/clamshell.toml").read_text("utf-8")
     data = tomllib.loads(text)
     return [(f"protocols/clamshell.toml:{section}.{key}", value)
