@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from clamcoach.errors import ClamcoachError
 from clamcoach.pose.base import PoseEstimator
@@ -80,11 +80,13 @@ def content_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def analyze_one(video: str | os.PathLike[str], options: AnalysisOptions) -> TaskResult:
-    """Analyse ``video``; never raises for a bad video (the failure is in the result)."""
+def analyze_one(video: str | os.PathLike[str], options: AnalysisOptions, *,
+                progress: Callable[[int, int], None] | None = None) -> TaskResult:
+    """Analyse ``video``; never raises for a bad video (the failure is in the result).
+    ``progress(done, total)``: frames analysed so far (the workspace's upload bar)."""
     start = time.perf_counter()
     try:
-        result = _analyze(Path(video), options)
+        result = _analyze(Path(video), options, progress)
     except ClamcoachError as exc:
         result = TaskResult(TaskStatus.FAILED, exc.exit_code, str(exc), 0.0)
     except OSError as exc:  # unreadable while hashing: what analyze calls an input error
@@ -94,7 +96,8 @@ def analyze_one(video: str | os.PathLike[str], options: AnalysisOptions) -> Task
     return result
 
 
-def _analyze(path: Path, options: AnalysisOptions) -> TaskResult:
+def _analyze(path: Path, options: AnalysisOptions,
+             progress: Callable[[int, int], None] | None = None) -> TaskResult:
     from clamcoach.analyze_cmd import report_json
     from clamcoach.io.video import open_video
     from clamcoach.pipeline import analyze_video
@@ -105,7 +108,8 @@ def _analyze(path: Path, options: AnalysisOptions) -> TaskResult:
     estimator = open_file_estimator(info, backend=options.backend, workers=options.pose_workers,
                                     max_side=options.max_side, reuse=_estimator(options.backend))
     try:
-        analysed = analyze_video(path, options.protocol, estimator=estimator, max_side=options.max_side)
+        analysed = analyze_video(path, options.protocol, estimator=estimator, max_side=options.max_side,
+                                 progress=progress)
     finally:
         if estimator is not _ESTIMATORS.get(options.backend):
             estimator.close()  # a segmented wrapper; the cached estimator stays open
