@@ -50,9 +50,10 @@ class LatestSlot:
 
 
 class Connection:
-    def __init__(self, ws: WebSocket, hub: Hub) -> None:
+    def __init__(self, ws: WebSocket, hub: Hub, owner: object = None) -> None:
         self.ws = ws
         self.hub = hub
+        self.owner = owner  # whose sets these are (hub.py); None: the plain live page
         self.tab = ""
         self.session: Session | None = None
         self.slot = LatestSlot()
@@ -91,7 +92,7 @@ class Connection:
             await self._view()
             return
         try:
-            self.session = await self.hub.attach(self, hello["session"], hello["takeover"])
+            self.session = await self.hub.attach(self, hello["session"], hello["takeover"], self.owner)
         except Busy as exc:
             await self.send({"type": "busy", "message": str(exc)})
             await self.ws.close(code=CLOSE_BUSY)
@@ -236,7 +237,7 @@ class Connection:
         elif msg["type"] == "hello":
             await self.send(error("bad_message", "already said hello"))
         elif msg["action"] == "new_session":
-            self.session = self.hub.renew(self)
+            self.session = self.hub.renew(self, self.owner)
             await self._welcome()
         else:
             session = self.session

@@ -25,7 +25,7 @@ from clamcoach.accounts.roles import Principal, Role
 from clamcoach.accounts.users import therapist_of
 from clamcoach.storage.repository import Store
 from clamcoach.tokens import tokens_match
-from clamcoach.web.workspace.render import problem, redirect
+from clamcoach.web.workspace.render import LANGUAGE, language_of, problem, redirect
 
 SESSION_COOKIE = "clamcoach_session"
 #: The hidden input of every form that carries the CSRF token.
@@ -64,14 +64,26 @@ class Denied(Exception):
         self.response = response
 
 
-def _patient_access(policy: Policy, who: Principal, patient_id: int, store: Store) -> None:
-    """Raise Denied unless ``who`` may use patient ``patient_id`` under ``policy``."""
+def _relation(who: Principal, patient_id: int, store: Store) -> tuple[bool, bool]:
+    """(``who`` is this patient, ``who`` is this patient's therapist)."""
     own_patient = who.role is Role.PATIENT and who.patient_id == patient_id
     own_therapist = who.role is Role.THERAPIST and therapist_of(store, patient_id) == who.user_id
-    allowed = {Policy.CARE: own_patient or own_therapist, Policy.CARER: own_therapist,
-               Policy.SELF: own_patient}[policy]
-    if allowed:
+    return own_patient, own_therapist
+
+
+def may_use(policy: Policy, who: Principal, patient_id: int, store: Store) -> bool:
+    """Whether ``who`` may use patient ``patient_id`` under ``policy`` (one of the patient
+    policies: CARE, CARER, SELF)."""
+    own_patient, own_therapist = _relation(who, patient_id, store)
+    return {Policy.CARE: own_patient or own_therapist, Policy.CARER: own_therapist,
+            Policy.SELF: own_patient}[policy]
+
+
+def _patient_access(policy: Policy, who: Principal, patient_id: int, store: Store) -> None:
+    """Raise Denied unless ``who`` may use patient ``patient_id`` under ``policy``."""
+    if may_use(policy, who, patient_id, store):
         return
+    own_patient, own_therapist = _relation(who, patient_id, store)
     if own_patient or own_therapist:  # theirs, but not this action
         raise Denied(problem(403, f"Only {policy.value} can do this."))
     raise Denied(problem(404, "There is no such patient."))
@@ -84,6 +96,7 @@ def guarded(ws: Any, policy: Policy, handler: Handler, *, form: bool = False,
     bytes before reading them."""
 
     async def endpoint(request: Request) -> Response:
+        LANGUAGE.set(language_of(request))  # this request's task only: every page it answers
         store: Store = ws.store
         signed = None
         if policy is not Policy.PUBLIC:
