@@ -15,7 +15,8 @@ function localTimes() {
 }
 
 function followUpload() {
-  const box = document.getElementById("upload");
+  // (not "upload": the patient page has a heading of that id)
+  const box = document.getElementById("upload-job");
   if (!box) return;
   const bar = document.getElementById("upload-progress");
   const state = document.getElementById("upload-state");
