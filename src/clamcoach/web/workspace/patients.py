@@ -13,6 +13,7 @@ from clamcoach.storage import audit, pain
 from clamcoach.storage.audit import AuditAction
 from clamcoach.storage.prescription import FIELDS, parse_overrides
 from clamcoach.storage.records import report_from_detail, series_frames
+from clamcoach.web.i18n import N_
 from clamcoach.web.workspace.guard import Call
 from clamcoach.web.workspace.login import home_of
 from clamcoach.web.workspace.overview import FLAG_TEXT, patient_record, patient_rows
@@ -93,9 +94,9 @@ def show_session(call: Call) -> Response:
     try:
         detail = call.store.session(sid)
     except UsageError:
-        return problem(404, "There is no such session.")
+        return problem(404, N_("There is no such session."))
     if detail["patient"] != call.store.patient_name(call.patient_id):
-        return problem(404, "There is no such session.")
+        return problem(404, N_("There is no such session."))
     _log(call, AuditAction.VIEW_SESSION, call.patient_id, f"session {sid}")
     html = render_report(report_from_detail(detail), series_frames(detail.get("series")), None)
     back = (f'<p><a href="/patients/{call.patient_id}">← back to '

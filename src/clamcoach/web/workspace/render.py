@@ -18,7 +18,7 @@ from clamcoach.protocol import label
 from clamcoach.report.page import fmt
 from clamcoach.report.page import local_time
 from clamcoach.report.progress import when
-from clamcoach.web.i18n import SOURCE_LANGUAGE, Catalogue, catalogue, negotiate
+from clamcoach.web.i18n import SOURCE_LANGUAGE, Catalogue, Item, catalogue, negotiate
 from clamcoach.web.pages import TEMPLATES as LIVE_TEMPLATES
 from clamcoach.web.pages import content_security_policy, environment as templates_in
 
@@ -37,8 +37,17 @@ def language_of(request: Request) -> str:
 
 
 def _words(cat: Catalogue) -> dict[str, Any]:
-    """What a template translates with: ``_``, ``ngettext`` and its ``lang``."""
-    return {"_": cat.gettext, "ngettext": cat.ngettext, "lang": cat.lang}
+    """What a template translates with: ``_``, ``ngettext``, ``say`` (an ``Item``: a
+    sentence with its numbers) and its ``lang``."""
+
+    def say(item: Item) -> str:
+        if item.plural is not None and item.n is not None:
+            text = cat.ngettext(item.msgid, item.plural, item.n)
+        else:
+            text = cat.gettext(item.msgid)
+        return text.format(n=item.n, **item.params)
+
+    return {"_": cat.gettext, "ngettext": cat.ngettext, "say": say, "lang": cat.lang}
 
 
 @functools.cache
@@ -46,9 +55,12 @@ def environment():
     """The workspace's templates, with its helpers (labels, numbers, local times)."""
     import markupsafe
 
+    from clamcoach.web.workspace.words import ACTION_TEXT, SIDE_TEXT, STATE_TEXT
+
     env = templates_in(TEMPLATES)
     env.globals.update(label=label, fmt=fmt, local=local_time,
-                       when=lambda iso: markupsafe.Markup(when(iso)))
+                       when=lambda iso: markupsafe.Markup(when(iso)),
+                       action_text=ACTION_TEXT, state_text=STATE_TEXT, side_text=SIDE_TEXT)
     return env
 
 

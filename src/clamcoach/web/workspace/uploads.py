@@ -28,6 +28,7 @@ from clamcoach.protocol import load_protocol
 from clamcoach.storage.audit import AuditAction, record
 from clamcoach.storage.repository import Store
 from clamcoach.storage.sets import SavedSet, save_set
+from clamcoach.web.i18n import N_
 from clamcoach.web.workspace.guard import Call
 from clamcoach.web.workspace.render import HEADERS, page, problem, redirect
 
@@ -137,7 +138,7 @@ def _safe_name(name: str | None) -> str:
 def start_upload(call: Call) -> Response:
     upload = call.form.get("video") if call.form is not None else None
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return problem(400, "Choose a video file to upload.")
+        return problem(400, N_("Choose a video file to upload."))
     uploads: Uploads = call.ws.uploads
     folder = Path(tempfile.mkdtemp(prefix="clamcoach-upload-"))
     video = folder / _safe_name(upload.filename)
@@ -162,7 +163,7 @@ def _job(call: Call) -> Job | None:
 def show_upload(call: Call) -> Response:
     job = _job(call)
     if job is None:
-        return problem(404, "There is no such upload.")
+        return problem(404, N_("There is no such upload."))
     return page("upload.html", who=call.who, csrf=call.csrf, job=job, job_status=job.status(),
                 patient_id=call.patient_id)
 
