@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from markupsafe import escape
 from starlette.responses import Response
 
 from clamcoach.accounts.roles import Role
@@ -17,7 +18,7 @@ from clamcoach.web.i18n import N_
 from clamcoach.web.workspace.guard import Call
 from clamcoach.web.workspace.login import home_of
 from clamcoach.web.workspace.overview import FLAG_TEXT, patient_record, patient_rows
-from clamcoach.web.workspace.render import page, problem, redirect, report_page
+from clamcoach.web.workspace.render import gettext, page, problem, redirect, report_page
 
 AUDIT_ON_PAGE = 30
 
@@ -99,8 +100,9 @@ def show_session(call: Call) -> Response:
         return problem(404, N_("There is no such session."))
     _log(call, AuditAction.VIEW_SESSION, call.patient_id, f"session {sid}")
     html = render_report(report_from_detail(detail), series_frames(detail.get("series")), None)
-    back = (f'<p><a href="/patients/{call.patient_id}">← back to '
-            f'{"your page" if call.who.role is Role.PATIENT else detail["patient"]}</a></p>')
+    text = (gettext(N_("← back to your page")) if call.who.role is Role.PATIENT
+            else gettext(N_("← back to {name}")).format(name=detail["patient"]))
+    back = f'<p><a href="/patients/{call.patient_id}">{escape(text)}</a></p>'  # a name is not markup
     return report_page(html.replace("<main>\n", "<main>\n" + back, 1))
 
 

@@ -71,10 +71,18 @@ def live_environment():
     return templates_in((LIVE_TEMPLATES, TEMPLATES))
 
 
+def gettext(msgid: str) -> str:
+    """``msgid`` in the request's language (for the few words Python writes itself)."""
+    return catalogue(LANGUAGE.get()).gettext(msgid)
+
+
+def render_html(name: str, **context: Any) -> str:
+    """Template ``name`` filled in, in the request's language."""
+    return environment().get_template(name).render(**_words(catalogue(LANGUAGE.get())), **context)
+
+
 def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    words = _words(catalogue(LANGUAGE.get()))
-    html = environment().get_template(name).render(**words, **context)
-    return HTMLResponse(html, status_code=status, headers=HEADERS)
+    return HTMLResponse(render_html(name, **context), status_code=status, headers=HEADERS)
 
 
 def live_page(request: Request, **context: Any) -> HTMLResponse:

@@ -22,7 +22,7 @@ from clamcoach.storage.audit import AuditAction, record
 from clamcoach.web.i18n import N_
 from clamcoach.web.workspace.guard import Call
 from clamcoach.web.workspace.overview import patient_record
-from clamcoach.web.workspace.render import environment, page, problem
+from clamcoach.web.workspace.render import page, problem, render_html
 
 #: (second of the lesson, caption): one still per section of data/demo/lesson.mp4
 #: (docs/LESSON.md), taken where the section shows its point.
@@ -81,8 +81,7 @@ def sheet_html(call: Call) -> Response:
 
 
 def sheet_pdf(call: Call) -> Response:
-    html = environment().get_template("sheet.html").render(
-        who=None, csrf="", print_only=True, **_context(call))
+    html = render_html("sheet.html", who=None, csrf="", print_only=True, **_context(call))
     with tempfile.TemporaryDirectory(prefix="clamcoach-sheet-") as folder:
         src = Path(folder) / "sheet.html"
         src.write_text(html.replace('href="/workspace-static/workspace.css"',
