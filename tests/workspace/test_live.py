@@ -34,9 +34,11 @@ class Coach:
         self.next_id = 1
         self.t = 0.0
 
-    def hello(self, session: str | None = None, tab: str = "tab-bound-1") -> dict:
-        self.ws.send_json({"type": "hello", "session": session, "tab": tab})
-        msg = self.until("welcome")
+    def hello(self, session: str | None = None, tab: str = "tab-bound-1", takeover: bool = False) -> dict:
+        self.ws.send_json({"type": "hello", "session": session, "tab": tab, "takeover": takeover})
+        msg = self.until("welcome", "busy")
+        if msg["type"] == "busy":
+            return msg
         if not msg["session"]["ready"]:
             msg = {**msg, **self.until("ready")}
         return msg
@@ -179,6 +181,22 @@ def test_bound_and_plain_sessions_never_mix(clinic):
         assert again["session_id"] == mine and again["session"]["reps_in_set"] == 1
     with ann.websocket_connect("ws://localhost/ws") as plain:
         assert Coach(plain).hello(session=mine, tab="tab-plain-1")["session_id"] != mine
+
+
+def test_taking_over_from_the_plain_page_starts_the_patients_own_session(clinic):
+    ann = clinic.sign_in("ann")
+    with ann.websocket_connect("ws://localhost/ws") as plain:
+        other = Coach(plain)
+        anonymous = other.hello(tab="tab-plain-1")["session_id"]
+        other.reps(1)
+        with bound(ann, clinic.ann) as ws:
+            assert Coach(ws).hello()["type"] == "busy"  # one page coaches at a time
+        with bound(ann, clinic.ann) as ws:
+            coach = Coach(ws)
+            taken = coach.hello(takeover=True)
+            assert taken["session_id"] != anonymous and taken["session"]["reps_in_set"] == 0
+            assert other.until("taken_over")["type"] == "taken_over"
+            assert taken["session"]["hold_target_s"] == 3.0  # ann's prescription (the default holds 2 s)
 
 
 def test_after_sign_out_a_finished_set_is_not_saved(clinic):

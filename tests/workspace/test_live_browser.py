@@ -56,7 +56,8 @@ def test_a_patient_coaches_live_and_rates_the_pain(served, clip, tmp_path):
         page.wait_for(f"location.pathname === '/patients/{clinic.ann}/live'", timeout=20)
         page.wait_for(f"window.clamcoach && {STATE}.ready", timeout=60)
         session = page.evaluate(f"{STATE}.session")
-        assert (session["sets"], session["reps_target"]) == (3, 10)  # ann's prescription
+        # ann's prescription: 3 x 10, a 3 s hold (the default protocol holds 2 s)
+        assert (session["sets"], session["reps_target"], session["hold_target_s"]) == (3, 10, 3.0)
         page.click("#start-camera")
         page.wait_for(f"{STATE}.session && {STATE}.session.reps_in_set >= 2", timeout=60)
         page.click("#end-session")
