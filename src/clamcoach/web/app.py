@@ -160,8 +160,12 @@ def _open_workspace(workspace: WorkspaceConfig | Workspace | None) -> tuple[Work
 def create_app(config: WebConfig) -> Starlette:
     factory = config.estimator_factory or _blazepose
 
-    def make_session(sid: str) -> Session:
-        return Session(sid, config.protocol, factory, profile=config.profile, on_set_done=config.on_set_done)
+    def make_session(sid: str, owner: Any = None) -> Session:
+        # A page bound to a patient (the workspace's live coaching) coaches with their
+        # prescription and saves each set to them: the owner carries both (workspace/live.py).
+        protocol, on_set_done = (config.protocol, config.on_set_done) if owner is None else \
+            (owner.protocol, owner.save_set)
+        return Session(sid, protocol, factory, profile=config.profile, on_set_done=on_set_done)
 
     hub = Hub(make_session, ttl_s=config.session_ttl_s, max_sessions=config.max_sessions)
     workspace, owns_workspace = _open_workspace(config.workspace)

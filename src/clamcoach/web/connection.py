@@ -52,9 +52,10 @@ class LatestSlot:
 
 
 class Connection:
-    def __init__(self, ws: WebSocket, hub: Hub) -> None:
+    def __init__(self, ws: WebSocket, hub: Hub, owner: object = None) -> None:
         self.ws = ws
         self.hub = hub
+        self.owner = owner  # whose sets these are (hub.py); None: the plain live page
         self.tab = ""
         self.session: Session | None = None
         self.slot = LatestSlot()
@@ -93,7 +94,7 @@ class Connection:
             await self._view()
             return
         try:
-            self.session = await self.hub.attach(self, hello.session, hello.takeover)
+            self.session = await self.hub.attach(self, hello.session, hello.takeover, self.owner)
         except Busy as exc:
             await self.send({"type": "busy", "message": str(exc)})
             await self.ws.close(code=CLOSE_BUSY)
@@ -244,7 +245,7 @@ class Connection:
             loop = asyncio.get_running_loop()
             await self._send_mirrored(await loop.run_in_executor(session.executor, session.control, msg.action))
         else:  # NEW_SESSION
-            self.session = self.hub.renew(self)
+            self.session = self.hub.renew(self, self.owner)
             await self._welcome()
 
     async def _process_loop(self) -> None:

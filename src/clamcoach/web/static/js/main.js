@@ -30,7 +30,8 @@ const NUMBERS = [N_("zero"), N_("one"), N_("two"), N_("three"), N_("four"), N_("
 
 await loadMessages(document.documentElement.lang);
 
-const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+// A page bound to a patient (the workspace's live coaching) names its own socket.
+const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${document.body.dataset.ws || "/ws"}`;
 const transport = new Transport(wsUrl, VIEWER ? "viewer" : "coach");
 const speaker = new Speaker();
 
