@@ -146,7 +146,7 @@ def test_a_set_with_no_frame_is_not_recorded():
 
 def test_a_record_keeps_no_frames_and_no_still():
     rec = SetRecord.of(1, analysis((), ("roll_back",)), ended_early=True)
-    assert rec.analysis.frames == [] and rec.analysis.snapshot is None
+    assert len(rec.analysis.frames) == 0 and rec.analysis.snapshot is None
     assert (rec.reps, rec.clean_reps, rec.ended_early) == (2, 1, True)
 
 

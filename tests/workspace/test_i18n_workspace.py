@@ -102,7 +102,7 @@ def test_the_therapists_pages_and_the_bound_live_page_in_german(clinic):
     page = thera.get(f"/patients/{clinic.ann}").text
     assert "Verordnung ändern" in page and "Zugriffsprotokoll" in page
     assert "Patient:in angesehen" in page  # the audit log's actions, translated
-    assert "Rolling back" not in page and "Nach hinten kippen" in page  # a finding's label
+    assert "Rolling back" not in page and "Nach hinten gedreht" in page  # a finding's label
     live = thera.get(f"/patients/{clinic.ann}/live").text
     assert '<html lang="de">' in live and "Kamera starten" in live  # the live page's own words
     assert "Coaching für ann" in live and "Bewertung speichern" in live

@@ -107,7 +107,7 @@ class LiveOwner:
 
 def live_source(analysis: Any) -> dict[str, Any]:
     """The report's ``source`` of a live set: no file, the frames and time it took."""
-    times = [row["t"] for row in analysis.frames]
+    times = analysis.frames.t.tolist()
     duration = times[-1] - times[0] if len(times) > 1 else 0.0
     return {"name": "live session", "frames": analysis.n_frames, "duration_s": round(duration, 3),
             "fps": round((len(times) - 1) / duration, 3) if duration > 0 else None}
