@@ -7,6 +7,7 @@ import pytest
 
 from clamcoach.analysis import validate_report
 from clamcoach.errors import StorageError
+from clamcoach.series import FrameSeries
 from tests.report.samples import make_report
 from tests.test_engine import run
 
@@ -45,6 +46,6 @@ def test_the_history_refuses_a_malformed_report(tmp_path):
     report["reps"][0]["hold_s"] = "long"
     with open_store(f"sqlite:///{tmp_path / 'h.sqlite'}") as store:
         with pytest.raises(StorageError, match="reps/0/hold_s"):
-            store.save_analysis("ann", report, [])
-        store.save_analysis("ann", make_report(), [])  # a good one is kept, the bad one was not
+            store.save_analysis("ann", report, FrameSeries.empty())
+        store.save_analysis("ann", make_report(), FrameSeries.empty())  # a good one is kept, the bad one was not
         assert len(store.history("ann")) == 1

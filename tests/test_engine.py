@@ -4,8 +4,8 @@ The landmarks are exact joint centres (tests/skeleton.py), so the engine measure
 the joint-centre landmark profile and the camera's true focal length.
 """
 
-import math
 
+import numpy as np
 import pytest
 
 from clamcoach.engine import SCHEMA, Engine
@@ -88,8 +88,10 @@ def test_gaps_abandon_a_rep_and_are_recorded():
     assert len(a.reps) == 2
     assert sum(1 for s in steps if s.phase is Phase.NO_PERSON) == pytest.approx(45, abs=1)
     assert a.pose_coverage < 1.0
-    gap_rows = [r for r in a.frames if 9.0 <= r["t"] < 10.5]
-    assert all(math.isnan(r["opening_deg"]) and r["landmarks"] is None for r in gap_rows)
+    gap = (a.frames.t >= 9.0) & (a.frames.t < 10.5)
+    assert gap.sum() == pytest.approx(45, abs=1)
+    assert np.isnan(a.frames.opening_deg[gap]).all() and np.isnan(a.frames.landmarks[gap]).all()
+    assert not a.frames.posed[gap].any() and a.frames.posed[~gap].all()
 
 
 def test_prescribed_threshold_changes_findings():

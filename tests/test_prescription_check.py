@@ -97,7 +97,7 @@ def test_hold_note_exactly_outside_the_tolerance(hold, target):
     (["roll_back.warn_deg=20"], "'roll_back.warn_deg' (20) is above 'roll_back.error_deg' (15)"),
     (["prescription.hold_s=0"], "'prescription.hold_s' must be above 0, got 0"),
     (["prescription.reps=-2"], "'prescription.reps' must be above 0, got -2"),
-    (["tempo.hold_min_s=4"], "'tempo.hold_min_s' (4) is above 'tempo.hold_max_s' (3)"),
+    (["opening.typical_min_deg=40"], "'opening.typical_min_deg' (40) is above 'opening.typical_max_deg' (30)"),
     (['prescription.tempo="3-3"'], "'prescription.tempo' must be up-hold-down seconds"),
     (['prescription.tempo="2-3-2"'], "contradicts the hold of 'prescription.tempo' 2-3-2 (3 s)"),
     (['prescription.side="up"'], "'prescription.side' must be one of left, right, both"),

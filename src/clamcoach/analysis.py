@@ -7,17 +7,22 @@ and the HTML report say the same things; ``to_dict`` is the JSON contract
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+
+import numpy as np
 
 from clamcoach import __version__
+from clamcoach.jsonio import rounded
 from clamcoach.protocol import Protocol
-from clamcoach.rules import priority
+from clamcoach.provenance import protocol_hash
+from clamcoach.rules import rank_codes
+from clamcoach.series import FrameSeries
 from clamcoach.setup import SetupResult
-from clamcoach.types import Finding, Rep, Severity, rounded
+from clamcoach.types import Finding, Rep, Severity
 
 SCHEMA = "clamcoach.analysis/1"
 
@@ -25,12 +30,6 @@ SCHEMA = "clamcoach.analysis/1"
 ROLL_NOT_SEEN = ("From this camera position the pelvis roll is measured too loosely to judge a "
                  "roll-back (standard deviation {sd:.0f} deg, needs {need:.0f}): the roll-back check is off.")
 NO_SETUP = "The setup never settled (lying still on your side, legs together): nothing was measured."
-
-
-def protocol_hash(protocol: Protocol) -> str:
-    """SHA-256 of the protocol's values (sorted keys), so a report names the exact thresholds."""
-    text = json.dumps(protocol.raw, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def validate_report(report: dict) -> None:
@@ -50,22 +49,29 @@ def _schema() -> dict:
     return json.loads(resources.files("clamcoach.schemas").joinpath("analysis-1.json").read_text("utf-8"))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Analysis:
+    """Made once by ``Engine.finish``; later stages add to it with ``with_notes`` or
+    ``dataclasses.replace`` (a new Analysis), so nothing changes one behind another's back."""
+
     protocol: Protocol
     setup: SetupResult
-    reps: list[Rep]
-    frames: list[dict]
+    reps: tuple[Rep, ...]
+    frames: FrameSeries
     view: str
     view_can_see_roll: bool
     top_side: str | None
     pose_coverage: float
     n_frames: int
-    measurement: dict = field(default_factory=dict)
+    measurement: Mapping[str, Any] = field(default_factory=dict)
     set_findings: tuple[Finding, ...] = ()
     #: Notes from outside the engine (a damaged video, gaps in the pose), in order.
-    notes: list[str] = field(default_factory=list)
-    snapshot: tuple | None = None
+    notes: tuple[str, ...] = ()
+    #: A small still of the person at the setup and its landmarks (for the report), or None.
+    snapshot: tuple[np.ndarray, np.ndarray] | None = None
+
+    def with_notes(self, *notes: str) -> "Analysis":
+        return replace(self, notes=(*self.notes, *notes))
 
     @property
     def setup_findings(self) -> tuple[Finding, ...]:
@@ -83,6 +89,8 @@ class Analysis:
 
     @property
     def warnings(self) -> list[str]:
+        """Every warning of the set, in order: the one source for the terminal summary, the
+        JSON report and the HTML report."""
         out = list(self.notes)
         m = self.setup.measures
         if not self.settled:
@@ -106,14 +114,12 @@ class Analysis:
 
     def advice(self, n: int = 2) -> list[Finding]:
         """The one or two things to change, most important first (one per code)."""
-        counts = Counter(f.code for f in self.all_findings() if f.severity is not Severity.INFO)
-        if not counts:
-            counts = Counter(f.code for f in self.all_findings())
-        codes = sorted(counts, key=lambda c: (priority(c), -counts[c]))[:n]
+        found = self.all_findings()
+        ranked = rank_codes([f for f in found if f.severity is not Severity.INFO] or found, n)
         first: dict[str, Finding] = {}
-        for f in self.all_findings():
+        for f in found:
             first.setdefault(f.code, f)
-        return [first[c] for c in codes]
+        return [first[code] for code, _ in ranked]
 
     def to_dict(self, source: dict) -> dict:
         m = self.setup.measures
@@ -123,7 +129,7 @@ class Analysis:
             "camera_view": self.view,
             "view_can_see_roll": self.view_can_see_roll,
             "top_side": self.top_side,
-            "pose_coverage": round(self.pose_coverage, 4),
+            "pose_coverage": rounded(self.pose_coverage, 4),
             "camera": {
                 "elevation_deg": rounded(m.camera_elevation_deg, 1),
                 "azimuth_deg": rounded(m.camera_azimuth_deg, 1),
@@ -152,6 +158,6 @@ class Analysis:
                 "program": f"clamcoach {__version__}",
                 "protocol": self.protocol.raw,
                 "protocol_sha256": protocol_hash(self.protocol),
-                "measurement": self.measurement,
+                "measurement": dict(self.measurement),
             },
         }

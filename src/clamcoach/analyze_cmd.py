@@ -9,13 +9,12 @@ PDF or annotated video under its final name.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from clamcoach.errors import OutputError, UsageError
 from clamcoach.io.atomic import check_writable, write_text_atomic
-from clamcoach.io.finite import finite
+from clamcoach.jsonio import report_json
 from clamcoach.protocol import Protocol, load_protocol
 
 
@@ -147,11 +146,6 @@ def _save(args: argparse.Namespace, proto: Protocol, result, report: dict):
     for line in outcome.messages():
         print(f"clamcoach: {line}", file=sys.stderr)
     return got.get("saved")
-
-
-def report_json(report: dict) -> str:
-    """The analysis report as the JSON text ``--json`` writes (``batch`` writes the same)."""
-    return json.dumps(finite(report), indent=2) + "\n"
 
 
 _OUTPUT_OPTIONS = ("json", "csv", "report", "pdf", "annotated")

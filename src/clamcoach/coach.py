@@ -54,7 +54,6 @@ class Coach:
         self._last_any = -1e9
         self._last: dict[str, float] = {}
         self._clean_since_praise = 0
-        self.said: list[Cue] = []
 
     def choose(self, t: float, offers: list[Offer]) -> Cue | None:
         """What is offered at time t; returns the cue to say now, if any."""
@@ -70,7 +69,6 @@ class Coach:
             cue = Cue(code=code, text=text, kind=kind, priority=priority(code), t=t)
             self._last_any = t
             self._last[code] = t
-            self.said.append(cue)
             return cue
         return None
 

@@ -1,7 +1,8 @@
 """Frames in, steps out: the pose estimator in front of the engine.
 
-``LiveAnalyzer.process`` is what both the browser session and file analysis call for every
-frame, so analysing a file is a replay of live coaching.
+``make_analyzer`` is the one place an analyser (estimator + engine) is made; the browser
+session and ``analyze_video`` both use it and call ``LiveAnalyzer.process`` for every frame, so
+analysing a file is a replay of live coaching.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -28,9 +29,13 @@ from clamcoach.io.video import (
     open_video,
     played_duration_s,
 )
+from clamcoach.jsonio import rounded
+from clamcoach.measure.profiles import BLAZEPOSE, LandmarkProfile
 from clamcoach.pose import PoseEstimator, open_estimator
 from clamcoach.pose.segments import open_file_estimator
 from clamcoach.protocol import Protocol
+from clamcoach.provenance import pose_provenance
+from clamcoach.series import FrameSeries
 
 SNAPSHOT_MAX_SIDE = 640
 
@@ -57,20 +62,15 @@ class LiveAnalyzer:
 
     def finish(self) -> Analysis:
         analysis = self.engine.finish()
-        analysis.snapshot = self.snapshot
-        analysis.measurement["pose_model"] = pose_provenance(self.estimator)
-        return analysis
+        measurement = {**analysis.measurement, "pose_model": pose_provenance(self.estimator)}
+        return replace(analysis, snapshot=self.snapshot, measurement=measurement)
 
 
-def pose_provenance(estimator: PoseEstimator) -> dict:
-    """The pose model behind an analysis: backend, variant and its files' SHA-256."""
-    from clamcoach.pose import models
-
-    out = {"backend": getattr(estimator, "name", type(estimator).__name__)}
-    variant = getattr(estimator, "variant", None)
-    if variant in models.VARIANTS:
-        out.update(models.provenance(variant))
-    return out
+def make_analyzer(protocol: Protocol, estimator: PoseEstimator, *,
+                  profile: LandmarkProfile = BLAZEPOSE) -> LiveAnalyzer:
+    """A fresh engine behind ``estimator``: one per set (live) or per file. The only factory,
+    so the live page and file analysis cannot drift apart in how they build the engine."""
+    return LiveAnalyzer(protocol, estimator, engine=Engine(protocol, profile=profile))
 
 
 def _snapshot(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -98,11 +98,11 @@ class FileResult:
         info = self.info
         return {
             "path": str(info.path),
-            "fps": round(info.fps, 3),
+            "fps": rounded(info.fps, 3),
             "frames": self.frames_read,
             "width": info.width,
             "height": info.height,
-            "duration_s": round(info.duration_s, 3),
+            "duration_s": rounded(info.duration_s, 3),
             "rotation": info.rotation,
             "stopped_early_at_s": self.stopped_early_at_s,
         }
@@ -149,7 +149,7 @@ def analyze_video(
     n = posed = upright = 0
     last_t = 0.0
     try:
-        live = LiveAnalyzer(protocol, est)
+        live = make_analyzer(protocol, est)
         for frame in sideways.turned_frames(prefetched(reader), quarter_turns):
             step = live.process(frame.rgb, frame.t)
             n += 1
@@ -167,11 +167,11 @@ def analyze_video(
         if own:
             est.close()
     if reader.stopped_early_at_s is not None:
-        analysis.notes.append(
+        analysis = analysis.with_notes(
             f"The video is damaged: analysed up to {reader.stopped_early_at_s:.1f} s "
             f"({reader.decode_error or 'decoding stopped'})."
         )
-    _gap_warnings(analysis)
+    analysis = analysis.with_notes(*gap_notes(analysis.frames))
     if not math.isfinite(declared_s):  # the file did not say: judge by what was read
         check_long_enough(last_t + 1.0 / (reader.info.fps or 30.0), min_s=min_duration_s)
     if require_person and analysis.pose_coverage == 0.0:
@@ -184,7 +184,7 @@ def analyze_video(
             f"(standing, sitting or walking) in {100 * upright / posed:.0f}% of the frames; "
             "the clamshell is done lying on your side, facing the camera")
     if quarter_turns % 4:
-        analysis.notes.append(sideways.sideways_warning(quarter_turns))
+        analysis = analysis.with_notes(sideways.sideways_warning(quarter_turns))
     info = sideways.turned_info(reader.info, quarter_turns)
     return FileResult(analysis, info, n, reader.stopped_early_at_s, reader.decode_error)
 
@@ -239,23 +239,22 @@ def prefetched(frames, depth: int = 2):
         thread.join(timeout=5)
 
 
-def _gap_warnings(analysis: Analysis, min_gap_s: float = 0.5) -> None:
-    """Say where the person was out of view (gaps in the pose)."""
+def gap_notes(frames: FrameSeries, min_gap_s: float = 0.5) -> list[str]:
+    """Where the person was out of view (gaps in the pose), as a note (or none)."""
     gaps: list[tuple[float, float]] = []
     start = None
-    last_t = None
-    for row in analysis.frames:
-        missing = not math.isfinite(row["opening_deg"]) and row["landmarks"] is None
-        if missing and start is None:
-            start = row["t"]
-        if not missing and start is not None:
-            gaps.append((start, row["t"]))
+    missing = ~np.isfinite(frames.opening_deg) & ~frames.posed
+    for t, gone in zip(frames.t.tolist(), missing.tolist()):
+        if gone and start is None:
+            start = t
+        if not gone and start is not None:
+            gaps.append((start, t))
             start = None
-        last_t = row["t"]
-    if start is not None and last_t is not None:
-        gaps.append((start, last_t))
+    if start is not None and len(frames):
+        gaps.append((start, float(frames.t[-1])))
     long = [(a, b) for a, b in gaps if b - a >= min_gap_s]
-    if long:
-        spans = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in long[:6])
-        more = f" and {len(long) - 6} more" if len(long) > 6 else ""
-        analysis.notes.append(f"No usable pose (out of view or hidden) at {spans}{more}.")
+    if not long:
+        return []
+    spans = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in long[:6])
+    more = f" and {len(long) - 6} more" if len(long) > 6 else ""
+    return [f"No usable pose (out of view or hidden) at {spans}{more}."]

@@ -19,10 +19,14 @@ import math
 from dataclasses import dataclass, field
 from enum import Enum
 from statistics import fmean
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
+from clamcoach.jsonio import rounded
 from clamcoach.protocol import Protocol, Tempo, parse_tempo
 from clamcoach.types import Severity
+
+if TYPE_CHECKING:
+    from clamcoach.analysis import Analysis
 
 
 class NoteCode(str, Enum):
@@ -103,8 +107,8 @@ class PrescriptionCheck:
             "reps_done": self.reps_done,
             "sets_done": self.sets_done,
             "side_done": self.side_done,
-            "measured": {"up_s": _r(self.measured.up_s), "hold_s": _r(self.measured.hold_s),
-                         "down_s": _r(self.measured.down_s)},
+            "measured": {"up_s": rounded(self.measured.up_s), "hold_s": rounded(self.measured.hold_s),
+                         "down_s": rounded(self.measured.down_s)},
             "notes": [n.to_dict() for n in self.notes],
         }
 
@@ -123,7 +127,7 @@ def dose_of(protocol: Protocol) -> Dose:
                 tempo=parse_tempo(rx.tempo), tolerance=rx.tolerance)
 
 
-def check_prescription(protocol: Protocol, analysis: Any, *,
+def check_prescription(protocol: Protocol, analysis: Analysis | Mapping[str, Any], *,
                        sets_done: int | None = None) -> PrescriptionCheck:
     """The prescription check of one set. ``analysis``: an ``engine.Analysis`` or its report
     dict. ``sets_done``: how many sets (this one included) were done today, when known."""
@@ -133,7 +137,7 @@ def check_prescription(protocol: Protocol, analysis: Any, *,
                           for phase in ("up_s", "hold_s", "down_s")))
     notes: list[Note] = []
 
-    def note(code: NoteCode, severity: Severity, done: Any, target: Any,
+    def note(code: NoteCode, severity: Severity, done: float | str | None, target: float | str | None,
              on: Sequence[int] = ()) -> None:
         text = protocol.message(code.value).format(done=_show(done), target=_show(target))
         notes.append(Note(code, severity, text, protocol.cue(code.value), done, target, tuple(on)))
@@ -156,7 +160,10 @@ def check_prescription(protocol: Protocol, analysis: Any, *,
     return PrescriptionCheck(dose, len(reps), sets_done, side, measured, tuple(notes))
 
 
-def _phase(note, reps: list[_RepTimes], phase: str, target: float, tolerance: float,
+_NoteFn = Callable[[NoteCode, Severity, "float | str | None", "float | str | None", Sequence[int]], None]
+
+
+def _phase(note: _NoteFn, reps: list[_RepTimes], phase: str, target: float, tolerance: float,
            short: NoteCode, long: NoteCode, mean: float | None) -> None:
     """A note when the set's mean time of ``phase`` is outside target +/- tolerance; it
     names the reps that were outside on their own."""
@@ -171,7 +178,7 @@ def _phase(note, reps: list[_RepTimes], phase: str, target: float, tolerance: fl
              [r.index for r in reps if getattr(r, phase) > hi])
 
 
-def _read(analysis: Any) -> tuple[str | None, list[_RepTimes]]:
+def _read(analysis: Analysis | Mapping[str, Any]) -> tuple[str | None, list[_RepTimes]]:
     """(top side, per-rep times) from an Analysis or a report mapping."""
     if isinstance(analysis, Mapping):
         side = analysis.get("top_side")
@@ -185,7 +192,7 @@ def _read(analysis: Any) -> tuple[str | None, list[_RepTimes]]:
     return side, reps
 
 
-def _finite(value: Any) -> float:
+def _finite(value: Any) -> float:  # a JSON value of a report, or a Rep field
     try:
         out = float(value)
     except (TypeError, ValueError):
@@ -198,11 +205,7 @@ def _mean(values: list[float]) -> float | None:
     return fmean(vals) if vals else None
 
 
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
-
-
-def _show(value: Any) -> str:
+def _show(value: float | str | None) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

@@ -34,12 +34,10 @@ class Prescription:
 
 @dataclass(frozen=True)
 class SetupRules:
-    hip_target_deg: float
     hip_min_deg: float
     hip_max_deg: float
     hip_flag_min_deg: float
     hip_flag_max_deg: float
-    knee_target_deg: float
     knee_min_deg: float
     knee_max_deg: float
     flag_hold_s: float
@@ -47,7 +45,6 @@ class SetupRules:
     forward_roll_max_deg: float
     forward_roll_max_sd_deg: float
     hand_on_hip_required: bool
-    settle_s: float
 
 
 @dataclass(frozen=True)
@@ -76,9 +73,7 @@ class FeetRules:
 class TempoRules:
     min_up_s: float
     min_down_s: float
-    hold_target_s: float
     hold_min_s: float
-    hold_max_s: float
 
 
 @dataclass(frozen=True)
@@ -155,11 +150,10 @@ def load_protocol(
             raise ProtocolError(f"protocol file not found: {path}") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ProtocolError(f"protocol file {path} is not valid TOML: {exc}") from None
-        _merge(data, user, "", problems)
+        data = merge(data, user, problems=problems)
     if patch:
-        _merge(data, patch, "", problems)
-    for item in overrides:
-        _apply_override(data, item, problems)
+        data = merge(data, patch, problems=problems)
+    data = merge(data, _parse_overrides(overrides, problems), problems=problems)
     if not problems:
         problems = contradictions(data)
     if problems:
@@ -176,11 +170,10 @@ _ORDERED = (
     ("setup", "forward_roll_min_deg", "forward_roll_max_deg"),
     ("opening", "typical_min_deg", "typical_max_deg"),
     ("opening", "min_rep_deg", "too_high_deg"),
-    ("tempo", "hold_min_s", "hold_max_s"),
 )
 #: Values that must be above zero (a 0 s hold or 0 reps prescribe nothing).
 _POSITIVE = (("prescription", "sets"), ("prescription", "reps"), ("prescription", "hold_s"),
-             ("roll_back", "warn_deg"), ("tempo", "hold_target_s"))
+             ("roll_back", "warn_deg"))
 
 
 def contradictions(data: Mapping[str, Any]) -> list[str]:
@@ -249,24 +242,43 @@ def from_dict(data: dict[str, Any]) -> Protocol:
     )
 
 
-def _merge(base: dict, new: dict, prefix: str, problems: list[str]) -> None:
+#: Keys that protocol files once had and no check reads: named, so an old file's error says why.
+RETIRED = {
+    "setup.hip_target_deg": "the setup is judged by its range, setup.hip_min_deg to setup.hip_max_deg",
+    "setup.knee_target_deg": "the setup is judged by its range, setup.knee_min_deg to setup.knee_max_deg",
+    "setup.settle_s": "the setup is measured once the body has been still for a moment (not a protocol value)",
+    "tempo.hold_target_s": "the hold to reach is prescription.hold_s",
+    "tempo.hold_max_s": "a hold longer than prescribed is said by the prescription check (prescription.tolerance)",
+}
+
+
+def merge(base: Mapping[str, Any], new: Mapping[str, Any], *, problems: list[str] | None = None,
+          _prefix: str = "") -> dict[str, Any]:
+    """``new`` merged into a deep copy of ``base`` (``new`` wins, neither input changes): the
+    one deep merge of protocol data and of prescription overrides.
+
+    With ``problems``, ``base`` is also the schema: a key it lacks, a value where it has a
+    table, or a value of another type is a problem (appended as one phrase; the key keeps
+    base's value), and numbers take base's type (5 -> 5.0)."""
+    out = copy.deepcopy(dict(base))
     for key, value in new.items():
-        where = f"{prefix}{key}"
-        if key not in base:
-            problems.append(f"unknown protocol key '{where}'")
-        elif isinstance(base[key], dict):
-            if isinstance(value, dict):
-                _merge(base[key], value, where + ".", problems)
-            else:
-                problems.append(f"'{where}' must be a table")
+        where = f"{_prefix}{key}"
+        old = out.get(key)
+        if isinstance(old, dict) and isinstance(value, Mapping):
+            out[key] = merge(old, value, problems=problems, _prefix=where + ".")
+        elif problems is None:
+            out[key] = copy.deepcopy(value)
+        elif key not in out:
+            hint = RETIRED.get(where)
+            problems.append(f"protocol key '{where}' is no longer used: {hint}" if hint
+                            else f"unknown protocol key '{where}'")
+        elif isinstance(old, dict):
+            problems.append(f"'{where}' must be a table")
+        elif (coerced := _coerce(old, value)) is None:
+            problems.append(f"'{where}' must be {type(old).__name__}, got {value!r}")
         else:
-            coerced = _coerce(base[key], value)
-            if coerced is None:
-                problems.append(
-                    f"'{where}' must be {type(base[key]).__name__}, got {value!r}"
-                )
-            else:
-                base[key] = coerced
+            out[key] = coerced
+    return out
 
 
 def _coerce(default: Any, value: Any) -> Any:
@@ -282,20 +294,35 @@ def _coerce(default: Any, value: Any) -> Any:
     return None
 
 
-def _apply_override(data: dict, item: str, problems: list[str]) -> None:
-    key, sep, text = item.partition("=")
-    if not sep or "." not in key:
-        problems.append(f"override '{item}' is not of the form section.key=value")
-        return
-    try:
-        value = tomllib.loads(f"v = {text.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = text.strip()  # a bare word: a string
-    section, _, name = key.strip().rpartition(".")
-    node: dict[str, Any] = {}
-    cursor = node
-    for part in section.split("."):
-        cursor[part] = {}
-        cursor = cursor[part]
-    cursor[name] = value
-    _merge(data, node, "", problems)
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """``["roll_back.error_deg=12", ...]`` as a nested patch (values are TOML; a bare word is
+    text): the one parser of ``--set`` overrides. Raises ProtocolError naming every bad item;
+    the keys are checked when the patch is merged (``load_protocol``)."""
+    problems: list[str] = []
+    patch = _parse_overrides(items, problems)
+    if problems:
+        raise ProtocolError("; ".join(problems))
+    return patch
+
+
+def _parse_overrides(items: Iterable[str], problems: list[str]) -> dict[str, Any]:
+    patch: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        *path, name = key.strip().split(".")
+        if not sep or not path or not all(path) or not name:
+            problems.append(f"override '{item}' is not of the form section.key=value")
+            continue
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()  # a bare word: a string
+        node = patch
+        for part in path:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                problems.append(f"override '{item}' conflicts with another override")
+                break
+        else:
+            node[name] = value
+    return patch

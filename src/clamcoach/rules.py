@@ -8,8 +8,9 @@ goes"). Each check is one small function so it can be tested (and removed) on it
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -26,6 +27,13 @@ PRIORITY: tuple[str, ...] = (
 
 def priority(code: str) -> int:
     return PRIORITY.index(code) if code in PRIORITY else len(PRIORITY)
+
+
+def rank_codes(findings: Iterable[Finding], n: int | None = None) -> list[tuple[str, int]]:
+    """The findings' codes with how often each occurs, most important first: the method's
+    priority, then the count (the one ranking behind a set's advice and a session's summary)."""
+    counts = Counter(f.code for f in findings)
+    return sorted(counts.items(), key=lambda item: (priority(item[0]), -item[1]))[:n]
 
 
 def finding(proto: Protocol, code: str, severity: Severity, value: float | None,

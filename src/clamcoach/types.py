@@ -14,6 +14,8 @@ from enum import Enum
 
 import numpy as np
 
+from clamcoach.jsonio import rounded
+
 #: BlazePose's 33 landmark names, in the model's order.
 LANDMARKS: tuple[str, ...] = (
     "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
@@ -153,10 +155,10 @@ class Kinematics:
     fit_cost: float = math.nan
 
     def value(self, name: str) -> float:
-        v = getattr(self, name)
-        if name == "hand_on_hip":
-            return math.nan if v is None else float(v)
-        return float(v)
+        """A numeric measure by name (``hand_on_hip`` is a yes/no/unknown, not a number)."""
+        if name not in MEASURED_WITH_SD and name != "shin_length_cm":
+            raise KeyError(f"{name!r} is not a numeric measure of Kinematics")
+        return float(getattr(self, name))
 
     def sd_of(self, name: str) -> float:
         return float(getattr(self.sd, name)) if name in MEASURED_WITH_SD else math.nan
@@ -184,13 +186,6 @@ class Finding:
     def to_dict(self) -> dict:
         return {"code": self.code, "severity": self.severity.value, "value": rounded(self.value),
                 "threshold": rounded(self.threshold), "message": self.message, "cue": self.cue}
-
-
-def rounded(x: float | None, digits: int = 2) -> float | None:
-    """A number for the JSON contract: rounded, None for missing (NaN, inf, None)."""
-    if x is None or not math.isfinite(x):
-        return None
-    return round(float(x), digits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +223,9 @@ class Rep:
         return 1.0 if self.roll_judged else 0.0
 
     def to_dict(self) -> dict:
-        r = lambda x: rounded(x, 3)  # noqa: E731
+        def r(x: float) -> float | None:
+            return rounded(x, 3)
+
         return {
             "index": self.index,
             "start_s": r(self.start_s),

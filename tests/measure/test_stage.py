@@ -54,7 +54,7 @@ def test_a_set_held_still_with_no_lift_is_reported_as_such_with_encouragement():
     for i in range(12 * 30):
         eng.push(pose_frame(Pose(opening=0.0), CAM, t=i / 30), i / 30)
     a = eng.finish()
-    assert a.reps == []
+    assert a.reps == ()
     (f,) = a.set_findings
     assert f.code == "no_visible_lift" and f.severity is Severity.INFO
     assert "That's OK" in f.message and "squeez" in f.cue.lower()
@@ -76,7 +76,7 @@ def test_a_small_rep_of_a_weak_person_is_counted_and_jitter_makes_none():
         frame = pose_frame(Pose(), CAM, t=i / 30)
         frame.image[:, :2] += rng.normal(0, 1.0, size=frame.image[:, :2].shape)  # ~0.25% of the body
         eng.push(frame, i / 30)
-    assert eng.finish().reps == []
+    assert eng.finish().reps == ()
 
 
 def test_a_feet_apart_rep_is_counted_as_the_knee_rises_and_flagged():

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import cv2
 import numpy as np
 
 from clamcoach.protocol import load_protocol
-from clamcoach.types import LM, MEASURES
+from clamcoach.series import MEASURE_COLUMNS, FrameSeries
+from clamcoach.types import LM
 
 FPS = 30.0
 WIDTH, HEIGHT = 640, 360
@@ -110,7 +112,7 @@ def landmarks(opening_deg: float = 0.0) -> np.ndarray:
     return lm
 
 
-def make_frames(with_landmarks: bool = False) -> list[dict]:
+def make_frames(with_landmarks: bool = False) -> FrameSeries:
     frames = []
     n = int(DURATION_S * FPS)
     for i in range(n):
@@ -122,20 +124,22 @@ def make_frames(with_landmarks: bool = False) -> list[dict]:
                 rep, opening, rollback = index, peak * s, roll * s
         phase = "ready" if rep is None else "up"
         f = {"t": round(t, 4), "rep": rep, "phase": phase}
-        f.update({m: math.nan for m in MEASURES})
         f.update({
             "hip_flexion_deg": 47.0 + 0.5 * math.sin(t), "knee_flexion_deg": 52.0,
             "opening_deg": opening + 0.4 * math.sin(7 * t),
             "knee_lift_cm": opening * 0.35, "pelvis_roll_deg": BASE_ROLL - rollback,
             "trunk_roll_deg": BASE_ROLL + 3 - 0.8 * rollback, "ankle_gap_cm": 1.5,
-            "hand_on_hip": 0.0,
+            "hand_on_hip": False,
         })
+        lm = landmarks(opening)
         if 5.0 <= t < 5.5:  # a short dropout: nobody seen
-            f.update({m: math.nan for m in MEASURES})
-            f["phase"] = "no_person"
-        f["landmarks"] = landmarks(opening).tolist() if with_landmarks else None
-        frames.append(f)
-    return frames
+            f.update({m: math.nan for m in MEASURE_COLUMNS}, hand_on_hip=None, phase="no_person")
+            lm = np.full_like(lm, np.nan)
+        frames.append((f, lm))
+    series = FrameSeries.from_dict({c: [f.get(c) for f, _ in frames] for c in frames[0][0]})
+    if not with_landmarks:
+        return series
+    return replace(series, landmarks=np.array([lm for _, lm in frames], dtype=np.float32))
 
 
 def snapshot() -> tuple[np.ndarray, np.ndarray]:

@@ -1,30 +1,50 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from types import SimpleNamespace
 
 import av
 import numpy as np
 import pytest
 
+from clamcoach.coach import Cue, CueKind
 from clamcoach.errors import OutputError
-from clamcoach.report.annotate import AnnotatedVideoWriter
-from clamcoach.types import BodyFrame, Finding, Severity, Side
+from clamcoach.report.annotate import AnnotatedVideoWriter, panel_lines
+from clamcoach.step import Step
+from clamcoach.types import BodyFrame, Finding, Phase, Severity, Side
 from tests.report.samples import landmarks, snapshot
+from tests.test_engine import run
 
 
-def _step(i: int, fps: float, person: bool = True) -> SimpleNamespace:
+def _step(i: int, fps: float, person: bool = True) -> Step:
     t = i / fps
     opening = 25 * abs(math.sin(t))
     body = BodyFrame(t, landmarks(opening), np.zeros((33, 3)), 640, 360, Side.LEFT, 0.9) if person else None
-    cue = SimpleNamespace(code="roll_back", text="Roll forward, lift less.", kind="correction",
-                          priority=0) if i == 12 else None
+    cue = Cue("roll_back", "Roll forward, lift less.", CueKind.CORRECTION, 0, t) if i == 12 else None
     found = [Finding("roll_back", Severity.WARN, 12.0, 10.0, "m", "c", rep=1, t=t)] if i == 12 else []
-    return SimpleNamespace(
-        t=t, phase="setup" if i < 5 else "up", body=body, rep_count=i // 10, opening_deg=opening,
+    return Step(
+        t=t, phase=Phase.SETUP if i < 5 else Phase.UP, body=body, rep_count=i // 10, opening_deg=opening,
         roll_change_deg=-12.0 if i > 10 else math.nan, hold_s=0.0, cue=cue, new_findings=found,
         setup_checks={"side_lying": True, "hips_knees_bent": True, "rolled_forward": False,
-                      "hand_on_hip": None}, view_can_see_roll=i > 3, view=None, in_frame=person)
+                      "hand_on_hip": None}, view_can_see_roll=i > 3, in_frame=person)
+
+
+def test_the_panel_shows_the_hold_time_in_a_real_engines_hold():
+    _, steps = run(n_reps=2, hold=2.0)
+    holds = [s for s in steps if s.phase is Phase.HOLD]
+    assert len(holds) > 30  # the engine does say HOLD: about 2 s of each rep
+    longest = max(holds, key=lambda s: s.hold_s)
+    assert 1.0 < longest.hold_s <= 2.5
+    texts = [text for text, _ in panel_lines(longest)]
+    assert texts[0] == "phase: hold" and f"hold {longest.hold_s:4.1f} s" in texts
+    # Outside a hold, no hold line; in the setup, the checklist.
+    up = next(s for s in steps if s.phase is Phase.UP)
+    assert not any(t.startswith("hold") for t, _ in panel_lines(up))
+    setup = next(s for s in steps if s.phase is Phase.SETUP and s.body is not None)
+    assert [t for t, _ in panel_lines(setup)][-4:][0].startswith("on side:")
+    # The same step outside a hold has one line fewer: the hold time.
+    assert len(panel_lines(longest)) == len(panel_lines(replace(longest, phase=Phase.UP))) + 1
 
 
 def _decode(path):

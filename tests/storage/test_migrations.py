@@ -9,6 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
+from clamcoach.series import FrameSeries
 from clamcoach.storage import db, open_store
 from clamcoach.storage.models import Base
 from tests.report.samples import make_report
@@ -63,7 +64,7 @@ def test_upgrade_from_revision_1_keeps_data(db_url):
         assert [r["trunk_roll_back_deg"] for r in detail["rep_detail"]] == [None, None]
         assert detail["series"] is None
         # New data uses the new column and table.
-        sid = store.save_analysis("old", make_report(), [{"t": 0.0, "opening_deg": 1.0}])
+        sid = store.save_analysis("old", make_report(), FrameSeries.from_dict({"t": [0.0], "opening_deg": [1.0]}))
         new = store.session(sid)
         assert new["rep_detail"][0]["trunk_roll_back_deg"] is not None
         assert new["series"]["opening_deg"] == [1.0]

@@ -32,8 +32,7 @@ def test_patch_drives_the_protocol(store):
     proto = load_protocol(patch=store.protocol_patch("ben"))
     assert (proto.prescription.sets, proto.prescription.reps, proto.prescription.side) == (2, 15, "right")
     assert proto.roll_back.error_deg == 12.0
-    assert proto.tempo.hold_target_s == 5.0
-    assert proto.tempo.hold_max_s >= 5.0  # a prescribed long hold is not "too long"
+    assert proto.prescription.hold_s == 5.0 and proto.tempo.hold_min_s == 1.0
     assert store.protocol_patch("nobody") == {}
 
 

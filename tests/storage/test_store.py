@@ -9,6 +9,7 @@ import pytest
 
 from clamcoach.errors import StorageError, UsageError
 from clamcoach.storage import UnknownPatient, open_store
+from clamcoach.storage.records import series_frames
 from tests.report.samples import REPS, make_frames, make_report
 from tests.storage.conftest import row_counts
 
@@ -43,6 +44,19 @@ def test_save_and_read_back(store):
     # NaN (the dropout) is stored as null, never as a number.
     assert any(v is None for v in series["opening_deg"])
     assert all(v is None or math.isfinite(v) for v in series["pelvis_roll_deg"])
+    # The stored series reads back as a frame series, its phases and reps as saved.
+    back = series_frames(series)
+    assert len(back) == len(series["t"]) and back.landmarks is None
+    assert {p.value for p in back.phases} == {"ready", "up", "no_person"}
+    assert set(back.rep.tolist()) == {0, 1, 2, 3, 4, 5}
+
+
+@pytest.mark.parametrize("hand", [True, False, None])
+def test_hand_on_hip_is_kept_as_yes_no_or_unknown(store, hand):
+    report = make_report()
+    report["setup"]["hand_on_hip"] = hand
+    sid = store.save_analysis("alice", report)
+    assert store.session(sid)["setup"]["hand_on_hip"] is hand
 
 
 def test_video_path_only_when_kept_and_live_kind(store):

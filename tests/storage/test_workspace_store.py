@@ -23,8 +23,9 @@ FIXTURE = Path(__file__).with_name("fixtures") / "history_v2.sqlite"
 OLD_TABLES = ("patients", "prescriptions", "sessions", "reps", "findings", "session_series")
 
 
-def _dump(path: Path) -> dict[str, list[tuple]]:
-    """Every row of the old tables, in id order, read with plain sqlite3."""
+def _dump(path: Path) -> dict[str, list[dict]]:
+    """Every row of the old tables, in id order, by column name (a migration may move a
+    column), read with plain sqlite3."""
     con = sqlite3.connect(path)
     try:
         out = {}
@@ -33,7 +34,8 @@ def _dump(path: Path) -> dict[str, list[tuple]]:
             old = [c for c in cols if c not in ("sessions_per_week", "report")]
             key = "session_id" if table == "session_series" else "id"
             names = ", ".join(f'"{c}"' for c in old)
-            out[table] = con.execute(f"SELECT {names} FROM {table} ORDER BY {key}").fetchall()
+            rows = con.execute(f"SELECT {names} FROM {table} ORDER BY {key}").fetchall()
+            out[table] = [dict(zip(old, row)) for row in rows]
         return out
     finally:
         con.close()
@@ -57,6 +59,7 @@ def test_a_history_file_of_the_previous_version_upgrades_in_place(tmp_path):
     assert [s["prescription_version"] for s in history] == [1, 1, 1, 2]
     assert [v["tempo"] for v in versions] == ["3-3-3", "3-3-3"] and versions[0]["sessions_per_week"] is None
     assert detail["report"] is None and detail["series"]["opening_deg"]
+    assert detail["setup"]["hand_on_hip"] is False  # the float column's 0.0, now a boolean
     # The old data works with the new parts.
     with open_store(url) as store:
         add_user(store, "thera", "therapist", "a-good-password")

@@ -149,6 +149,11 @@ def test_the_phone_speaks_and_shows_its_own_language(two_rep_clip, tmp_path):
         cues = [e["text"] for e in s["spoken"] if e["channel"] == "voice"]
         assert "Nach vorn drehen, weniger anheben." in cues             # the roll-back cue, translated
         assert phone.evaluate("document.getElementById('summary-h').textContent") == "Gut gemacht"
+        # A finding's name: the protocol file's label, sent by the server, shown in German.
+        assert s["labels"]["roll_back"] == "Rolling back"
+        chip = phone.evaluate("import('/static/js/view.js').then((v) => v.repChip("
+                              f"{STATE}.reps.find((r) => r.index === 2), {STATE}.labels).textContent)")
+        assert chip == "2: Nach hinten gedreht"
 
 
 def test_a_phone_that_is_not_paired_is_told_so(tmp_path):

@@ -13,13 +13,15 @@ import numpy as np
 import pytest
 
 from clamcoach.protocol import load_protocol
-from clamcoach.types import Finding, Severity
 from clamcoach.web import cli as web_cli
 from clamcoach.web.app import CSP
 from clamcoach.web.pages import STATIC, TEMPLATES
 from clamcoach.web.frames import FrameError, decode_jpeg, pack_frame, parse_frame
-from clamcoach.web.messages import MessageError, parse_text
-from clamcoach.web.summary import SetRecord, summarize
+from clamcoach.session_flow import Control
+from clamcoach.web.messages import NEW_SESSION, ControlMessage, Hello, MessageError, Ping, parse_text
+from clamcoach.session_flow import SetRecord
+from clamcoach.web.summary import summarize
+from tests.test_session_flow import analysis
 
 URL = re.compile(r"\b(?:https?|wss?)://|//[a-z0-9-]+\.[a-z]{2,}/", re.I)
 #: The one URL an SVG file must contain: its XML namespace, a name, never fetched.
@@ -124,54 +126,38 @@ def test_bad_frame_headers_are_refused(header):
 
 
 def test_control_messages_are_checked():
-    assert parse_text('{"type":"control","action":"next_set"}') == {"type": "control", "action": "next_set"}
+    assert parse_text('{"type":"control","action":"next_set"}') == ControlMessage(Control.NEXT_SET)
+    assert parse_text('{"type":"control","action":"new_session"}') == ControlMessage(NEW_SESSION)
+    assert parse_text('{"type":"ping","t":1.23456}') == Ping(1.235)
     hello = parse_text('{"type":"hello","session":null,"tab":"abcdefgh12"}')
-    assert hello == {"type": "hello", "session": None, "tab": "abcdefgh12", "takeover": False, "role": "coach"}
-    assert parse_text('{"type":"hello","tab":"abcdefgh12","role":"viewer"}')["role"] == "viewer"
-    assert parse_text('{"type":"hello","tab":"abcdefgh12","role":"admin"}')["role"] == "coach"
+    assert hello == Hello(session=None, tab="abcdefgh12", takeover=False, role="coach")
+    assert parse_text('{"type":"hello","tab":"abcdefgh12","role":"viewer"}') == Hello(None, "abcdefgh12", False, "viewer")
+    assert parse_text('{"type":"hello","tab":"abcdefgh12","role":"admin"}') == Hello(None, "abcdefgh12", False, "coach")
     for bad in ('{"type":"hello","tab":"../../etc"}', '{"type":"hello","session":"' + "x" * 100 + '"}',
-                '"hello"', '{"type":1}', '{"type":"control"}'):
+                '"hello"', '{"type":1}', '{"type":"control"}', '{"type":"control","action":"jump"}'):
         with pytest.raises(MessageError):
             parse_text(bad)
 
 
-def _finding(code, sev="warn"):
-    return Finding(code=code, severity=Severity(sev), value=1.0, threshold=1.0,
-                   message=f"{code} msg", cue=f"{code} cue")
-
-
-class _Analysis:
-    """Just what the summary reads from an engine Analysis."""
-
-    def __init__(self, rep_codes, setup=(), see_roll=True):
-        self.reps = [SimpleNamespace(findings=tuple(_finding(c) for c in codes)) for codes in rep_codes]
-        self.setup_findings = tuple(_finding(c) for c in setup)
-        self.view_can_see_roll = see_roll
-        self.roll_reading_trusted = see_roll
-
-    def all_findings(self):
-        return list(self.setup_findings) + [f for r in self.reps for f in r.findings]
-
-    def clean_reps(self):
-        return sum(1 for r in self.reps if not r.findings)
-
-
 def test_summary_says_what_went_well_and_the_one_thing_by_priority():
     proto = load_protocol()
-    sets = [SetRecord(1, _Analysis([[], ["too_fast"], ["too_fast"], ["roll_back"]])),
-            SetRecord(2, _Analysis([[], ["too_fast"]]))]
+    sets = [SetRecord.of(1, analysis((), ("too_fast",), ("too_fast",), ("roll_back",))),
+            SetRecord.of(2, analysis((), ("too_fast",)))]
     s = summarize(sets, 3, 10, proto)
     assert (s["reps"], s["clean_reps"], s["sets_done"], s["reps_target"]) == (6, 2, 2, 30)
     # too_fast happened more often, but the roll-back matters most (the method's priority)
-    assert s["work_on"]["code"] == "roll_back" and s["work_on"]["count"] == 1
-    assert s["work_on"]["message"] == proto.message("roll_back")
-    assert "You did 6 reps." in s["went_well"]
+    assert s["work_on"] == {"code": "roll_back", "count": 1, "cue": proto.cue("roll_back"),
+                            "message": proto.message("roll_back")}
+    assert s["went_well"] == ["You did 6 reps.", "2 of 6 reps were clean.",
+                              "You kept the opening small and controlled."]
     assert s["went_well_items"][0] == {"id": "You did {n} rep.", "plural": "You did {n} reps.", "n": 6, "params": {}}
-    clean = summarize([SetRecord(1, _Analysis([[], []]))], 1, 2, proto)
+    assert s["per_set"][1] == {"set": 2, "reps": 2, "clean_reps": 1, "ended_early": False}
+    clean = summarize([SetRecord.of(1, analysis((), ()))], 1, 2, proto)
     assert clean["work_on"] is None
-    assert any("rolled forward on every rep" in w for w in clean["went_well"])
+    assert clean["went_well"] == ["You did 2 reps.", "You stayed rolled forward on every rep: the most important part.",
+                                  "Every rep was clean."]
     empty = summarize([], 3, 10, proto)
-    assert empty["reps"] == 0 and empty["went_well"]
+    assert empty["reps"] == 0 and empty["went_well"] == ["You got set up and started: that is the first step."]
 
 
 def test_only_local_host_names_unless_listening_everywhere():

@@ -232,7 +232,8 @@ def test_no_frame_or_image_is_kept(server, client_factory, tmp_path, monkeypatch
     c.send_json({"type": "control", "action": "end_session"})
     c.recv_until("session")
     session = app.state.hub.sessions[c.session]
-    assert all(rec.analysis.snapshot is None for rec in session.records)
+    records = session.flow.records
+    assert records and all(rec.analysis.snapshot is None and not rec.analysis.frames for rec in records)
     assert list(tmp_path.iterdir()) == []
     assert "jpeg" not in json.dumps(session.snapshot())
 
@@ -286,9 +287,16 @@ def test_serve_measures_blazepose_landmarks_as_analyze_does():
     synthetic landmarks only."""
     from clamcoach.measure.profiles import BLAZEPOSE
     from clamcoach.protocol import load_protocol
-    from clamcoach.web.app import WebConfig, _analyzer_factory
+    from clamcoach.web.app import WebConfig, create_app
+    from clamcoach.web.frames import Frame
     from tests.web.standin import StandInEstimator
 
-    config = WebConfig(protocol=load_protocol())
-    live = _analyzer_factory(config.profile)(config.protocol, StandInEstimator(0.0))
-    assert live.engine.measure.profile is BLAZEPOSE
+    config = WebConfig(protocol=load_protocol(), estimator_factory=StandInEstimator)
+    session = create_app(config).state.hub._new()  # the app's own sessions, as `serve` makes them
+    try:
+        t, pose = next(iter(script(1)))
+        frame = Frame(id=0, t_ms=t * 1000, epoch=0, jpeg=jpeg(pose), received=0.0)
+        session.executor.submit(session.process, frame, "tab-profile").result()
+        assert session.live is not None and session.live.engine.measure.profile is BLAZEPOSE
+    finally:
+        session.close()

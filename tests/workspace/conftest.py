@@ -14,6 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from clamcoach.accounts.users import add_user
+from clamcoach.measure.profiles import JOINT_CENTRES
 from clamcoach.protocol import load_protocol
 from clamcoach.storage.repository import Store, open_store
 from clamcoach.web.app import WebConfig, create_app
@@ -22,6 +23,7 @@ from clamcoach.web.ratelimit import RateLimiter
 from clamcoach.web.tls import ensure_certificates
 from clamcoach.web.workspace import Workspace, WorkspaceConfig
 from tests.report.samples import make_frames, make_report
+from tests.web.standin import StandInEstimator
 
 PASSWORD = "correct horse battery"
 BASE = "http://localhost"
@@ -76,7 +78,9 @@ def sign_in(client: TestClient, username: str, password: str):
 
 
 def make_clinic(url: str, limiter: RateLimiter | None = None,
-                phone_folder: Path | None = None) -> Clinic:
+                phone_folder: Path | None = None, live_pose: bool = False) -> Clinic:
+    """``live_pose``: live coaching with the web tests' stand-in pose model (exact, colour
+    coded frames) instead of BlazePose."""
     store = open_store(url)
     add_user(store, "thera", "therapist", PASSWORD)
     add_user(store, "other", "therapist", PASSWORD)
@@ -93,7 +97,8 @@ def make_clinic(url: str, limiter: RateLimiter | None = None,
         identity = ensure_certificates(phone_folder / "tls", ["127.0.0.1"], ["localhost"])
         # The matrix pairs many clients from one address: the pairing limit is tested elsewhere.
         phone = PhoneAccess(identity, base_url=PHONE_BASE, limiter=RateLimiter(100_000, 60))
-    app = create_app(WebConfig(protocol=load_protocol(), workspace=ws, phone=phone))
+    live = {"estimator_factory": StandInEstimator, "profile": JOINT_CENTRES} if live_pose else {}
+    app = create_app(WebConfig(protocol=load_protocol(), workspace=ws, phone=phone, **live))
     return Clinic(store, ws, app, store.patient_id("ann"), store.patient_id("bob"),
                   ann_session, bob_session, phone)
 

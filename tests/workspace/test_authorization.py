@@ -47,6 +47,9 @@ MATRIX = {
     ("POST", "/patients/{pid:int}/prescription"): row(401, 303, 404, 403, 404),
     ("GET", "/patients/{pid:int}/sessions/{sid:int}"): row(303, 200, 404, 200, 404),
     ("POST", "/patients/{pid:int}/pain"): row(401, 403, 404, 303, 404),
+    # Live coaching bound to the patient (the socket is refused the same way: test_live.py).
+    ("GET", "/patients/{pid:int}/live"): row(303, 200, 404, 200, 404),
+    ("POST", "/patients/{pid:int}/live/pain"): row(401, 303, 404, 303, 404),
     ("POST", "/patients/{pid:int}/uploads"): row(401, 400, 404, 400, 404),
     ("GET", "/patients/{pid:int}/uploads/{job}"): row(303, 200, 404, 200, 404),
     ("GET", "/patients/{pid:int}/uploads/{job}/status"): row(303, 200, 404, 200, 404),
@@ -77,9 +80,9 @@ PHONE_MATRIX = {
 #: the device-session check's 401, signed in or not.
 OPEN_WITHOUT_DEVICE = {("GET", "/pair"), ("GET", "/pair/{token}"), ("GET", "/pair/style.css"),
                        ("GET", "/ca.crt")}
-#: Mounted static files and the WebSocket: (path, a file to fetch or None).
+#: Mounted static files and the WebSockets: (path, a file to fetch or None).
 OTHER = {"/static": "/static/css/app.css", "/workspace-static": "/workspace-static/workspace.css",
-         "/ws": None}
+         "/ws": None, "/patients/{pid:int}/live/ws": None}
 #: Cells that run headless Chromium (the PDF): in the browser tests.
 CHROMIUM_CELLS = {(("GET", "/patients/{pid:int}/sheet.pdf"), "owner"),
                   (("GET", "/patients/{pid:int}/sheet.pdf"), "patient")}
@@ -89,6 +92,7 @@ FORMS = {
     "/patients": {"name": "New Patient"},
     "/patients/{pid:int}/prescription": {"reps": "12"},
     "/patients/{pid:int}/pain": {"rating": "2"},
+    "/patients/{pid:int}/live/pain": {"rating": "2"},
     "/patients/{pid:int}/erase": {"confirm": "not the name"},
 }
 

@@ -63,7 +63,8 @@ def test_a_patient_signs_in_from_the_phone_page(served):
         cookie = next(c for c in signed.headers.get_list("set-cookie") if c.startswith(f"{SESSION_COOKIE}="))
         assert {"secure", "httponly", "samesite=strict"} <= {a.strip().lower() for a in cookie.split(";")}
         own = phone.get(f"/patients/{clinic.ann}")
-        assert own.status_code == 200 and "ann" in own.text and '<a href="/">Live coaching</a>' in own.text
+        assert own.status_code == 200 and "ann" in own.text \
+            and f'<a href="/patients/{clinic.ann}/live">Live coaching</a>' in own.text
         assert phone.get(f"/patients/{clinic.bob}").status_code == 404
         token = phone.cookies.get(SESSION_COOKIE)
     # The sign-in cookie alone, from a device that never paired: the device check refuses it.

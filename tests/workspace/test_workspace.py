@@ -169,8 +169,8 @@ def test_audit_log_records_reads_and_changes(clinic):
     assert ("thera", "view_patient") in actions and ("thera", "view_session") in actions
     assert ("thera", "export") in actions
     page = thera.get("/audit").text
-    assert "view session" in page and f"session {clinic.ann_session}" in page
-    assert "view session" not in other.get("/audit").text  # not another therapist's business
+    assert "viewed a session" in page and f"session {clinic.ann_session}" in page
+    assert "viewed a session" not in other.get("/audit").text  # not another therapist's business
 
 
 def test_export_then_erase(clinic):
@@ -241,3 +241,13 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(clinic):
         assert fits.status_code == 303
     finally:
         small.uploads.close()
+
+
+def test_a_patients_name_is_never_markup_on_the_report_page(clinic):
+    thera = clinic.sign_in("thera")
+    name = "Eve <i>x</i>"
+    added = thera.post("/patients", data={"name": name, "csrf_token": _csrf(thera)})
+    pid = int(added.headers["location"].rsplit("/", 1)[1])
+    sid = clinic.store.save_analysis(name, make_report("/v/eve.mp4"))
+    html = thera.get(f"/patients/{pid}/sessions/{sid}").text
+    assert "← back to Eve &lt;i&gt;x&lt;/i&gt;</a>" in html and "<i>x</i>" not in html

@@ -16,11 +16,12 @@ import time
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from clamcoach.errors import ClamcoachError
 from clamcoach.pose.base import PoseEstimator
 from clamcoach.protocol import Protocol
+from clamcoach.series import FrameSeries
 
 _HASH_CHUNK = 1 << 20
 
@@ -54,7 +55,7 @@ class TaskResult:
     report_json: str | None = None
     html: str | None = None
     #: The per-frame measures without landmarks (what the history keeps a thinned copy of).
-    series_frames: list[dict[str, Any]] | None = None
+    series_frames: FrameSeries | None = None  # without landmarks
     worker_pid: int = field(default_factory=os.getpid)
     worker_peak_mb: float = 0.0
 
@@ -80,11 +81,13 @@ def content_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def analyze_one(video: str | os.PathLike[str], options: AnalysisOptions) -> TaskResult:
-    """Analyse ``video``; never raises for a bad video (the failure is in the result)."""
+def analyze_one(video: str | os.PathLike[str], options: AnalysisOptions, *,
+                progress: Callable[[int, int], None] | None = None) -> TaskResult:
+    """Analyse ``video``; never raises for a bad video (the failure is in the result).
+    ``progress(done, total)``: frames analysed so far (the workspace's upload bar)."""
     start = time.perf_counter()
     try:
-        result = _analyze(Path(video), options)
+        result = _analyze(Path(video), options, progress)
     except ClamcoachError as exc:
         result = TaskResult(TaskStatus.FAILED, exc.exit_code, str(exc), 0.0)
     except OSError as exc:  # unreadable while hashing: what analyze calls an input error
@@ -94,18 +97,33 @@ def analyze_one(video: str | os.PathLike[str], options: AnalysisOptions) -> Task
     return result
 
 
-def _analyze(path: Path, options: AnalysisOptions) -> TaskResult:
-    from clamcoach.analyze_cmd import report_json
-    from clamcoach.io.video import open_video
-    from clamcoach.pipeline import analyze_video
+def _analyze(path: Path, options: AnalysisOptions,
+             progress: Callable[[int, int], None] | None = None) -> TaskResult:
+    from clamcoach.jsonio import report_json
+    from clamcoach.io.video import check_long_enough, open_video, played_duration_s
+    from clamcoach.pipeline import analyze_video, detect_quarter_turns
     from clamcoach.pose.segments import open_file_estimator
 
-    info = open_video(path, max_side=options.max_side).info  # input errors before hashing
-    sha = content_sha256(path)
-    estimator = open_file_estimator(info, backend=options.backend, workers=options.pose_workers,
-                                    max_side=options.max_side, reuse=_estimator(options.backend))
+    reader = open_video(path, max_side=options.max_side)  # input errors before hashing
     try:
-        analysed = analyze_video(path, options.protocol, estimator=estimator, max_side=options.max_side)
+        info = reader.info
+        check_long_enough(played_duration_s(info))
+        # As `analyze` does: a video recorded sideways (the person upright in the picture) is
+        # turned; the probe opens its own estimators, the analysis below uses this process's.
+        quarter_turns = detect_quarter_turns(reader, options.protocol, options.backend)
+    finally:
+        reader.close()
+    sha = content_sha256(path)
+    cached = _estimator(options.backend)
+    if quarter_turns % 4:  # segments decode the file as stored (not turned): one tracker
+        cached.reset()
+        estimator = cached
+    else:
+        estimator = open_file_estimator(info, backend=options.backend, workers=options.pose_workers,
+                                        max_side=options.max_side, reuse=cached)
+    try:
+        analysed = analyze_video(path, options.protocol, estimator=estimator, max_side=options.max_side,
+                                 progress=progress, quarter_turns=quarter_turns)
     finally:
         if estimator is not _ESTIMATORS.get(options.backend):
             estimator.close()  # a segmented wrapper; the cached estimator stays open
@@ -119,7 +137,7 @@ def _analyze(path: Path, options: AnalysisOptions) -> TaskResult:
         from clamcoach.report.html import render_report
 
         html = render_report(report, analysed.analysis.frames, analysed.analysis.snapshot)
-    series = [{k: v for k, v in row.items() if k != "landmarks"} for row in analysed.analysis.frames]
+    series = analysed.analysis.frames.without_landmarks()
     return TaskResult(TaskStatus.OK, 0, "ok", 0.0, content_sha256=sha, report=report,
                       report_json=report_json(report), html=html, series_frames=series)
 

@@ -12,15 +12,16 @@ import os
 import tempfile
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import av
 import cv2
 import numpy as np
 
-from clamcoach.coach import CueKind
 from clamcoach.errors import OutputError
+from clamcoach.io.video import VideoFrame
 from clamcoach.report.skeleton import TOP, draw_skeleton
+from clamcoach.step import Step
+from clamcoach.types import Phase
 
 CUE_SHOW_S = 3.0  # a cue stays on screen this long: spoken once, readable for a while
 FINDING_SHOW_S = 4.0
@@ -29,14 +30,6 @@ _KIND_COLOUR = {"correction": (235, 110, 40), "praise": (60, 180, 90), "info": (
 _SEV_COLOUR = {"error": (215, 60, 45), "warn": (235, 150, 0), "info": (110, 120, 135)}
 _SETUP_LABELS = (("side_lying", "on side"), ("hips_knees_bent", "hips/knees"),
                  ("rolled_forward", "rolled fwd"), ("hand_on_hip", "hand on hip"))
-
-
-def _side(value: Any) -> str | None:
-    return getattr(value, "value", value)
-
-
-def _finite(x: Any) -> bool:
-    return isinstance(x, (int, float)) and math.isfinite(x)
 
 
 class AnnotatedVideoWriter:
@@ -74,7 +67,7 @@ class AnnotatedVideoWriter:
 
     # ---- per frame ---------------------------------------------------------------------
 
-    def __call__(self, video_frame: Any, step: Any) -> None:
+    def __call__(self, video_frame: VideoFrame, step: Step) -> None:
         rgb = np.asarray(video_frame.rgb, dtype=np.uint8)
         if rgb.shape[:2] != (self.height, self.width):
             if abs(rgb.shape[0] - self.height) <= 1 and abs(rgb.shape[1] - self.width) <= 1:
@@ -94,59 +87,27 @@ class AnnotatedVideoWriter:
             self.abort()
             raise OutputError(f"cannot encode {self.path}: {exc}") from exc
 
-    def draw(self, img: np.ndarray, step: Any) -> np.ndarray:
+    def draw(self, img: np.ndarray, step: Step) -> np.ndarray:
         """Draw the overlay for ``step`` onto ``img`` (RGB, in place)."""
         h = img.shape[0]
         s = max(0.6, h / 720)  # text scale follows the picture, readable on small ones
-        t = float(getattr(step, "t", self._n / self._rate) or 0.0)
-        body = getattr(step, "body", None)
-        if body is not None:
-            draw_skeleton(img, body.image, _side(getattr(body, "top", None)))
-        self._remember(step, t)
-        self._panel(img, step, s, body is not None)
-        self._banner(img, t, s)
+        if step.body is not None:
+            draw_skeleton(img, step.body.image, step.body.top.value)
+        self._remember(step)
+        self._panel(img, step, s)
+        self._banner(img, step.t, s)
         return img
 
-    def _remember(self, step: Any, t: float) -> None:
-        cue = getattr(step, "cue", None)
-        if cue is not None and getattr(cue, "text", ""):
-            self._cue = (cue.text, CueKind(cue.kind).value, t + CUE_SHOW_S)
-        for f in getattr(step, "new_findings", None) or []:
-            sev = _side(getattr(f, "severity", "info"))
-            rep = getattr(f, "rep", None)
-            label = f"{f.code.replace('_', ' ')}" + (f" (rep {rep})" if rep is not None else "")
-            self._finding = (label, sev, t + FINDING_SHOW_S)
+    def _remember(self, step: Step) -> None:
+        if step.cue is not None and step.cue.text:
+            self._cue = (step.cue.text, step.cue.kind.value, step.t + CUE_SHOW_S)
+        for f in step.new_findings:
+            label = f"{f.code.replace('_', ' ')}" + (f" (rep {f.rep})" if f.rep is not None else "")
+            self._finding = (label, f.severity.value, step.t + FINDING_SHOW_S)
 
-    def _panel(self, img: np.ndarray, step: Any, s: float, person: bool) -> None:
-        lines: list[tuple[str, tuple[int, int, int]]] = []
-        white, grey = (255, 255, 255), (200, 200, 200)
-        phase = getattr(step, "phase", "") or ""
-        if not person:
-            lines.append(("no person in view", (255, 200, 80)))
-        else:
-            lines.append((f"phase: {phase}", grey))
-            opening = getattr(step, "opening_deg", math.nan)
-            if _finite(opening):
-                lines.append((f"opening {opening:5.1f} deg", white))
-            roll = getattr(step, "roll_change_deg", math.nan)
-            if _finite(roll):
-                colour = (255, 110, 90) if roll <= -10 else white
-                lines.append((f"roll {roll:+5.1f} deg", colour))
-            elif getattr(step, "view_can_see_roll", True) is False:
-                lines.append(("roll: not visible", grey))
-            hold = getattr(step, "hold_s", 0.0)
-            if phase == "hold" and _finite(hold):
-                lines.append((f"hold {hold:4.1f} s", white))
-            checks = getattr(step, "setup_checks", None) or {}
-            if phase == "setup" and checks:
-                for key, label in _SETUP_LABELS:
-                    ok = checks.get(key)
-                    if ok is None:
-                        lines.append((f"{label}: ?", grey))
-                    else:
-                        lines.append((f"{label}: {'ok' if ok else 'NO'}",
-                                      (120, 220, 120) if ok else (255, 110, 90)))
-        reps = int(getattr(step, "rep_count", 0) or 0)
+    def _panel(self, img: np.ndarray, step: Step, s: float) -> None:
+        lines = panel_lines(step)
+        reps = step.rep_count
         big = 1.4 * s
         (bw, bh), _ = cv2.getTextSize(f"reps {reps}", _FONT, big, 3)
         lh = int(26 * s)
@@ -236,6 +197,33 @@ class AnnotatedVideoWriter:
         else:
             self.abort()
 
+
+
+def panel_lines(step: Step) -> list[tuple[str, tuple[int, int, int]]]:
+    """The panel's lines under the rep counter for one step, with their colours."""
+    lines: list[tuple[str, tuple[int, int, int]]] = []
+    white, grey = (255, 255, 255), (200, 200, 200)
+    if step.body is None:
+        return [("no person in view", (255, 200, 80))]
+    lines.append((f"phase: {step.phase.value}", grey))
+    if math.isfinite(step.opening_deg):
+        lines.append((f"opening {step.opening_deg:5.1f} deg", white))
+    roll = step.roll_change_deg
+    if math.isfinite(roll):
+        colour = (255, 110, 90) if roll <= -10 else white
+        lines.append((f"roll {roll:+5.1f} deg", colour))
+    elif not step.view_can_see_roll:
+        lines.append(("roll: not visible", grey))
+    if step.phase is Phase.HOLD and math.isfinite(step.hold_s):
+        lines.append((f"hold {step.hold_s:4.1f} s", white))
+    if step.phase is Phase.SETUP and step.setup_checks:
+        for key, label in _SETUP_LABELS:
+            ok = step.setup_checks.get(key)
+            if ok is None:
+                lines.append((f"{label}: ?", grey))
+            else:
+                lines.append((f"{label}: {'ok' if ok else 'NO'}", (120, 220, 120) if ok else (255, 110, 90)))
+    return lines
 
 def _shade(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, alpha: float = 0.55) -> None:
     """Darken a box so white text reads on any background."""

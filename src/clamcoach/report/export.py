@@ -6,14 +6,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 from typing import Any, Iterable, Mapping
 
 from clamcoach.io.atomic import write_text_atomic
-from clamcoach.types import LANDMARKS, MEASURES
+from clamcoach.jsonio import rounded
+from clamcoach.series import FrameSeries, MEASURE_COLUMNS
+from clamcoach.types import LANDMARKS
 
-FRAME_COLUMNS = ("t", "phase", "rep", *MEASURES)
+FRAME_COLUMNS = ("t", "phase", "rep", *MEASURE_COLUMNS, "hand_on_hip")
 HISTORY_COLUMNS = (
     "patient", "session_id", "recorded_at", "kind", "source_name", "camera_view", "top_side",
     "prescription_version", "session_reps", "session_clean_reps", "rep", "start_s", "end_s",
@@ -29,7 +30,8 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, float):
-        return "" if not math.isfinite(value) else round(value, 4)
+        cell = rounded(value, 4)
+        return "" if cell is None else cell
     return value
 
 
@@ -42,21 +44,22 @@ def _csv_text(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
     return buf.getvalue()
 
 
-def write_frames_csv(path: str | os.PathLike[str], frames: Iterable[Mapping[str, Any]],
-                     *, landmarks: bool = False) -> None:
-    """One row per frame: t, phase, rep and every measure (NaN as an empty cell). With
-    ``landmarks``, also x, y, visibility of the 33 image landmarks (px)."""
+def write_frames_csv(path: str | os.PathLike[str], frames: FrameSeries, *, landmarks: bool = False) -> None:
+    """One row per frame: t, phase, rep and every measure (NaN as an empty cell; hand on hip
+    as 1, 0 or empty). With ``landmarks``, also x, y, visibility of the 33 image landmarks (px)."""
     header = list(FRAME_COLUMNS)
     if landmarks:
         header += [f"{n}_{c}" for n in LANDMARKS for c in ("x", "y", "vis")]
+    columns = [frames.column(c).tolist() for c in FRAME_COLUMNS[3:]]
+    lms = frames.landmarks if landmarks else None
+    if landmarks and lms is None:
+        raise ValueError("this frame series kept no landmarks")
 
     def rows():
-        for f in frames:
-            row = [f.get(c) for c in FRAME_COLUMNS]
-            if landmarks:
-                lm = f.get("landmarks")
-                flat = [float(v) for p in lm for v in p] if lm is not None else []
-                row += flat or [None] * (3 * len(LANDMARKS))
+        for i, t in enumerate(frames.t.tolist()):
+            row = [t, frames.phase_at(i).value, frames.rep_at(i), *(col[i] for col in columns)]
+            if lms is not None:
+                row += lms[i].reshape(-1).tolist()
             yield row
 
     write_text_atomic(path, _csv_text(header, rows()))

@@ -12,7 +12,7 @@ import base64
 import os
 from datetime import datetime, timezone
 from pathlib import PurePath
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from clamcoach.report import plots, thresholds
 from clamcoach.report.browser import write_pdf
 from clamcoach.report.page import badge, document, esc, fmt
 from clamcoach.report.skeleton import draw_skeleton, encode_png
+from clamcoach.series import FrameSeries
 
 __all__ = ["render_report", "write_pdf", "write_report"]
 
@@ -46,13 +47,13 @@ VIEWS = {
 
 
 def write_report(path: str | os.PathLike[str], report: Mapping[str, Any],
-                 frames: Sequence[Mapping[str, Any]],
+                 frames: FrameSeries,
                  snapshot: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Write the report to ``path`` atomically (temp file in the same folder, then rename)."""
     write_text_atomic(path, render_report(report, frames, snapshot))
 
 
-def render_report(report: Mapping[str, Any], frames: Sequence[Mapping[str, Any]],
+def render_report(report: Mapping[str, Any], frames: FrameSeries,
                   snapshot: tuple[np.ndarray, np.ndarray] | None = None) -> str:
     source = report.get("source") or {}
     name = PurePath(str(source.get("path") or "session")).name
@@ -151,7 +152,7 @@ def _setup(report: Mapping[str, Any], snapshot) -> str:
     else:
         cls, text = "", "The setup matches the method."
     hand = setup.get("hand_on_hip")
-    hand_text = "–" if hand is None else ("yes" if hand in (True, 1, 1.0) else "no")
+    hand_text = {True: "yes", False: "no"}.get(hand, "–")  # None: could not be told
     hand_badge = {"yes": badge("ok", "ok"), "no": badge("no", "info")}.get(
         hand_text, badge("not seen", "info"))
     rows = [
@@ -183,8 +184,8 @@ def _setup(report: Mapping[str, Any], snapshot) -> str:
             f"<div class=\"two\">{still}<div>{table}</div></div>")
 
 
-def _timeline(report: Mapping[str, Any], frames: Sequence[Mapping[str, Any]]) -> str:
-    if not frames:
+def _timeline(report: Mapping[str, Any], frames: FrameSeries) -> str:
+    if len(frames) == 0:
         return "<h2>Over time</h2><p class=\"muted\">No per-frame measures were kept.</p>"
     return (
         "<h2>Over time</h2>\n<p class=\"muted\">Shaded bands are reps (green clean, orange a "

@@ -14,6 +14,7 @@ matplotlib.use("Agg", force=False)  # never a GUI backend; harmless if one is se
 from matplotlib.figure import Figure  # noqa: E402
 
 from clamcoach.report import thresholds  # noqa: E402
+from clamcoach.series import FrameSeries  # noqa: E402
 
 MAX_POINTS = 4000  # plenty for a page; keeps the SVG small for long videos
 SEVERITY_COLOUR = {"clean": "#2e9e5b", "info": "#2e9e5b", "warn": "#e69500", "error": "#d43d2a"}
@@ -36,10 +37,6 @@ def _num(v: Any) -> float:
     except (TypeError, ValueError):
         return math.nan
     return out
-
-
-def _column(frames: Sequence[Mapping[str, Any]], name: str) -> list[float]:
-    return [_num(f.get(name)) for f in frames]
 
 
 def rep_severity(rep: Mapping[str, Any]) -> str:
@@ -75,12 +72,12 @@ def _legend_above(ax) -> None:
               borderaxespad=0.2)
 
 
-def timeline(frames: Sequence[Mapping[str, Any]], report: Mapping[str, Any]) -> str:
+def timeline(frames: FrameSeries, report: Mapping[str, Any]) -> str:
     """Opening and pelvis roll over time, reps shaded by their worst finding, thresholds
     drawn: the opening limits, and each rep's roll-back warn/error levels below its start."""
     step = max(1, math.ceil(len(frames) / MAX_POINTS))
-    frames = list(frames[::step])
-    ts = _column(frames, "t")
+    frames = frames.take(slice(None, None, step))
+    ts = frames.t.tolist()
     reps = report.get("reps") or []
     th = thresholds.used(report)
     with matplotlib.rc_context(_RC):
@@ -88,7 +85,7 @@ def timeline(frames: Sequence[Mapping[str, Any]], report: Mapping[str, Any]) -> 
         ax1, ax2 = fig.subplots(2, 1, sharex=True)
         # Opening.
         _shade_reps(ax1, reps, label=True)
-        ax1.plot(ts, _column(frames, "opening_deg"), color="#1f5fa8", lw=1.5, label="opening")
+        ax1.plot(ts, frames.opening_deg.tolist(), color="#1f5fa8", lw=1.5, label="opening")
         op = th["opening"]
         ax1.axhspan(op["typical_min_deg"], op["typical_max_deg"], color="#1f5fa8", alpha=0.06,
                     lw=0, label=f"typical {op['typical_min_deg']:g}-{op['typical_max_deg']:g}°")
@@ -101,9 +98,9 @@ def timeline(frames: Sequence[Mapping[str, Any]], report: Mapping[str, Any]) -> 
         _legend_above(ax1)
         # Pelvis roll.
         _shade_reps(ax2, reps, label=False)
-        roll = _column(frames, "pelvis_roll_deg")
+        roll = frames.pelvis_roll_deg.tolist()
         ax2.plot(ts, roll, color="#6b3fa0", lw=1.5, label="pelvis roll (forward +)")
-        trunk = _column(frames, "trunk_roll_deg")
+        trunk = frames.trunk_roll_deg.tolist()
         if any(math.isfinite(v) for v in trunk):
             ax2.plot(ts, trunk, color="#6b3fa0", lw=1, alpha=0.45, ls="-.",
                      label="trunk (shoulder) roll")

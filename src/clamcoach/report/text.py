@@ -63,7 +63,7 @@ def _setup_lines(a: Analysis) -> list[str]:
         out.append("  - The setup never held still long enough to be checked.")
     else:
         roll = f"rolled forward {m.forward_roll_deg:.0f}°" if math.isfinite(m.forward_roll_deg) else "forward roll not visible from here"
-        hand = "hand on hip" if m.hand_on_hip >= 0.5 else "hand not on hip"
+        hand = {True: "hand on hip", False: "hand not on hip", None: "hand not seen"}[m.hand_on_hip]
         out.append(f"  Lying on your side; hips {m.hip_flexion_deg:.0f}°, knees {m.knee_flexion_deg:.0f}°; {roll}; {hand}.")
     for f in a.setup.findings:
         out.append(f"  {_MARK[f.severity]} {_finding_line(f)}")

@@ -29,6 +29,7 @@ class AuditAction(str, Enum):
     VIEW_SESSION = "view_session"
     PRESCRIBE = "prescribe"
     UPLOAD = "upload"
+    LIVE_SET = "live_set"
     RATE_PAIN = "rate_pain"
     VIEW_SHEET = "view_sheet"
     EXPORT = "export"

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -105,7 +106,7 @@ class Session(Base):
     hip_flexion_deg: Mapped[float | None] = mapped_column(Float)
     knee_flexion_deg: Mapped[float | None] = mapped_column(Float)
     forward_roll_deg: Mapped[float | None] = mapped_column(Float)
-    hand_on_hip: Mapped[float | None] = mapped_column(Float)
+    hand_on_hip: Mapped[bool | None] = mapped_column(Boolean)  # None: could not be told
     rep_count: Mapped[int] = mapped_column(Integer, default=0)
     clean_reps: Mapped[int] = mapped_column(Integer, default=0)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)

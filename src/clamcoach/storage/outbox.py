@@ -19,7 +19,7 @@ import fcntl
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +27,8 @@ from typing import Any
 
 from clamcoach.errors import StorageError
 from clamcoach.io.atomic import write_text_atomic
-from clamcoach.io.finite import finite
+from clamcoach.jsonio import json_safe
+from clamcoach.series import FrameSeries
 from clamcoach.storage import records
 
 ENV_DIR = "CLAMCOACH_OUTBOX_DIR"
@@ -68,20 +69,23 @@ class SyncResult:
                 "`clamcoach history --sync`"]
 
 
-def _series_rows(frames: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
+def _series_columns(frames: FrameSeries | None) -> dict[str, list] | None:
     """The per-frame numbers the history keeps (thinned as it thins them), JSON-safe."""
-    if frames is None:
+    return None if frames is None else records.thin_series(frames).data
+
+
+def _series_of(entry: Mapping[str, Any]) -> FrameSeries | None:
+    """An entry's series back; an entry of the previous version holds it as a list of rows."""
+    data = entry.get("frames")
+    if data is None:
         return None
-    data = records.thin_series(frames).data
-    rows = []
-    for i, t in enumerate(data["t"]):
-        row = {name: values[i] for name, values in data.items()}
-        row["t"] = t
-        rows.append(row)
-    return rows
+    if isinstance(data, list):
+        names = list(data[0]) if data else ["t"]
+        data = {name: [row.get(name) for row in data] for name in names}
+    return FrameSeries.from_dict(data)
 
 
-def put(patient: str, report: Mapping[str, Any], frames: Iterable[Mapping[str, Any]] | None, *,
+def put(patient: str, report: Mapping[str, Any], frames: FrameSeries | None, *,
         kind: str, video_path: str | None, recorded_at: datetime | None = None,
         directory: Path | None = None) -> Path:
     """Write one session to the outbox (atomically); return its file."""
@@ -97,8 +101,8 @@ def put(patient: str, report: Mapping[str, Any], frames: Iterable[Mapping[str, A
         "kind": kind,
         "video_path": video_path,
         "recorded_at": when.isoformat(),
-        "report": finite(dict(report)),
-        "frames": _series_rows(frames),
+        "report": json_safe(report),
+        "frames": _series_columns(frames),
     }
     # The time first, so waiting sessions are saved in the order they were recorded.
     name = f"{when.strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:12]}.json"
@@ -167,7 +171,7 @@ def sync(url: str | None = None, *, directory: Path | None = None,
                         result.saved.append(saver(store, when))
                     else:
                         result.saved.append(store.save_analysis(
-                            entry["patient"], entry["report"], entry["frames"], kind=entry["kind"],
+                            entry["patient"], entry["report"], _series_of(entry), kind=entry["kind"],
                             video_path=entry["video_path"], recorded_at=when))
                     path.unlink()
         except StorageError as err:
@@ -176,7 +180,7 @@ def sync(url: str | None = None, *, directory: Path | None = None,
     return result
 
 
-def save_or_keep(patient: str, report: Mapping[str, Any], frames: Iterable[Mapping[str, Any]] | None,
+def save_or_keep(patient: str, report: Mapping[str, Any], frames: FrameSeries | None,
                  *, kind: str, video_path: str | None = None, url: str | None = None,
                  directory: Path | None = None, save: Saver | None = None) -> SyncResult:
     """Save one analysis (and anything still waiting) to the history; what cannot be saved

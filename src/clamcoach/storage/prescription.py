@@ -1,17 +1,17 @@
-"""Prescriptions as plain data: check the fields, parse ``--set`` overrides, and turn a
-prescription into the nested patch that ``load_protocol(patch=...)`` applies.
+"""Prescriptions as plain data: check the fields, parse ``--set`` overrides (with the
+protocol's parser), and turn a prescription into the nested patch that
+``load_protocol(patch=...)`` applies.
 
 Pure functions, no database: the CLI and the web app validate with them before saving.
 """
 
 from __future__ import annotations
 
-import copy
-import tomllib
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from clamcoach.errors import ProtocolError
-from clamcoach.protocol import SIDES, default_data, load_protocol, parse_tempo
+# The one override parser and deep merge are the protocol's (re-exported for the CLI and workspace).
+from clamcoach.protocol import SIDES, default_data, load_protocol, merge, parse_overrides, parse_tempo
 
 FIELDS = ("sets", "reps", "hold_s", "tempo", "side", "band", "sessions_per_week")
 
@@ -70,47 +70,12 @@ def clean_fields(**fields: Any) -> dict[str, Any]:
     return out
 
 
-def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
-    """``["roll_back.error_deg=12", ...]`` as a nested dict; values are TOML, bare words text."""
-    patch: dict[str, Any] = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        key = key.strip()
-        if not sep or "." not in key or not all(key.split(".")):
-            raise ProtocolError(f"override '{item}' is not of the form section.key=value")
-        try:
-            value = tomllib.loads(f"v = {text.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = text.strip()
-        *path, name = key.split(".")
-        node = patch
-        for part in path:
-            nxt = node.setdefault(part, {})
-            if not isinstance(nxt, dict):
-                raise ProtocolError(f"override '{item}' conflicts with another override")
-            node = nxt
-        node[name] = value
-    return patch
-
-
-def merge(base: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep merge of two nested dicts (``new`` wins), neither input changed."""
-    out = copy.deepcopy(dict(base))
-    for key, value in new.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
 def protocol_patch(prescription: Mapping[str, Any] | None) -> dict[str, Any]:
     """The ``load_protocol(patch=...)`` patch for a prescription dict (as stored).
 
-    The dose fields go to ``[prescription]``; the prescribed hold (or the tempo's hold)
-    becomes the hold target (widening the accepted hold range to include it, so a prescribed
-    5 s hold is not flagged as too long); the therapist's explicit overrides are applied last
-    and win."""
+    The dose fields go to ``[prescription]``; a prescribed hold (or the tempo's hold) shorter
+    than ``tempo.hold_min_s`` lowers it, so a prescribed short hold is not flagged as no hold;
+    the therapist's explicit overrides are applied last and win."""
     if not prescription:
         return {}
     patch: dict[str, Any] = {"prescription": {}}
@@ -121,13 +86,8 @@ def protocol_patch(prescription: Mapping[str, Any] | None) -> dict[str, Any]:
     if tempo is not None and prescription.get("hold_s") is None:
         patch["prescription"]["hold_s"] = tempo.hold_s
     hold = patch["prescription"].get("hold_s")
-    if hold is not None:
-        tempo = default_data()["tempo"]
-        patch["tempo"] = {"hold_target_s": float(hold)}
-        if hold < tempo["hold_min_s"]:
-            patch["tempo"]["hold_min_s"] = float(hold)
-        if hold > tempo["hold_max_s"]:
-            patch["tempo"]["hold_max_s"] = float(hold) + 1.0
+    if hold is not None and hold < default_data()["tempo"]["hold_min_s"]:
+        patch["tempo"] = {"hold_min_s": float(hold)}
     if not patch["prescription"]:
         del patch["prescription"]
     return merge(patch, prescription.get("overrides") or {})
@@ -136,3 +96,6 @@ def protocol_patch(prescription: Mapping[str, Any] | None) -> dict[str, Any]:
 def validate(prescription: Mapping[str, Any]) -> None:
     """Raise ProtocolError unless the prescription's patch makes a valid protocol."""
     load_protocol(patch=protocol_patch(prescription))
+
+
+__all__ = ["FIELDS", "clean_fields", "merge", "parse_overrides", "protocol_patch", "validate"]

@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 from pathlib import PurePath
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
+from clamcoach.jsonio import json_safe
+from clamcoach.series import FrameSeries
 from clamcoach.storage import models as m
 
 SERIES_HZ = 5.0
@@ -35,6 +37,13 @@ def num(value: Any, what: str) -> float | None:
     return out if math.isfinite(out) else None
 
 
+def hand(value: Any) -> bool | None:
+    """hand_on_hip as the report gives it: true, false or null (could not be told)."""
+    if value is not None and not isinstance(value, bool):
+        raise BadReport(f"setup.hand_on_hip is not true, false or null: {value!r}")
+    return value
+
+
 def utc(when: datetime | None) -> datetime:
     """Aware UTC; a naive time is taken as local time (what a user types)."""
     if when is None:
@@ -49,7 +58,7 @@ def from_db_time(when: datetime) -> datetime:
 
 def build_session(
     report: Mapping[str, Any],
-    frames: Iterable[Mapping[str, Any]] | None,
+    frames: FrameSeries | None,
     *,
     kind: str,
     video_path: str | None,
@@ -82,7 +91,7 @@ def build_session(
         hip_flexion_deg=num(setup.get("hip_flexion_deg"), "setup.hip_flexion_deg"),
         knee_flexion_deg=num(setup.get("knee_flexion_deg"), "setup.knee_flexion_deg"),
         forward_roll_deg=num(setup.get("forward_roll_deg"), "setup.forward_roll_deg"),
-        hand_on_hip=num(setup.get("hand_on_hip"), "setup.hand_on_hip"),
+        hand_on_hip=hand(setup.get("hand_on_hip")),
         warnings=[str(w) for w in report.get("warnings") or []],
         video_path=str(video_path) if video_path else None,
         report=stored_report(report),
@@ -103,22 +112,12 @@ def build_session(
 def stored_report(report: Mapping[str, Any]) -> dict[str, Any]:
     """The report as kept with its session: JSON-safe (NaN as null) and with the source's
     file name only, never its folder."""
-    out = _json_safe(dict(report))
+    out = json_safe(report)
     source = dict(out.get("source") or {})
     if source.get("path"):
         source["path"] = PurePath(str(source["path"])).name
     out["source"] = source
     return out
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 def _rep(r: Mapping[str, Any], sess: m.Session) -> m.Rep:
@@ -166,23 +165,10 @@ def _int(value: Any) -> int | None:
         raise BadReport(f"not a whole number: {value!r}") from None
 
 
-def thin_series(frames: Iterable[Mapping[str, Any]], hz: float = SERIES_HZ) -> m.SessionSeries:
+def thin_series(frames: FrameSeries, hz: float = SERIES_HZ) -> m.SessionSeries:
     """Keep about ``hz`` frames per second of a few measures: enough for a later plot."""
-    data: dict[str, list] = {"t": [], "rep": [], "phase": []}
-    data.update({c: [] for c in SERIES_COLUMNS})
-    next_t = -math.inf
-    for fr in frames:
-        t = num(fr.get("t"), "frame t")
-        if t is None or t < next_t:
-            continue
-        next_t = t + 1.0 / hz - 1e-6  # tolerate float error in frame times
-        data["t"].append(round(t, 3))
-        data["rep"].append(fr.get("rep"))
-        data["phase"].append(fr.get("phase"))
-        for c in SERIES_COLUMNS:
-            v = num(fr.get(c), f"frame {c}")
-            data[c].append(None if v is None else round(v, 2))
-    return m.SessionSeries(hz=hz, data=data)
+    thin = frames.thinned(hz)
+    return m.SessionSeries(hz=hz, data=thin.to_dict(SERIES_COLUMNS, t_digits=3, digits=2))
 
 
 # ---- rows back to dicts ---------------------------------------------------------------
@@ -242,9 +228,6 @@ def report_from_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def series_frames(series: Mapping[str, list] | None) -> list[dict[str, Any]]:
-    """A stored thinned series back as per-frame dicts (for the report's plot)."""
-    if not series:
-        return []
-    names = list(series)
-    return [dict(zip(names, values)) for values in zip(*(series[n] for n in names))]
+def series_frames(series: Mapping[str, list] | None) -> FrameSeries:
+    """A stored thinned series back as a frame series (for the report's plot)."""
+    return FrameSeries.from_dict(series) if series else FrameSeries.empty()

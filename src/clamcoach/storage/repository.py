@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 
 from clamcoach.errors import StorageError, UsageError
+from clamcoach.jsonio import rounded
+from clamcoach.series import FrameSeries
 from clamcoach.storage import db, prescription, records, stats
 from clamcoach.storage import models as m
 
@@ -167,7 +169,7 @@ class Store:
         self,
         patient: str,
         report: Mapping[str, Any],
-        frames: Iterable[Mapping[str, Any]] | None = None,
+        frames: FrameSeries | None = None,
         *,
         kind: str = "analyze",
         video_path: str | None = None,
@@ -227,7 +229,7 @@ class Store:
             "pose_coverage": sess.pose_coverage,
             "reps": sess.rep_count,
             "clean_reps": sess.clean_reps,
-            "clean_rate": round(sess.clean_reps / sess.rep_count, 3) if sess.rep_count else None,
+            "clean_rate": rounded(sess.clean_reps / sess.rep_count, 3) if sess.rep_count else None,
             "prescription_version": versions.get(sess.prescription_id),
             "video_path": sess.video_path,
         }

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
 from clamcoach.prescription_check import PrescriptionCheck, check_prescription, report_fields
+from clamcoach.analysis import Analysis
 from clamcoach.protocol import Protocol
+from clamcoach.series import FrameSeries
 from clamcoach.storage.repository import Store
 
 
@@ -33,8 +35,8 @@ def sets_today(store: Store, patient: str, now: datetime | None = None) -> int:
     return store.sessions_on(patient, midnight, midnight + timedelta(days=1))
 
 
-def save_set(store: Store, patient: str, protocol: Protocol, analysis: Any,
-             report: dict[str, Any], frames: Iterable[Mapping[str, Any]] | None, *,
+def save_set(store: Store, patient: str, protocol: Protocol, analysis: Analysis,
+             report: dict[str, Any], frames: FrameSeries | None, *,
              kind: str = "analyze", video_path: str | None = None,
              recorded_at: datetime | None = None) -> SavedSet:
     """Check the set against ``protocol`` (the patient's prescribed protocol), add the check to

@@ -13,14 +13,16 @@ from enum import Enum
 from statistics import fmean
 from typing import Any, Iterable, Mapping
 
+from clamcoach.jsonio import rounded
+
 
 def _mean(values: Iterable[float | None]) -> float | None:
     vals = [v for v in values if v is not None]
-    return round(fmean(vals), 2) if vals else None
+    return rounded(fmean(vals), 2) if vals else None
 
 
 def _rate(clean: int, total: int) -> float | None:
-    return round(clean / total, 3) if total else None
+    return rounded(clean / total, 3) if total else None
 
 
 def session_summary(reps: list[Mapping[str, Any]], findings: Iterable[Mapping[str, Any]]) -> dict:
@@ -37,7 +39,7 @@ def session_summary(reps: list[Mapping[str, Any]], findings: Iterable[Mapping[st
 
 
 def _max(values: list[float]) -> float | None:
-    return round(max(values), 2) if values else None
+    return rounded(max(values), 2) if values else None
 
 
 def week_of(when: datetime) -> tuple[str, str]:

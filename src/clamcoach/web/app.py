@@ -16,7 +16,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -24,11 +24,12 @@ from starlette.middleware import Middleware
 from starlette.responses import JSONResponse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from clamcoach.protocol import Protocol
 from clamcoach.web.connection import Connection
 from clamcoach.web.guard import DeviceSessionGuard, is_tls
 from clamcoach.web.hub import Hub, describe
@@ -37,6 +38,12 @@ from clamcoach.web.pages import STATIC, content_security_policy, render
 from clamcoach.web.phone import PhoneAccess, phone_routes
 from clamcoach.web.session import Session
 from clamcoach.web.tls import local_names
+
+if TYPE_CHECKING:
+    from clamcoach.analysis import Analysis
+    from clamcoach.measure.profiles import LandmarkProfile
+    from clamcoach.pose import PoseEstimator
+    from clamcoach.web.workspace import Workspace, WorkspaceConfig
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +60,14 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 @dataclass
 class WebConfig:
-    protocol: Any
+    protocol: Protocol
     #: Opens the pose estimator for a new session (runs on the session's worker thread).
-    estimator_factory: Callable[[], Any] | None = None
+    estimator_factory: Callable[[], PoseEstimator] | None = None
     #: What the pose model's landmarks are (None: BlazePose's, as measured on the tuning set;
     #: the tests' stand-in gives exact joint centres).
-    profile: Any = None
+    profile: LandmarkProfile | None = None
     #: Called with each finished set's Analysis (e.g. to save it to the patient's history).
-    on_set_done: Callable[[Any], None] | None = None
+    on_set_done: Callable[[Analysis], None] | None = None
     host: str = "127.0.0.1"
     session_ttl_s: float = 1800.0
     max_sessions: int = 4
@@ -69,10 +76,10 @@ class WebConfig:
     phone: PhoneAccess | None = None
     #: The therapist's workspace (a ``web.workspace.WorkspaceConfig`` or an open ``Workspace``);
     #: None: live coaching only.
-    workspace: Any = None
+    workspace: WorkspaceConfig | Workspace | None = None
 
 
-def _blazepose() -> Any:
+def _blazepose() -> PoseEstimator:
     from clamcoach.pose import open_estimator
 
     return open_estimator("blazepose")
@@ -133,24 +140,13 @@ def _allowed_hosts(config: WebConfig) -> set[str] | None:
     return set(LOCAL_HOSTS) | {config.host, *config.extra_hosts, *phone_names}
 
 
-def _analyzer_factory(profile: Any = None) -> Callable[[Any, Any], Any]:
-    def make(protocol: Any, estimator: Any) -> Any:
-        from clamcoach.engine import Engine
-        from clamcoach.measure.profiles import BLAZEPOSE
-        from clamcoach.pipeline import LiveAnalyzer
-
-        return LiveAnalyzer(protocol, estimator, engine=Engine(protocol, profile=profile or BLAZEPOSE))
-
-    return make
-
-
-def _workspace_routes(workspace: Any) -> list:
+def _workspace_routes(workspace: Workspace) -> list[BaseRoute]:
     from clamcoach.web.workspace import workspace_routes
 
     return workspace_routes(workspace)
 
 
-def _open_workspace(workspace: Any) -> tuple[Any, bool]:
+def _open_workspace(workspace: WorkspaceConfig | Workspace | None) -> tuple[Workspace | None, bool]:
     """(the open Workspace or None, whether this app opened it and so closes it)."""
     if workspace is None:
         return None, False
@@ -164,9 +160,12 @@ def _open_workspace(workspace: Any) -> tuple[Any, bool]:
 def create_app(config: WebConfig) -> Starlette:
     factory = config.estimator_factory or _blazepose
 
-    def make_session(sid: str) -> Session:
-        return Session(sid, config.protocol, factory, on_set_done=config.on_set_done,
-                       analyzer_factory=_analyzer_factory(config.profile))
+    def make_session(sid: str, owner: Any = None) -> Session:
+        # A page bound to a patient (the workspace's live coaching) coaches with their
+        # prescription and saves each set to them: the owner carries both (workspace/live.py).
+        protocol, on_set_done = (config.protocol, config.on_set_done) if owner is None else \
+            (owner.protocol, owner.save_set)
+        return Session(sid, protocol, factory, profile=config.profile, on_set_done=on_set_done)
 
     hub = Hub(make_session, ttl_s=config.session_ttl_s, max_sessions=config.max_sessions)
     workspace, owns_workspace = _open_workspace(config.workspace)
@@ -184,7 +183,7 @@ def create_app(config: WebConfig) -> Starlette:
             return JSONResponse({"error": "no such language"}, status_code=404)
         return JSONResponse(catalogue(lang).as_json())
 
-    async def health(_request: Any) -> JSONResponse:
+    async def health(_request: Request) -> JSONResponse:
         return JSONResponse({"ok": True, **describe(hub)})
 
     async def coach(ws: WebSocket) -> None:
@@ -196,7 +195,7 @@ def create_app(config: WebConfig) -> Starlette:
             yield
         finally:
             hub.close()  # frees each session's pose model and worker thread
-            if owns_workspace:
+            if owns_workspace and workspace is not None:
                 workspace.close()  # waits for a running upload, then closes the database
 
     middleware = [Middleware(SecurityHeaders, allowed_hosts=_allowed_hosts(config))]

@@ -14,9 +14,20 @@ import sys
 import threading
 import time
 import webbrowser
-from typing import Any
+from typing import TYPE_CHECKING, Callable
 
 from clamcoach.errors import UsageError
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from clamcoach.analysis import Analysis
+    from clamcoach.protocol import Protocol
+    from clamcoach.web.phone import PhoneAccess
+    from clamcoach.web.workspace import WorkspaceConfig
+
+#: Called with each finished set (the web app's ``on_set_done``).
+SetSaver = Callable[["Analysis"], None]
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +59,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _protocol(args: argparse.Namespace) -> Any:
+def _protocol(args: argparse.Namespace) -> Protocol:
     if args.patient:
         from clamcoach.storage import prescribed_protocol
 
@@ -58,13 +69,13 @@ def _protocol(args: argparse.Namespace) -> Any:
     return load_protocol(args.protocol, args.set)
 
 
-def _history_saver(patient: str, db: str | None = None) -> Any:
+def _history_saver(patient: str, db: str | None = None) -> SetSaver:
     """Saves each finished set as a "live" session of ``patient`` (numbers only, no images)."""
     from clamcoach.errors import ClamcoachError
     from clamcoach.storage import open_store
 
-    def save(analysis: Any) -> None:
-        times = [row["t"] for row in analysis.frames]
+    def save(analysis: Analysis) -> None:
+        times = analysis.frames.t.tolist()
         duration = times[-1] - times[0] if len(times) > 1 else 0.0
         source = {"name": "live session", "frames": analysis.n_frames, "duration_s": round(duration, 3),
                   "fps": round((len(times) - 1) / duration, 3) if duration > 0 else None}
@@ -78,7 +89,7 @@ def _history_saver(patient: str, db: str | None = None) -> Any:
     return save
 
 
-def _workspace(args: argparse.Namespace) -> Any:
+def _workspace(args: argparse.Namespace) -> WorkspaceConfig:
     try:
         from clamcoach.web.workspace import WorkspaceConfig
     except ImportError as exc:
@@ -132,7 +143,7 @@ def _phone_host(requested: str | None) -> tuple[str, list[str]]:
     return found[0], found
 
 
-def _run_phone(args: argparse.Namespace, proto: Any, on_set_done: Any) -> int:
+def _run_phone(args: argparse.Namespace, proto: Protocol, on_set_done: SetSaver | None) -> int:
     import asyncio
 
     from clamcoach.web.app import WebConfig, create_app
@@ -160,7 +171,8 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _announce_phone(network: Any, local: Any, access: Any, open_browser: bool) -> None:
+def _announce_phone(network: uvicorn.Server, local: uvicorn.Server, access: PhoneAccess,
+                    open_browser: bool) -> None:
     import segno
 
     if not _wait_started(network) or not _wait_started(local):
@@ -177,7 +189,7 @@ def _announce_phone(network: Any, local: Any, access: Any, open_browser: bool) -
         webbrowser.open(computer)
 
 
-def _wait_started(server: Any, timeout_s: float = 30.0) -> bool:
+def _wait_started(server: uvicorn.Server, timeout_s: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout_s
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -198,7 +210,7 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _announce(server: Any, host: str, open_browser: bool, workspace: bool = False) -> None:
+def _announce(server: uvicorn.Server, host: str, open_browser: bool, workspace: bool = False) -> None:
     from clamcoach.web.server import bound_port
 
     if not _wait_started(server):

@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from clamcoach.errors import ClamcoachError
 from clamcoach.web.frames import Frame, FrameError, parse_frame
 from clamcoach.web.hub import Busy, Hub
-from clamcoach.web.messages import MessageError, dumps, error, parse_text
+from clamcoach.session_flow import Control
+from clamcoach.web.messages import ControlMessage, Hello, MessageError, Ping, dumps, error, parse_text
 from clamcoach.web.session import Session
 
 log = logging.getLogger(__name__)
@@ -50,19 +52,20 @@ class LatestSlot:
 
 
 class Connection:
-    def __init__(self, ws: WebSocket, hub: Hub) -> None:
+    def __init__(self, ws: WebSocket, hub: Hub, owner: object = None) -> None:
         self.ws = ws
         self.hub = hub
+        self.owner = owner  # whose sets these are (hub.py); None: the plain live page
         self.tab = ""
         self.session: Session | None = None
         self.slot = LatestSlot()
         self._send_lock = asyncio.Lock()
         self._kicked = False
         self.loop: asyncio.AbstractEventLoop | None = None  # for tests that cut the line
-        self.outbox: asyncio.Queue[dict] = asyncio.Queue(maxsize=VIEWER_QUEUE)
+        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=VIEWER_QUEUE)
         self.viewer_dropped = 0
 
-    async def send(self, msg: dict) -> None:
+    async def send(self, msg: dict[str, Any]) -> None:
         if self.ws.application_state != WebSocketState.CONNECTED:
             return
         async with self._send_lock:
@@ -86,12 +89,12 @@ class Connection:
         hello = await self._hello()
         if hello is None:
             return
-        self.tab = hello["tab"]
-        if hello["role"] == "viewer":
+        self.tab = hello.tab
+        if hello.role == "viewer":
             await self._view()
             return
         try:
-            self.session = await self.hub.attach(self, hello["session"], hello["takeover"])
+            self.session = await self.hub.attach(self, hello.session, hello.takeover, self.owner)
         except Busy as exc:
             await self.send({"type": "busy", "message": str(exc)})
             await self.ws.close(code=CLOSE_BUSY)
@@ -105,7 +108,7 @@ class Connection:
             if not self._kicked:
                 self.hub.detach(self)
 
-    async def _hello(self) -> dict | None:
+    async def _hello(self) -> Hello | None:
         while True:
             try:
                 msg = await asyncio.wait_for(self.ws.receive(), HELLO_TIMEOUT_S)
@@ -123,7 +126,7 @@ class Connection:
             except MessageError as exc:
                 await self.send(error("bad_message", str(exc)))
                 continue
-            if parsed["type"] == "hello":
+            if isinstance(parsed, Hello):
                 return parsed
             await self.send(error("no_hello", "say hello first"))
 
@@ -139,12 +142,12 @@ class Connection:
             snap = await loop.run_in_executor(session.executor, session.snapshot)
             await self._send_mirrored({"type": "ready", **snap})
 
-    async def _send_mirrored(self, msg: dict) -> None:
+    async def _send_mirrored(self, msg: dict[str, Any]) -> None:
         await self.send(msg)
         self.hub.mirror(self, msg)
 
     # -- a viewer ---------------------------------------------------------------------------
-    def offer(self, msg: dict) -> None:
+    def offer(self, msg: dict[str, Any]) -> None:
         """A copy of what the coaching page was sent (called by the hub)."""
         if self.outbox.full():
             self.outbox.get_nowait()
@@ -168,17 +171,17 @@ class Connection:
                 except MessageError as exc:
                     await self.send(error("bad_message", str(exc)))
                     continue
-                if parsed is not None and parsed["type"] == "ping":
-                    await self.send({"type": "pong", "t": parsed["t"]})
-                elif parsed is not None and parsed["type"] == "control" and parsed["action"] != "new_session":
-                    await self._control_for_viewer(parsed["action"])
+                if isinstance(parsed, Ping):
+                    await self.send({"type": "pong", "t": parsed.t})
+                elif isinstance(parsed, ControlMessage) and isinstance(parsed.action, Control):
+                    await self._control_for_viewer(parsed.action)
                 else:
                     await self.send(error("viewer", "this page only shows the coaching: it sends no frames"))
         finally:
             sender.cancel()
             self.hub.unwatch(self)
 
-    async def _control_for_viewer(self, action: str) -> None:
+    async def _control_for_viewer(self, action: Control) -> None:
         """A button on the computer's screen acts on the phone's session (e.g. End session)."""
         session, coach = self.hub.active_session, self.hub.active
         if session is None or coach is None:
@@ -189,10 +192,11 @@ class Connection:
         await coach.send(reply)
         self.hub.mirror(coach, reply)
 
-    async def _viewer_snapshot(self) -> dict:
+    async def _viewer_snapshot(self) -> dict[str, Any]:
         session = self.hub.active_session
         if session is None:
-            return {"session": None, "reps": [], "cues": [], "last_step": None, "limits": None}
+            return {"session": None, "reps": [], "cues": [], "last_step": None, "limits": None,
+                    "labels": None}
         return await asyncio.get_running_loop().run_in_executor(session.executor, session.snapshot)
 
     async def _drain_outbox(self) -> None:
@@ -231,18 +235,18 @@ class Connection:
         except MessageError as exc:
             await self.send(error("bad_message", str(exc)))
             return
-        if msg["type"] == "ping":
-            await self.send({"type": "pong", "t": msg["t"]})
-        elif msg["type"] == "hello":
+        if isinstance(msg, Ping):
+            await self.send({"type": "pong", "t": msg.t})
+        elif isinstance(msg, Hello):
             await self.send(error("bad_message", "already said hello"))
-        elif msg["action"] == "new_session":
-            self.session = self.hub.renew(self)
-            await self._welcome()
-        else:
+        elif isinstance(msg.action, Control):
             session = self.session
             assert session is not None
             loop = asyncio.get_running_loop()
-            await self._send_mirrored(await loop.run_in_executor(session.executor, session.control, msg["action"]))
+            await self._send_mirrored(await loop.run_in_executor(session.executor, session.control, msg.action))
+        else:  # NEW_SESSION
+            self.session = self.hub.renew(self, self.owner)
+            await self._welcome()
 
     async def _process_loop(self) -> None:
         loop = asyncio.get_running_loop()

@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-CONTROLS = ("next_set", "finish_set", "end_session", "new_session")
+from clamcoach.session_flow import Control
+from clamcoach.types import Phase, Severity
+
+if TYPE_CHECKING:
+    from clamcoach.engine import Step
+    from clamcoach.types import Finding, Rep
+
+#: The page's "new session" button: the hub's business (a fresh session), not the flow's.
+NEW_SESSION: Final = "new_session"
+CONTROLS = (*(c.value for c in Control), NEW_SESSION)
 ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
@@ -20,18 +30,41 @@ class MessageError(ValueError):
     """A message from the page that is not understood; answered with an ``error`` reply."""
 
 
-def num(x: Any, nd: int = 1) -> float | None:
+@dataclass(frozen=True)
+class Hello:
+    session: str | None
+    tab: str
+    takeover: bool
+    #: a viewer shows the coaching of the page that coaches (e.g. the computer's screen while
+    #: the phone is the camera); it sends no frames
+    role: Literal["coach", "viewer"]
+
+
+@dataclass(frozen=True)
+class ControlMessage:
+    action: Control | Literal["new_session"]
+
+
+@dataclass(frozen=True)
+class Ping:
+    t: float | None
+
+
+PageMessage = Hello | ControlMessage | Ping
+
+
+def num(x: float | None, nd: int = 1) -> float | None:
     if x is None:
         return None
     x = float(x)
     return round(x, nd) if math.isfinite(x) else None
 
 
-def dumps(obj: dict) -> str:
+def dumps(obj: dict[str, Any]) -> str:
     return json.dumps(obj, separators=(",", ":"), allow_nan=False)
 
 
-def _token(value: Any, what: str) -> str | None:
+def _token(value: object, what: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not 8 <= len(value) <= 64 or not set(value) <= ID_CHARS:
@@ -39,7 +72,7 @@ def _token(value: Any, what: str) -> str | None:
     return value
 
 
-def parse_text(text: str) -> dict[str, Any]:
+def parse_text(text: str) -> PageMessage:
     """A control message from the page, checked; MessageError if it is not one."""
     try:
         msg = json.loads(text)
@@ -49,38 +82,36 @@ def parse_text(text: str) -> dict[str, Any]:
         raise MessageError("a message must be a JSON object with a 'type'")
     kind = msg["type"]
     if kind == "hello":
-        return {"type": "hello", "session": _token(msg.get("session"), "session"),
-                "tab": _token(msg.get("tab"), "tab") or "anonymous-tab",
-                "takeover": bool(msg.get("takeover", False)),
-                # a viewer shows the coaching of the page that coaches (e.g. the computer's
-                # screen while the phone is the camera); it sends no frames
-                "role": "viewer" if msg.get("role") == "viewer" else "coach"}
+        return Hello(session=_token(msg.get("session"), "session"),
+                     tab=_token(msg.get("tab"), "tab") or "anonymous-tab",
+                     takeover=bool(msg.get("takeover", False)),
+                     role="viewer" if msg.get("role") == "viewer" else "coach")
     if kind == "control":
         action = msg.get("action")
         if action not in CONTROLS:
             raise MessageError(f"unknown control action {action!r}; one of {', '.join(CONTROLS)}")
-        return {"type": "control", "action": action}
+        return ControlMessage(NEW_SESSION if action == NEW_SESSION else Control(action))
     if kind == "ping":
         t = msg.get("t")
         if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))):
             raise MessageError("ping 't' must be a number")
         try:
-            return {"type": "ping", "t": num(t, 3)}
+            return Ping(num(t, 3))
         except OverflowError:  # a JSON integer too large for a float
             raise MessageError("ping 't' is out of range") from None
     raise MessageError(f"unknown message type {kind!r}")
 
 
-def error(code: str, message: str, **extra: Any) -> dict:
+def error(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message, **extra}
 
 
-def finding_dict(f: Any) -> dict:
-    return {"code": f.code, "severity": getattr(f.severity, "value", str(f.severity)),
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {"code": f.code, "severity": f.severity.value,
             "message": f.message, "cue": f.cue, "value": num(f.value)}
 
 
-def rep_dict(rep: Any, set_index: int) -> dict:
+def rep_dict(rep: Rep, set_index: int) -> dict[str, Any]:
     return {
         "set": set_index, "index": rep.index,
         "opening_deg": num(rep.opening_deg), "opening_sd_deg": num(rep.opening_sd_deg),
@@ -88,30 +119,29 @@ def rep_dict(rep: Any, set_index: int) -> dict:
         "roll_judged": bool(rep.roll_judged),
         "hold_s": num(rep.hold_s, 2), "up_s": num(rep.up_s, 2), "down_s": num(rep.down_s, 2),
         "findings": [finding_dict(f) for f in rep.findings],
-        "clean": not any(getattr(f.severity, "value", "") != "info" for f in rep.findings),
+        "clean": not any(f.severity is not Severity.INFO for f in rep.findings),
     }
 
 
-def step_dict(step: Any, set_index: int) -> dict:
+def step_dict(step: Step, set_index: int) -> dict[str, Any]:
     """The fields of an engine ``Step`` the page shows (see docs/ENGINE_API.md)."""
     cue = None
     if step.cue is not None:
         # Which rep a cue is about: the one just completed, else the one in progress.
         if step.new_reps:
             rep = step.new_reps[-1].index
-        elif step.phase in ("up", "hold", "down"):
+        elif step.phase in (Phase.UP, Phase.HOLD, Phase.DOWN):
             rep = step.rep_count + 1
         else:
             rep = None
-        cue = {"code": step.cue.code, "text": step.cue.text, "kind": step.cue.kind,
+        cue = {"code": step.cue.code, "text": step.cue.text, "kind": step.cue.kind.value,
                "priority": step.cue.priority, "rep": rep, "set": set_index}
     pose = None
     if step.body is not None:
         pose = [[num(x, 0), num(y, 0)] for x, y in step.body.image[:, :2]]
-    view = getattr(step.view, "value", str(step.view))
     return {
         "t": num(step.t, 3),
-        "phase": step.phase,
+        "phase": step.phase.value,
         "rep_count": step.rep_count,
         "opening_deg": num(step.opening_deg),
         "opening_sd_deg": num(step.opening_sd_deg),
@@ -121,7 +151,7 @@ def step_dict(step: Any, set_index: int) -> dict:
         "setup_checks": {k: (None if v is None else bool(v)) for k, v in step.setup_checks.items()},
         "setup_ok": bool(step.setup_ok),
         "cue": cue,
-        "view": view,
+        "view": step.view,
         "view_can_see_roll": bool(step.view_can_see_roll),
         "in_frame": bool(step.in_frame),
         "new_reps": [rep_dict(r, set_index) for r in step.new_reps],

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clamcoach.web.i18n import Catalogue
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 TEMPLATES = HERE / "templates"
-
-
 
 
 def content_security_policy(*, form_action: str = "'none'") -> str:
@@ -30,7 +31,7 @@ def content_security_policy(*, form_action: str = "'none'") -> str:
 
 
 @functools.cache
-def environment(folder: Path) -> Any:
+def environment(folder: Path) -> Environment:
     """The Jinja2 environment of the templates in ``folder`` (one per folder)."""
     try:
         from jinja2 import Environment, FileSystemLoader, StrictUndefined

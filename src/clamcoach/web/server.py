@@ -7,7 +7,9 @@ import asyncio
 import socket
 import threading
 import time
-from typing import Any
+from typing import Any, Literal
+
+from starlette.types import ASGIApp
 
 import uvicorn
 
@@ -15,10 +17,12 @@ from clamcoach.web.tls import ServerIdentity
 
 #: A frame is ~30-60 kB; anything near this is not a frame from our page.
 WS_MAX_BYTES = 4 * 1024 * 1024
+#: uvicorn's lifespan modes: "off" for a second listener of an app already served.
+Lifespan = Literal["auto", "on", "off"]
 
 
-def make_server(app: Any, host: str, port: int, log_level: str = "warning", *,
-                tls: ServerIdentity | None = None, lifespan: str = "on") -> uvicorn.Server:
+def make_server(app: ASGIApp, host: str, port: int, log_level: str = "warning", *,
+                tls: ServerIdentity | None = None, lifespan: Lifespan = "on") -> uvicorn.Server:
     ssl: dict[str, Any] = {}
     if tls is not None:
         ssl = {"ssl_certfile": str(tls.cert_path), "ssl_keyfile": str(tls.key_path)}
@@ -57,8 +61,8 @@ class BackgroundServer:
     """``with BackgroundServer(app) as url:`` serves ``app`` on 127.0.0.1 (a free port);
     ``tls`` makes it HTTPS, ``lifespan="off"`` a second listener of an app already served."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, *,
-                 tls: ServerIdentity | None = None, lifespan: str = "on") -> None:
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, *,
+                 tls: ServerIdentity | None = None, lifespan: Lifespan = "on") -> None:
         self.server = make_server(app, host, port, tls=tls, lifespan=lifespan)
         self.thread = threading.Thread(target=self.server.run, name="clamcoach-web", daemon=True)
         self.host = host

@@ -1,4 +1,5 @@
-"""One coaching session: sets, rests and the summary, around one pose estimator.
+"""One coaching session in the browser: the pose estimator, a fresh engine per set, and the
+page's messages, around the core's set/rest machine (``clamcoach.session_flow``).
 
 Everything that touches the estimator or the engine runs on the session's own single worker
 thread (``executor``): MediaPipe's tracker wants its frames in order from one place, and
@@ -8,16 +9,25 @@ lives here, not in the connection, so a page that reconnects carries on counting
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from clamcoach.errors import ClamcoachError
+from clamcoach.protocol import Protocol
+from clamcoach.session_flow import Control, Plan, SessionFlow, SessionState
 from clamcoach.web.frames import Frame, decode_jpeg
 from clamcoach.web.messages import num, step_dict
-from clamcoach.web.summary import SetRecord, set_dict, summarize
+from clamcoach.web.summary import set_dict, summary_dict
+
+if TYPE_CHECKING:
+    from clamcoach.analysis import Analysis
+    from clamcoach.measure.profiles import LandmarkProfile
+    from clamcoach.pipeline import LiveAnalyzer
+    from clamcoach.pose import PoseEstimator
 
 log = logging.getLogger(__name__)
 
@@ -34,34 +44,24 @@ class SessionError(ClamcoachError):
 
 
 class Session:
-    def __init__(self, sid: str, protocol: Any, estimator_factory: Callable[[], Any], *,
-                 analyzer_factory: Callable[[Any, Any], Any] | None = None,
-                 on_set_done: Callable[[Any], None] | None = None,
+    def __init__(self, sid: str, protocol: Protocol, estimator_factory: Callable[[], PoseEstimator], *,
+                 profile: LandmarkProfile | None = None,
+                 on_set_done: Callable[[Analysis], None] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.sid = sid
         self.proto = protocol
-        p = protocol.prescription
-        self.sets_planned = max(1, int(p.sets))
-        self.reps_target = max(1, int(p.reps))
-        self.hold_target_s = float(p.hold_s)
-        self.rest_s = max(0.0, float(p.rest_s))
-        self._analyzer_factory = analyzer_factory or _live_analyzer
+        self.profile = profile
         self._on_set_done = on_set_done
         self._clock = clock
+        self.flow = SessionFlow(Plan.of(protocol.prescription), self._close_set, clock=clock)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clamcoach-session")
-        self._estimator: Any = None
+        self._estimator: PoseEstimator | None = None
         self._open_error: str | None = None
-        self.ready: Future = self.executor.submit(self._open, estimator_factory)
-        self.state = "set"                  # "set" | "rest" | "done"
-        self.set_index = 1
-        self.live: Any = None
-        self.set_reps = 0
-        self.records: list[SetRecord] = []
-        self.reps_log: list[dict] = []
-        self.cues_log: list[dict] = []
-        self.rest_until: float | None = None
-        self.summary: dict | None = None
-        self.last_step: dict | None = None
+        self.ready: Future[None] = self.executor.submit(self._open, estimator_factory)
+        self.live: LiveAnalyzer | None = None
+        self.reps_log: list[dict[str, Any]] = []
+        self.cues_log: list[dict[str, Any]] = []
+        self.last_step: dict[str, Any] | None = None
         # Counters are bumped from the event loop (drops) and the worker (the rest): plain
         # ints, each written by one side only.
         self.frames_received = 0
@@ -69,68 +69,63 @@ class Session:
         self.frames_processed = 0
         self.bad_frames = 0
         self.last_seen = clock()
-        self._clock_key: tuple | None = None
+        self._clock_key: tuple[str, int] | None = None
         self._offset = 0.0
         self._last_client = -math.inf
         self._last_t = -math.inf
         self._closed = False
 
     # -- worker-thread side -----------------------------------------------------------------
-    def _open(self, factory: Callable[[], Any]) -> None:
+    def _open(self, factory: Callable[[], PoseEstimator]) -> None:
         try:
             self._estimator = factory()
         except ClamcoachError as exc:  # e.g. ModelMissing: said to the page, not a crash
             self._open_error = str(exc)
             log.error("pose model failed to open: %s", exc)
 
-    def process(self, frame: Frame, tab: str) -> dict:
+    def process(self, frame: Frame, tab: str) -> dict[str, Any]:
         """Analyse one frame; returns the ``result`` message. Runs on ``executor``."""
         t0 = time.perf_counter()
-        self._tick()
+        self.flow.tick()
         if self._estimator is None:
             raise SessionError(self._open_error or "the pose model is not loaded")
         step = None
-        if self.state == "set":
+        if self.flow.state is SessionState.SET:
             rgb = decode_jpeg(frame.jpeg)
             t = self._session_time(frame, tab)
             if self.live is None:
-                self.live = self._analyzer_factory(self.proto, self._estimator)
-            step = step_dict(self.live.process(rgb, t), self.set_index)
-            self.set_reps = step["rep_count"]
+                # The one analyser factory, file analysis's too (imported here: it loads the decoder).
+                from clamcoach.measure.profiles import BLAZEPOSE
+                from clamcoach.pipeline import make_analyzer
+
+                self.live = make_analyzer(self.proto, self._estimator, profile=self.profile or BLAZEPOSE)
+            set_index = self.flow.set_index
+            step = step_dict(self.live.process(rgb, t), set_index)
             self.reps_log.extend(step["new_reps"])
             if step["cue"] is not None:
                 self.cues_log.append(step["cue"])
                 del self.cues_log[:-MAX_CUES_KEPT]
             self.last_step = step
-            if self.set_reps >= self.reps_target and step["new_reps"]:
-                self._finish_set(early=False)
+            self.flow.counted(step["rep_count"])
         self.frames_processed += 1
         return {"type": "result", "id": frame.id, "step": step, "session": self.state_dict(),
                 "proc_ms": round((time.perf_counter() - t0) * 1000, 1)}
 
-    def control(self, action: str) -> dict:
+    def control(self, action: Control) -> dict[str, Any]:
         """A button on the page. Runs on ``executor``; returns the ``session`` message."""
-        self._tick()
-        if action == "next_set":
-            if self.state == "rest":
-                self._start_set()
-            elif self.state == "set":
-                self._finish_set(early=True, skip_rest=True)
-        elif action == "finish_set" and self.state == "set":
-            self._finish_set(early=True)
-        elif action == "end_session" and self.state != "done":
-            if self.state == "set" and (self.set_reps > 0 or not self.records):
-                self._finish_set(early=True, final=True)
-            self._done()
+        self.flow.control(action)
+        if self.flow.state is not SessionState.SET:
+            self.live = None  # a set given up with no reps is not analysed
         return {"type": "session", "session": self.state_dict()}
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         """Everything a (re)attaching page needs to redraw the session. Runs on ``executor``."""
-        self._tick()
+        self.flow.tick()
         return {"session": self.state_dict(), "reps": list(self.reps_log),
-                "cues": self.cues_log[-10:], "last_step": self.last_step, "limits": self.limits()}
+                "cues": self.cues_log[-10:], "last_step": self.last_step, "limits": self.limits(),
+                "labels": dict(self.proto.labels)}
 
-    def limits(self) -> dict:
+    def limits(self) -> dict[str, Any]:
         """The gauges' bands, from the protocol (the therapist's thresholds)."""
         o, r = self.proto.opening, self.proto.roll_back
         return {"opening": {"min": o.min_rep_deg, "fine_max": min(NORMAL_MAX_OPENING_DEG, o.too_high_deg),
@@ -143,59 +138,39 @@ class Session:
         self._closed = True
 
         def shut() -> None:
-            if self._estimator is not None and hasattr(self._estimator, "close"):
+            if self._estimator is not None:
                 self._estimator.close()
             self._estimator = None
 
         self.executor.submit(shut)
         self.executor.shutdown(wait=False)
 
-    # -- sets and rests ---------------------------------------------------------------------
-    def _tick(self) -> None:
-        if self.state == "rest" and self.rest_until is not None and self._clock() >= self.rest_until:
-            self._start_set()
+    # -- sets -------------------------------------------------------------------------------
+    def _close_set(self) -> Analysis | None:
+        """The running set's analysis (for the flow), saved through ``on_set_done``."""
+        live, self.live = self.live, None
+        if live is None:
+            return None
+        # A still of the person: not needed live, so not kept (nor saved to the history).
+        analysis = dataclasses.replace(live.finish(), snapshot=None)
+        if self._on_set_done is not None:
+            self._on_set_done(analysis)
+        return analysis
 
-    def _start_set(self) -> None:
-        self.set_index += 1
-        self.state, self.live, self.set_reps, self.rest_until = "set", None, 0, None
-
-    def _finish_set(self, *, early: bool, skip_rest: bool = False, final: bool = False) -> None:
-        if self.live is not None:
-            analysis = self.live.finish()
-            analysis.snapshot = None  # a still of the person: not needed live, so not kept
-            self.records.append(SetRecord(self.set_index, analysis, ended_early=early))
-            if self._on_set_done is not None:
-                self._on_set_done(analysis)
-            # Saved: the per-frame series is not needed for the session's summary, and keeping
-            # every finished set's would make a long session's memory grow.
-            analysis.frames = []
-        self.live = None
-        if final or self.set_index >= self.sets_planned:
-            self._done()
-        elif skip_rest or self.rest_s <= 0:
-            self._start_set()
-        else:
-            self.state, self.rest_until = "rest", self._clock() + self.rest_s
-
-    def _done(self) -> None:
-        self.state, self.live, self.rest_until = "done", None, None
-        self.summary = summarize(self.records, self.sets_planned, self.reps_target, self.proto)
-
-    def state_dict(self) -> dict:
-        rest_left = None
-        if self.state == "rest" and self.rest_until is not None:
-            rest_left = num(max(0.0, self.rest_until - self._clock()), 1)
+    def state_dict(self) -> dict[str, Any]:
+        flow = self.flow
+        rest_left = flow.rest_left_s()
         return {
-            "id": self.sid, "state": self.state, "set": self.set_index,
-            "sets": self.sets_planned, "reps_target": self.reps_target,
-            "hold_target_s": self.hold_target_s, "rest_s": self.rest_s,
-            "rest_left_s": rest_left, "reps_in_set": self.set_reps,
-            "total_reps": sum(r.reps for r in self.records) + (self.set_reps if self.state == "set" else 0),
-            "sets_done": [set_dict(r) for r in self.records],
+            "id": self.sid, "state": flow.state.value, "set": flow.set_index,
+            "sets": flow.plan.sets, "reps_target": flow.plan.reps,
+            "hold_target_s": flow.plan.hold_s, "rest_s": flow.plan.rest_s,
+            "rest_left_s": None if rest_left is None else num(rest_left, 1),
+            "reps_in_set": flow.reps_in_set, "total_reps": flow.total_reps,
+            "sets_done": [set_dict(r) for r in flow.records],
             "ready": self._estimator is not None, "error": self._open_error,
             "frames": {"received": self.frames_received, "processed": self.frames_processed,
                        "dropped": self.frames_dropped, "bad": self.bad_frames},
-            "summary": self.summary,
+            "summary": None if flow.summary is None else summary_dict(flow.summary, self.proto),
         }
 
     # -- time -------------------------------------------------------------------------------
@@ -214,9 +189,3 @@ class Session:
         self._last_t = t
         return t
 
-
-def _live_analyzer(protocol: Any, estimator: Any) -> Any:
-    """A fresh engine per set, in front of the session's estimator (tracking carries on)."""
-    from clamcoach.pipeline import LiveAnalyzer
-
-    return LiveAnalyzer(protocol, estimator)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -171,7 +172,7 @@ def _needs_new(cert: x509.Certificate, ca_cert: x509.Certificate, ips: list, dns
     try:
         cert.verify_directly_issued_by(ca_cert)
         alt = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (ValueError, TypeError, x509.ExtensionNotFound, x509.InvalidSignature):
+    except (ValueError, TypeError, x509.ExtensionNotFound, InvalidSignature):
         return True
     return not (set(ips) <= set(alt.get_values_for_type(x509.IPAddress))
                 and set(dns) <= set(alt.get_values_for_type(x509.DNSName)))

@@ -91,10 +91,11 @@ def catalogue(lang: str) -> Catalogue:
     for msg in cat:
         if not msg.id or msg.fuzzy:
             continue
-        if msg.pluralizable:
+        if isinstance(msg.id, str):
+            if isinstance(msg.string, str) and msg.string:
+                messages[msg.id] = msg.string
+        elif isinstance(msg.string, (tuple, list)):  # a plural message: keyed by its singular
             messages[msg.id[0]] = tuple(msg.string)
-        elif msg.string:
-            messages[msg.id] = msg.string
     return Catalogue(lang, messages)
 
 

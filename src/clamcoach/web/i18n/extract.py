@@ -4,9 +4,10 @@
     python -m clamcoach.web.i18n.extract --check    # exit 1 if any language misses a message
 
 Where the ids come from: the page's templates (``_()``, ``ngettext()``), its scripts
-(``t()``, ``tn()``, ``N_()``), the web package's Python (``N_()``, ``NN_()``), and the
-protocol file's ``[cues]`` and ``[messages]`` (their English texts are the ids: the
-catalogue holds no second copy of them).
+(``t()``, ``tn()``, ``N_()``), the web package's Python (``N_()``, ``NN_()``), the
+workspace's templates and Python likewise, and the protocol file's ``[cues]``,
+``[messages]`` and ``[labels]`` (their English texts are the ids: the catalogue holds no
+second copy of them).
 """
 
 from __future__ import annotations
@@ -29,13 +30,16 @@ METHODS = [
     ("templates/**.html", "jinja2.ext:babel_extract"),
     ("static/js/**.js", "javascript"),
     ("*.py", "python"),
+    # The workspace's pages and the words its Python hands them (N_).
+    ("workspace/templates/**.html", "jinja2.ext:babel_extract"),
+    ("workspace/*.py", "python"),
 ]
 KEYWORDS = {"_": None, "ngettext": (1, 2), "t": None, "tn": (1, 2), "N_": None, "NN_": (1, 2)}
-PROTOCOL_SECTIONS = ("cues", "messages")
+PROTOCOL_SECTIONS = ("cues", "messages", "labels")
 
 
 def protocol_texts() -> list[tuple[str, str]]:
-    """(location, English text) of every cue and message of the packaged protocol."""
+    """(location, English text) of every cue, message and label of the packaged protocol."""
     text = resources.files("clamcoach").joinpath("protocols/clamshell.toml").read_text("utf-8")
     data = tomllib.loads(text)
     return [(f"protocols/clamshell.toml:{section}.{key}", value)

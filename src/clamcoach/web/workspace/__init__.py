@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from clamcoach.storage.repository import Store, open_store
-from clamcoach.web.workspace import login, patients, records, sheet, uploads
+from clamcoach.web.workspace import live, login, patients, records, sheet, uploads
 from clamcoach.web.workspace.config import WorkspaceConfig
 from clamcoach.web.workspace.guard import Call, Policy, guarded
 
@@ -45,6 +45,8 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("/patients/{pid:int}/prescription", "POST", Policy.CARER, patients.prescribe, form=True),
     RouteSpec("/patients/{pid:int}/sessions/{sid:int}", "GET", Policy.CARE, patients.show_session),
     RouteSpec("/patients/{pid:int}/pain", "POST", Policy.SELF, patients.rate_pain, form=True),
+    RouteSpec("/patients/{pid:int}/live", "GET", Policy.CARE, live.show_live),
+    RouteSpec("/patients/{pid:int}/live/pain", "POST", Policy.CARE, live.rate_live, form=True),
     RouteSpec("/patients/{pid:int}/uploads", "POST", Policy.CARE, uploads.start_upload, upload=True),
     RouteSpec("/patients/{pid:int}/uploads/{job}", "GET", Policy.CARE, uploads.show_upload),
     RouteSpec("/patients/{pid:int}/uploads/{job}/status", "GET", Policy.CARE, uploads.upload_status),
@@ -65,7 +67,8 @@ class Workspace:
         self.config = config
         self.store = store or open_store(config.database_url)
         self.lesson = config.lesson_path if config.lesson_path and config.lesson_path.is_file() else None
-        self.uploads = uploads.Uploads(self.store, config.estimator_factory)
+        self.uploads = uploads.Uploads(self.store)
+        self.live_sets = live.SavedSets()
 
     def close(self) -> None:
         self.uploads.close()
@@ -83,5 +86,7 @@ def workspace_routes(config: WorkspaceConfig | Workspace) -> list[BaseRoute]:
                            max_body=limit)
         out.append(Route(spec.path, endpoint, methods=[spec.method],
                          name=f"{spec.method} {spec.path}"))
+    # The bound live page's socket: checked in the endpoint (a socket has no form or CSRF token).
+    out.append(WebSocketRoute(live.socket_path("{pid:int}"), live.live_socket(ws)))
     out.append(Mount(STATIC_PREFIX, StaticFiles(directory=STATIC), name="workspace-static"))
     return out

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
 
 from clamcoach.accounts.sessions import DEFAULT_TTL
 from clamcoach.web.ratelimit import RateLimiter
@@ -26,8 +25,6 @@ class WorkspaceConfig:
     lesson_path: Path | None = field(default_factory=lambda: REPO_LESSON if REPO_LESSON.is_file() else None)
     #: Largest accepted upload.
     max_upload_bytes: int = 500 * 1024 * 1024
-    #: Opens the pose estimator for an upload (None: BlazePose).
-    estimator_factory: Callable[[], Any] | None = None
     session_ttl: timedelta = DEFAULT_TTL
     #: Counts failed sign-ins, per user name and per address.
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(SIGN_IN_FAILURES, SIGN_IN_WINDOW_S))

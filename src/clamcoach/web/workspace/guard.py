@@ -25,7 +25,8 @@ from clamcoach.accounts.roles import Principal, Role
 from clamcoach.accounts.users import therapist_of
 from clamcoach.storage.repository import Store
 from clamcoach.tokens import tokens_match
-from clamcoach.web.workspace.render import problem, redirect
+from clamcoach.web.i18n import N_
+from clamcoach.web.workspace.render import LANGUAGE, language_of, problem, redirect
 
 SESSION_COOKIE = "clamcoach_session"
 #: The hidden input of every form that carries the CSRF token.
@@ -64,17 +65,29 @@ class Denied(Exception):
         self.response = response
 
 
-def _patient_access(policy: Policy, who: Principal, patient_id: int, store: Store) -> None:
-    """Raise Denied unless ``who`` may use patient ``patient_id`` under ``policy``."""
+def _relation(who: Principal, patient_id: int, store: Store) -> tuple[bool, bool]:
+    """(``who`` is this patient, ``who`` is this patient's therapist)."""
     own_patient = who.role is Role.PATIENT and who.patient_id == patient_id
     own_therapist = who.role is Role.THERAPIST and therapist_of(store, patient_id) == who.user_id
-    allowed = {Policy.CARE: own_patient or own_therapist, Policy.CARER: own_therapist,
-               Policy.SELF: own_patient}[policy]
-    if allowed:
+    return own_patient, own_therapist
+
+
+def may_use(policy: Policy, who: Principal, patient_id: int, store: Store) -> bool:
+    """Whether ``who`` may use patient ``patient_id`` under ``policy`` (one of the patient
+    policies: CARE, CARER, SELF)."""
+    own_patient, own_therapist = _relation(who, patient_id, store)
+    return {Policy.CARE: own_patient or own_therapist, Policy.CARER: own_therapist,
+            Policy.SELF: own_patient}[policy]
+
+
+def _patient_access(policy: Policy, who: Principal, patient_id: int, store: Store) -> None:
+    """Raise Denied unless ``who`` may use patient ``patient_id`` under ``policy``."""
+    if may_use(policy, who, patient_id, store):
         return
+    own_patient, own_therapist = _relation(who, patient_id, store)
     if own_patient or own_therapist:  # theirs, but not this action
         raise Denied(problem(403, f"Only {policy.value} can do this."))
-    raise Denied(problem(404, "There is no such patient."))
+    raise Denied(problem(404, N_("There is no such patient.")))
 
 
 def guarded(ws: Any, policy: Policy, handler: Handler, *, form: bool = False,
@@ -84,6 +97,7 @@ def guarded(ws: Any, policy: Policy, handler: Handler, *, form: bool = False,
     bytes before reading them."""
 
     async def endpoint(request: Request) -> Response:
+        LANGUAGE.set(language_of(request))  # this request's task only: every page it answers
         store: Store = ws.store
         signed = None
         if policy is not Policy.PUBLIC:
@@ -92,11 +106,11 @@ def guarded(ws: Any, policy: Policy, handler: Handler, *, form: bool = False,
             if signed is None:
                 if request.method == "GET":
                     return redirect(f"/login?next={quote(request.url.path)}")
-                return problem(401, "Please sign in first.")
+                return problem(401, N_("Please sign in first."))
         if form:
             length = request.headers.get("content-length", "")
             if not length.isdigit():
-                return problem(411, "The upload must say its length.")
+                return problem(411, N_("The upload must say its length."))
             if int(length) > max_body:
                 return problem(413, f"That is too large (at most {max_body // 2**20} MB).")
         data = await request.form() if form else None
@@ -104,10 +118,10 @@ def guarded(ws: Any, policy: Policy, handler: Handler, *, form: bool = False,
             if request.method == "POST" and signed is not None:
                 given = data.get(CSRF_FIELD) if data is not None else None
                 if not tokens_match(signed.csrf_token, given if isinstance(given, str) else None):
-                    return problem(403, "This form has expired: reload the page and try again.")
+                    return problem(403, N_("This form has expired: reload the page and try again."))
             who = signed.principal if signed else None
             if policy is Policy.THERAPIST and who.role is not Role.THERAPIST:
-                return problem(403, "Only therapists can open this page.")
+                return problem(403, N_("Only therapists can open this page."))
             pid = request.path_params.get("pid")
             if pid is not None and policy in (Policy.CARE, Policy.CARER, Policy.SELF):
                 await run_in_threadpool(_patient_access, policy, who, pid, store)

@@ -16,6 +16,7 @@ from clamcoach.storage.audit import AuditAction, record
 from clamcoach.tokens import new_token, tokens_match
 from clamcoach.web.cookies import set_strict_cookie
 from clamcoach.web.guard import is_tls
+from clamcoach.web.i18n import N_
 from clamcoach.web.workspace.guard import CSRF_FIELD, SESSION_COOKIE, Call
 from clamcoach.web.workspace.render import page, problem, redirect
 
@@ -49,7 +50,7 @@ def show_login(call: Call) -> Response:
 
 def sign_in(call: Call) -> Response:
     if not tokens_match(call.request.cookies.get(LOGIN_CSRF_COOKIE), call.field(CSRF_FIELD)):
-        return problem(403, "The sign-in form has expired: reload the page and try again.")
+        return problem(403, N_("The sign-in form has expired: reload the page and try again."))
     username = call.field("username")
     limiter = call.ws.config.limiter
     client = call.request.client.host if call.request.client else "unknown"
@@ -62,7 +63,7 @@ def sign_in(call: Call) -> Response:
     who = authenticate(call.store, username, password if isinstance(password, str) else "")
     if who is None:
         limiter.count(*keys)
-        return login_form(call, 401, "Wrong user name or password.")
+        return login_form(call, 401, N_("Wrong user name or password."))
     limiter.clear(keys[0])
     token = sessions.start(call.store, who.user_id, call.ws.config.session_ttl)
     record(call.store, who.username, who.role.value, AuditAction.SIGN_IN, who.patient_id)

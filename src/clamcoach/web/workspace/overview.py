@@ -12,6 +12,7 @@ from clamcoach.protocol import Protocol, load_protocol
 from clamcoach.report.progress_plots import PainPoint
 from clamcoach.storage import pain, stats
 from clamcoach.storage.repository import Store
+from clamcoach.web.i18n import N_, Item
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,11 @@ class PatientRow:
     flags: tuple[stats.Flag, ...]
 
 
+#: What each flag says on the pages (a catalogue id with its number; templates ``say`` it).
 FLAG_TEXT = {
-    stats.Flag.ROLL_BACK: "rolled back in the latest sessions",
-    stats.Flag.PAIN_HIGH: f"pain {stats.PAIN_HIGH} or more",
-    stats.Flag.PAIN_RISING: f"pain up by {stats.PAIN_RISE} or more",
+    stats.Flag.ROLL_BACK: Item(N_("rolled back in the latest sessions")),
+    stats.Flag.PAIN_HIGH: Item(N_("pain {n} or more"), n=stats.PAIN_HIGH),
+    stats.Flag.PAIN_RISING: Item(N_("pain up by {n} or more"), n=stats.PAIN_RISE),
 }
 
 

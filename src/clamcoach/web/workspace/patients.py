@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from markupsafe import escape
 from starlette.responses import Response
 
 from clamcoach.accounts.roles import Role
@@ -13,10 +14,11 @@ from clamcoach.storage import audit, pain
 from clamcoach.storage.audit import AuditAction
 from clamcoach.storage.prescription import FIELDS, parse_overrides
 from clamcoach.storage.records import report_from_detail, series_frames
+from clamcoach.web.i18n import N_
 from clamcoach.web.workspace.guard import Call
 from clamcoach.web.workspace.login import home_of
 from clamcoach.web.workspace.overview import FLAG_TEXT, patient_record, patient_rows
-from clamcoach.web.workspace.render import page, problem, redirect, report_page
+from clamcoach.web.workspace.render import gettext, page, problem, redirect, report_page
 
 AUDIT_ON_PAGE = 30
 
@@ -93,13 +95,14 @@ def show_session(call: Call) -> Response:
     try:
         detail = call.store.session(sid)
     except UsageError:
-        return problem(404, "There is no such session.")
+        return problem(404, N_("There is no such session."))
     if detail["patient"] != call.store.patient_name(call.patient_id):
-        return problem(404, "There is no such session.")
+        return problem(404, N_("There is no such session."))
     _log(call, AuditAction.VIEW_SESSION, call.patient_id, f"session {sid}")
     html = render_report(report_from_detail(detail), series_frames(detail.get("series")), None)
-    back = (f'<p><a href="/patients/{call.patient_id}">← back to '
-            f'{"your page" if call.who.role is Role.PATIENT else detail["patient"]}</a></p>')
+    text = (gettext(N_("← back to your page")) if call.who.role is Role.PATIENT
+            else gettext(N_("← back to {name}")).format(name=detail["patient"]))
+    back = f'<p><a href="/patients/{call.patient_id}">{escape(text)}</a></p>'  # a name is not markup
     return report_page(html.replace("<main>\n", "<main>\n" + back, 1))
 
 

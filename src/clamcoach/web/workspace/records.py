@@ -11,6 +11,7 @@ from clamcoach.report.export import history_csv
 from clamcoach.storage import audit, pain
 from clamcoach.storage.audit import AuditAction
 from clamcoach.storage.erase import erase_patient
+from clamcoach.web.i18n import N_
 from clamcoach.web.workspace.guard import Call
 from clamcoach.web.workspace.render import HEADERS, page, problem, redirect
 
@@ -68,5 +69,5 @@ def show_audit(call: Call) -> Response:
 def lesson_video(call: Call) -> Response:
     lesson = call.ws.lesson
     if lesson is None:
-        return problem(404, "No lesson video is installed.")
+        return problem(404, N_("No lesson video is installed."))
     return FileResponse(lesson, media_type="video/mp4", headers={"cache-control": "private, max-age=3600"})

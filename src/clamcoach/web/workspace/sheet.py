@@ -19,21 +19,22 @@ from clamcoach.io.video import open_video
 from clamcoach.report.browser import write_pdf
 from clamcoach.report.progress import describe
 from clamcoach.storage.audit import AuditAction, record
+from clamcoach.web.i18n import N_
 from clamcoach.web.workspace.guard import Call
 from clamcoach.web.workspace.overview import patient_record
-from clamcoach.web.workspace.render import environment, page, problem
+from clamcoach.web.workspace.render import page, problem, render_html
 
 #: (second of the lesson, caption): one still per section of data/demo/lesson.mp4
 #: (docs/LESSON.md), taken where the section shows its point.
 KEY_FRAMES = (
-    (5.0, "1. Lie on your side, hips and knees bent about 45°."),
-    (10.5, "2. Roll slightly forward, belly button toward the table."),
-    (13.5, "3. Top hand on the hip, to feel the muscles work."),
-    (16.0, "4. Feet together: they are the hinge."),
-    (20.5, "5. Squeeze and lift the knee a little; hold; lower slowly."),
-    (27.0, "Mistake 1: rolling back (left). Stay forward (right)."),
-    (33.5, "Mistake 2: lifting too high (left). A little is enough (right)."),
-    (40.0, "Mistake 3: feet apart (left). Feet together (right)."),
+    (5.0, N_("1. Lie on your side, hips and knees bent about 45°.")),
+    (10.5, N_("2. Roll slightly forward, belly button toward the table.")),
+    (13.5, N_("3. Top hand on the hip, to feel the muscles work.")),
+    (16.0, N_("4. Feet together: they are the hinge.")),
+    (20.5, N_("5. Squeeze and lift the knee a little; hold; lower slowly.")),
+    (27.0, N_("Mistake 1: rolling back (left). Stay forward (right).")),
+    (33.5, N_("Mistake 2: lifting too high (left). A little is enough (right).")),
+    (40.0, N_("Mistake 3: feet apart (left). Feet together (right).")),
 )
 
 
@@ -80,8 +81,7 @@ def sheet_html(call: Call) -> Response:
 
 
 def sheet_pdf(call: Call) -> Response:
-    html = environment().get_template("sheet.html").render(
-        who=None, csrf="", print_only=True, **_context(call))
+    html = render_html("sheet.html", who=None, csrf="", print_only=True, **_context(call))
     with tempfile.TemporaryDirectory(prefix="clamcoach-sheet-") as folder:
         src = Path(folder) / "sheet.html"
         src.write_text(html.replace('href="/workspace-static/workspace.css"',

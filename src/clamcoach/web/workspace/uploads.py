@@ -2,8 +2,10 @@
 one worker thread (the pose model is heavy; one upload at a time), saved to the patient, and
 deleted. The page polls the job's status for its progress bar.
 
-``run_upload`` is the one function that analyses and saves; it is where the batch task
-(``clamcoach.batch``, issue 13) takes over once it exists.
+``run_upload`` analyses with the batch task (``clamcoach.batch.analyze_one``, what
+``clamcoach batch`` runs for each video), so an upload and a batch job of the same clip give
+the same report; the upload then saves it checked against the patient's prescription, as
+``clamcoach analyze VIDEO --patient NAME`` does.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from clamcoach.protocol import load_protocol
 from clamcoach.storage.audit import AuditAction, record
 from clamcoach.storage.repository import Store
 from clamcoach.storage.sets import SavedSet, save_set
+from clamcoach.web.i18n import N_
 from clamcoach.web.workspace.guard import Call
 from clamcoach.web.workspace.render import HEADERS, page, problem, redirect
 
@@ -34,17 +37,28 @@ CHUNK = 1 << 20
 MAX_JOBS_KEPT = 200
 
 
+class UploadFailed(ClamcoachError):
+    """The batch task could not analyse the upload; says why in ``analyze``'s words."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 def run_upload(store: Store, patient: str, video: Path, *,
-               progress: Callable[[int, int], None] | None = None,
-               estimator: Any = None) -> SavedSet:
-    """Analyse ``video`` with ``patient``'s prescribed protocol and save it to them, checked
-    against the prescription (as ``clamcoach analyze VIDEO --patient NAME`` does)."""
-    from clamcoach.pipeline import analyze_video
+               progress: Callable[[int, int], None] | None = None) -> SavedSet:
+    """Analyse ``video`` with ``patient``'s prescribed protocol through the batch task and
+    save it to them, checked against the prescription. Raises UploadFailed for a video the
+    task could not analyse."""
+    from clamcoach.batch import AnalysisOptions, TaskStatus, analyze_one
 
     protocol = load_protocol(patch=store.protocol_patch(patient))
-    result = analyze_video(video, protocol, estimator=estimator, progress=progress)
-    report = result.report()
-    return save_set(store, patient, protocol, result.analysis, report, result.analysis.frames,
+    result = analyze_one(video, AnalysisOptions(protocol), progress=progress)
+    if result.status is not TaskStatus.OK or result.report is None:
+        raise UploadFailed(result.message, result.exit_code)
+    # The task's report is what `batch` writes; the check (with today's sets) and where it
+    # was saved are added by the save.
+    return save_set(store, patient, protocol, result.report, result.report, result.series_frames,
                     kind="analyze")
 
 
@@ -73,9 +87,8 @@ class Job:
 class Uploads:
     """The upload jobs of one server (in memory: a job is minutes long)."""
 
-    def __init__(self, store: Store, estimator_factory: Callable[[], Any] | None) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self.estimator_factory = estimator_factory
         self.jobs: dict[str, Job] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clamcoach-upload")
         self._lock = threading.Lock()
@@ -96,9 +109,8 @@ class Uploads:
 
         with job.lock:
             job.state = "running"
-        estimator = self.estimator_factory() if self.estimator_factory else None
         try:
-            saved = run_upload(self.store, patient, video, progress=progress, estimator=estimator)
+            saved = run_upload(self.store, patient, video, progress=progress)
             record(self.store, *actor, AuditAction.UPLOAD, job.patient_id,
                    f"session {saved.session_id} from {video.name}")
             with job.lock:
@@ -111,8 +123,6 @@ class Uploads:
             with job.lock:
                 job.state, job.error = "failed", f"the analysis failed: {exc}"
         finally:
-            if estimator is not None:
-                estimator.close()
             shutil.rmtree(folder, ignore_errors=True)
 
     def close(self) -> None:
@@ -128,7 +138,7 @@ def _safe_name(name: str | None) -> str:
 def start_upload(call: Call) -> Response:
     upload = call.form.get("video") if call.form is not None else None
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return problem(400, "Choose a video file to upload.")
+        return problem(400, N_("Choose a video file to upload."))
     uploads: Uploads = call.ws.uploads
     folder = Path(tempfile.mkdtemp(prefix="clamcoach-upload-"))
     video = folder / _safe_name(upload.filename)
@@ -153,7 +163,7 @@ def _job(call: Call) -> Job | None:
 def show_upload(call: Call) -> Response:
     job = _job(call)
     if job is None:
-        return problem(404, "There is no such upload.")
+        return problem(404, N_("There is no such upload."))
     return page("upload.html", who=call.who, csrf=call.csrf, job=job, job_status=job.status(),
                 patient_id=call.patient_id)
 

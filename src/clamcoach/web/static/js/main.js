@@ -30,7 +30,8 @@ const NUMBERS = [N_("zero"), N_("one"), N_("two"), N_("three"), N_("four"), N_("
 
 await loadMessages(document.documentElement.lang);
 
-const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+// A page bound to a patient (the workspace's live coaching) names its own socket.
+const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${document.body.dataset.ws || "/ws"}`;
 const transport = new Transport(wsUrl, VIEWER ? "viewer" : "coach");
 const speaker = new Speaker();
 
@@ -42,6 +43,7 @@ const app = {
   screen: "start",
   session: null,        // the server's session state
   limits: null,
+  labels: {},           // finding code -> its name, from the protocol file's [labels]
   lastStep: null,
   lastStepSet: null,
   reps: [],             // every rep of every set: {set, index, findings, ...}
@@ -113,6 +115,7 @@ function adopt(msg) {
     app.limits = msg.limits;
     view.setupGauges(msg.limits);
   }
+  if (msg.labels) app.labels = msg.labels;
   if (msg.reps) app.reps = msg.reps.slice();
   if (msg.cues && msg.type === "welcome") app.cues = msg.cues.slice();
   if (msg.last_step !== undefined) {
@@ -324,7 +327,7 @@ function render() {
   if (screen === "reps" && s) {
     view.showCounter(s, step);
     view.showGauges(step);
-    view.showReps(app.reps, s.set);
+    view.showReps(app.reps, s.set, app.labels);
   }
   if (screen === "rest" && s) view.showRest(s, app.restEndsAt ? (app.restEndsAt - performance.now()) / 1000 : 0);
   if (screen === "summary" && s && s.summary) view.showSummary(s.summary);
@@ -495,7 +498,7 @@ window.clamcoach = {
     latency: transport.latencyStats(), captured: source.captured, sessionId: transport.sessionId,
     where: WHERE, viewer: VIEWER, remote: app.remote, facing: source.kind === "camera" ? source.facing : null,
     wakeLock: !!app.wakeLock, cue: $("cue").hidden ? "" : $("cue-text").textContent,
-    lang: document.documentElement.lang,
+    lang: document.documentElement.lang, labels: app.labels,
   }),
   latencies: () => transport.latencies.slice(),
   serverMs: () => transport.serverMs.slice(),

@@ -11,10 +11,6 @@ const SETUP_TEXT = {
   rolled_forward: N_("Roll forward a little, belly toward the mat."),
   hand_on_hip: N_("Put your top hand on your hip."),
 };
-const FINDING_SHORT = {
-  roll_back: N_("rolled back"), lift_too_high: N_("too high"), feet_apart: N_("feet apart"),
-  too_fast: N_("too fast"), no_hold: N_("no hold"),
-};
 
 export const OPEN_RANGE = [0, 75];
 export const ROLL_RANGE = [-25, 10];
@@ -118,10 +114,17 @@ export function showCounter(session, step) {
   holdEl.classList.toggle("met", hold >= session.hold_target_s && hold > 0);
 }
 
-export function repChip(rep) {
+// A finding's name in the page's language: the protocol file's label (sent by the server,
+// the one registry of names), translated by the catalogue, which holds every label.
+export function findingName(code, labels) {
+  const label = labels && labels[code];
+  return label ? t(label) : code.replace(/_/g, " ");
+}
+
+export function repChip(rep, labels) {
   const li = document.createElement("li");
   const serious = rep.findings.filter((f) => f.severity !== "info");
-  const words = serious.map((f) => (FINDING_SHORT[f.code] ? t(FINDING_SHORT[f.code]) : f.code.replace(/_/g, " ")));
+  const words = serious.map((f) => findingName(f.code, labels));
   li.textContent = words.length ? `${rep.index}: ${words.join(", ")}` : `${rep.index} ✓`;
   li.className = serious.some((f) => f.severity === "error") ? "bad" : serious.length ? "warn" : "";
   li.dataset.findings = rep.findings.map((f) => f.code).join(" ");
@@ -130,11 +133,11 @@ export function repChip(rep) {
   return li;
 }
 
-export function showReps(reps, setIndex) {
+export function showReps(reps, setIndex, labels) {
   const list = $("rep-list");
   const mine = reps.filter((r) => r.set === setIndex);
   if (list.children.length === mine.length) return;
-  list.replaceChildren(...mine.map(repChip));
+  list.replaceChildren(...mine.map((rep) => repChip(rep, labels)));
 }
 
 export function showRest(session, restLeftS) {

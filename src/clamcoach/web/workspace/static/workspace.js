@@ -15,13 +15,16 @@ function localTimes() {
 }
 
 function followUpload() {
-  const box = document.getElementById("upload");
+  // (not "upload": the patient page has a heading of that id)
+  const box = document.getElementById("upload-job");
   if (!box) return;
   const bar = document.getElementById("upload-progress");
   const state = document.getElementById("upload-state");
   const done = document.getElementById("upload-done");
   const link = document.getElementById("upload-report");
-  const words = { queued: "Waiting for the analyser…", running: "Analysing", done: "Done.", failed: "The analysis failed" };
+  // The words, in the page's language, from the template (this script has no catalogue).
+  const words = { queued: box.dataset.queued, running: box.dataset.running, done: box.dataset.done,
+                  failed: box.dataset.failed };
   async function poll() {
     let status;
     try {

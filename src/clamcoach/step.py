@@ -1,0 +1,37 @@
+"""What the engine made of one frame: the live page, the annotated video and the terminal read
+this (see docs/ENGINE_API.md)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from clamcoach.coach import Cue
+from clamcoach.types import BodyFrame, Finding, Kinematics, Phase, Rep
+
+
+@dataclass
+class Step:
+    t: float
+    phase: Phase
+    kinematics: Kinematics | None = None
+    body: BodyFrame | None = None
+    setup_checks: dict[str, bool | None] = field(default_factory=dict)
+    setup_ok: bool = False
+    rep_count: int = 0
+    #: Opening above the rep's starting level (0 between reps), degrees.
+    opening_deg: float = math.nan
+    opening_sd_deg: float = math.nan
+    #: Pelvis roll since the rep started (NaN when this view cannot judge it), degrees.
+    roll_change_deg: float = math.nan
+    roll_sd_deg: float = math.nan
+    hold_s: float = 0.0
+    new_reps: list[Rep] = field(default_factory=list)
+    new_findings: list[Finding] = field(default_factory=list)
+    cue: Cue | None = None
+    view: str = "unknown"
+    view_can_see_roll: bool = False
+    in_frame: bool = False
+
+
+__all__ = ["Step"]
