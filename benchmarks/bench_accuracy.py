@@ -98,7 +98,9 @@ def analyse_clip(job: tuple[str, str, bool]) -> dict:
             analysis, report = result.analysis, result.report()
     except ClamcoachError as exc:
         return {"video": str(path), "error": str(exc)}
-    rows = [{k: row.get(k) for k in FRAME_KEYS} for row in analysis.frames]
+    from posecache import series_rows
+
+    rows = series_rows(analysis.frames, FRAME_KEYS)
     return {"video": str(path), "report": report, "frames": rows, "seconds": time.perf_counter() - t0}
 
 

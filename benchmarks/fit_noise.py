@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_accuracy import clips  # noqa: E402
-from posecache import pose_frames  # noqa: E402
+from posecache import pose_frames, series_rows  # noqa: E402
 
 from clamcoach.engine import Engine  # noqa: E402
 from clamcoach.measure.landmarks import GROUP_OF, GROUPS  # noqa: E402
@@ -54,8 +54,9 @@ def frame_errors(video: Path) -> dict[str, list[tuple[float, float]]]:
         return out
     gt_t = np.array([f["t"] for f in gt["frames"]])
     k0 = int(np.argmin(np.abs(gt_t - a.setup.t)))
-    row0 = min(a.frames, key=lambda r: abs(r["t"] - a.setup.t))
-    for row in a.frames:
+    frames = series_rows(a.frames, ("t", "opening_deg", "opening_sd_deg", "pelvis_roll_deg", "pelvis_roll_sd_deg"))
+    row0 = min(frames, key=lambda r: abs(r["t"] - a.setup.t))
+    for row in frames:
         if row["t"] < a.setup.t or not math.isfinite(row["opening_deg"]):
             continue
         k = int(np.argmin(np.abs(gt_t - row["t"])))

@@ -75,3 +75,9 @@ def _load(path: Path) -> list[tuple[float, PoseFrame | None]]:
         out.append((float(t), PoseFrame(t=float(t), image=d["image"][i], world=d["world"][i],
                                         width=int(w), height=int(h), presence=float(pres))))
     return out
+
+
+def series_rows(series, keys) -> list[dict]:
+    """A frame series as rows of plain floats (the benchmarks read frames one by one)."""
+    columns = [series.column(k).tolist() for k in keys]
+    return [dict(zip(keys, values)) for values in zip(*columns)]
