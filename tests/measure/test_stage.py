@@ -107,3 +107,20 @@ def test_a_setup_with_the_hips_bent_as_the_method_asks_is_not_flagged():
     for t, p in clam_set(n_reps=2, base=Pose(hip=45.0)):
         eng.push(pose_frame(p, CAM, t=t), t)
     assert eng.finish().setup.findings == ()
+
+
+def test_landmarks_wandering_closer_by_a_few_pixels_do_not_restart_the_setup():
+    """From overhead the knees nearly cover each other: their gap in the picture is a few pixels,
+    and BlazePose's knee points wander by that much for seconds. That is no hold-setup to redo."""
+    from skeleton import LM
+
+    cam = Camera(pitch=85)
+    eng = Engine(load_protocol(), profile=JOINT_CENTRES, focal_px=cam.focal_px)
+    top, bottom = LM["left_knee"], LM["right_knee"]
+    for i in range(8 * 30):
+        t = i / 30
+        frame = pose_frame(Pose(), cam, t=t)
+        if 3.0 <= t < 5.5:  # 2.5 s with the top knee's point 60% of the way to the other's
+            frame.image[top, :2] += 0.6 * (frame.image[bottom, :2] - frame.image[top, :2])
+        eng.push(frame, t)
+    assert eng.measure.calibrations == 1
