@@ -11,12 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime
 from typing import Any, Callable, Sequence, TextIO
 
-from datetime import datetime
 from clamcoach.errors import ClamcoachError, OptionalDependencyMissing, StorageError, UsageError
-
-from clamcoach.errors import ClamcoachError, OptionalDependencyMissing, UsageError
 from clamcoach.protocol import label
 from clamcoach.report.page import local_time
 
@@ -24,26 +22,31 @@ DB_HELP = ("history database: a SQLAlchemy URL or a file path (default: "
             "$CLAMCOACH_DATABASE_URL, else history.sqlite in the user's data folder)")
 
 
-def add_db_option(parser: argparse.ArgumentParser) -> None:
-    """The ``--db URL`` option of every command that reads or writes the history."""
-    parser.add_argument("--db", metavar="URL", help=DB_HELP)
+def add_store_parser(subparsers: argparse._SubParsersAction, name: str,
+                     handler: Callable[..., int], **parser_options: Any) -> argparse.ArgumentParser:
+    """A subcommand that works on the history: its parser, with ``--db URL`` and ``func`` set;
+    the caller adds the command's own arguments (``--db`` is listed after them, in a group)."""
+    parser = subparsers.add_parser(name, **parser_options)
+    parser.add_argument_group("history database").add_argument("--db", metavar="URL", help=DB_HELP)
+    parser.set_defaults(func=handler)
+    return parser
 
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "history", help="show a patient's sessions and weekly trends",
+    p = add_store_parser(
+        subparsers, "history", run_history_or_sync,
+        help="show a patient's sessions and weekly trends",
         description="Show a patient's stored sessions and per-week trends (reps, clean-rep "
                     "rate, mean opening, mean roll-back).")
     p.add_argument("patient", nargs="?")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    add_db_option(p)
     p.add_argument("--sync", action="store_true",
                    help="first save the sessions waiting in the local outbox (kept when the "
                         "database could not be reached)")
-    p.set_defaults(func=run_history_or_sync)
 
-    p = subparsers.add_parser(
-        "prescribe", help="set or show a patient's prescription",
+    p = add_store_parser(
+        subparsers, "prescribe", run_prescribe,
+        help="set or show a patient's prescription",
         description="Add a new prescription version for a patient. Options not given keep "
                     "the previous version's values. With no options, show the active one.")
     p.add_argument("patient")
@@ -63,34 +66,28 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
                    help="drop the previous version's threshold overrides")
     p.add_argument("--note", help="a note for this version")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    add_db_option(p)
-    p.set_defaults(func=run_prescribe)
 
-    p = subparsers.add_parser(
-        "export", help="export a patient's history to CSV or JSON",
+    p = add_store_parser(
+        subparsers, "export", run_export,
+        help="export a patient's history to CSV or JSON",
         description="Write a patient's history: CSV has one row per rep; JSON has everything "
                     "(prescriptions, sessions with reps and findings, weekly trends).")
     p.add_argument("patient")
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--csv", metavar="FILE")
     out.add_argument("--json", metavar="FILE")
-    add_db_option(p)
-    p.set_defaults(func=run_export)
 
-    p = subparsers.add_parser(
-        "erase", help="erase a patient's whole record",
+    p = add_store_parser(
+        subparsers, "erase", run_erase,
+        help="erase a patient's whole record",
         description="Erase everything stored about a patient (sessions, prescriptions, pain "
                     "ratings, sign-in, audit entries about their data); a tombstone entry "
                     "remains in the audit log. Export first if the record must be kept.")
     p.add_argument("patient")
     p.add_argument("--yes", action="store_true", help="really erase (required)")
-    add_db_option(p)
-    p.set_defaults(func=run_erase)
 
-    p = subparsers.add_parser("patients", help="list the patients in the history")
+    p = add_store_parser(subparsers, "patients", run_patients, help="list the patients in the history")
     p.add_argument("--json", action="store_true")
-    add_db_option(p)
-    p.set_defaults(func=run_patients)
 
 
 # ---- handlers ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ value is NaN, never zero. Times are seconds from the start of the video or live 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 
 import numpy as np
@@ -93,18 +93,6 @@ class View(str, Enum):
     UNKNOWN = "unknown"
 
 
-#: Names of the per-frame measures, in report/CSV order.
-MEASURES: tuple[str, ...] = (
-    "hip_flexion_deg", "knee_flexion_deg", "opening_deg", "knee_lift_cm",
-    "pelvis_roll_deg", "trunk_roll_deg", "ankle_gap_cm", "hand_on_hip",
-)
-#: The measures that carry a standard deviation from the body-model fit.
-MEASURED_WITH_SD: tuple[str, ...] = (
-    "hip_flexion_deg", "knee_flexion_deg", "opening_deg", "knee_lift_cm",
-    "pelvis_roll_deg", "trunk_roll_deg", "ankle_gap_cm",
-)
-
-
 class Phase(str, Enum):
     """Where the engine is in the set (a str, so it serialises as its value)."""
 
@@ -116,9 +104,10 @@ class Phase(str, Enum):
     DOWN = "down"
 
 
-@dataclass(frozen=True, slots=True)
-class Spread:
-    """Standard deviations of a ``Kinematics``' measures (same units), NaN when unknown."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _FittedMeasures:
+    """The measures the body-model fit gives with a standard deviation, declared once so that
+    ``Kinematics`` (the values) and ``Spread`` (their SDs) cannot drift apart. NaN: unknown."""
 
     hip_flexion_deg: float = math.nan
     knee_flexion_deg: float = math.nan
@@ -129,8 +118,19 @@ class Spread:
     ankle_gap_cm: float = math.nan
 
 
-@dataclass(frozen=True, slots=True)
-class Kinematics:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Spread(_FittedMeasures):
+    """Standard deviations of a ``Kinematics``' measures (same units), NaN when unknown."""
+
+
+#: The measures that carry a standard deviation from the body-model fit.
+MEASURED_WITH_SD: tuple[str, ...] = tuple(f.name for f in fields(_FittedMeasures))
+#: Names of the per-frame measures, in report/CSV order.
+MEASURES: tuple[str, ...] = (*MEASURED_WITH_SD, "hand_on_hip")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Kinematics(_FittedMeasures):
     """Per-frame measures in the body's own frame, each with its standard deviation.
 
     Rolls are forward-positive (belly toward the table), absolute (0 = hip line vertical); their
@@ -140,13 +140,6 @@ class Kinematics:
     """
 
     t: float
-    hip_flexion_deg: float = math.nan
-    knee_flexion_deg: float = math.nan
-    opening_deg: float = math.nan
-    knee_lift_cm: float = math.nan
-    pelvis_roll_deg: float = math.nan
-    trunk_roll_deg: float = math.nan
-    ankle_gap_cm: float = math.nan
     hand_on_hip: bool | None = None
     shin_length_cm: float = math.nan
     sd: Spread = field(default_factory=Spread)

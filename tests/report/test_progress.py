@@ -51,3 +51,14 @@ def test_progress_without_sessions(tmp_path):
         store.add_patient("new")
         html = progress_html(store, "new")
     assert "No prescription yet" in html and "No sessions yet" in html
+
+
+def test_scroll_table_declares_heading_and_cell_together():
+    from clamcoach.report.page import scroll_table
+
+    html = scroll_table((("When", "nw"), ("Reps", "n"), ("Kind", "")), [["<b>x</b>", 3, "live"]])
+    assert html == ('<div class="scroll"><table><tr><th>When</th><th class="n">Reps</th>'
+                    '<th>Kind</th></tr><tr><td class="nw"><b>x</b></td><td class="n">3</td>'
+                    '<td>live</td></tr></table></div>')
+    with pytest.raises(ValueError):  # a row with a cell too few is a bug, not a short row
+        scroll_table((("When", "nw"), ("Reps", "n")), [["now"]])

@@ -125,3 +125,17 @@ def test_erase_needs_yes_and_leaves_a_tombstone(db, capsys):
         assert store.patients() == []
         [entry] = audit.entries(store, patient_ids=[pid])
     assert entry.action.value == "erase" and entry.actor.startswith("cli:")
+
+
+@pytest.mark.parametrize("argv, handler", [
+    (("history", "ann"), "run_history_or_sync"), (("prescribe", "ann"), "run_prescribe"),
+    (("export", "ann", "--csv", "x.csv"), "run_export"), (("erase", "ann"), "run_erase"),
+    (("patients",), "run_patients"), (("user", "list"), "run_list"),
+    (("user", "remove", "ann"), "run_remove"),
+])
+def test_every_history_command_takes_db_and_its_handler(argv, handler):
+    from clamcoach.cli import build_parser
+
+    args = build_parser().parse_args([*argv, "--db", "sqlite:///x.sqlite"])
+    assert args.db == "sqlite:///x.sqlite"
+    assert args.func.__name__ == handler

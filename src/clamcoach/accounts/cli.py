@@ -14,35 +14,27 @@ import sys
 from typing import TextIO
 
 from clamcoach.errors import UsageError
-from clamcoach.history_cli import add_db_option, store_command, table
+from clamcoach.history_cli import add_store_parser, store_command, table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("user", help="add, list or remove workspace sign-ins",
                        description="Manage who can sign in to the workspace (clamcoach serve).")
     users = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
-    a = users.add_parser("add", help="add a therapist or a patient")
+    a = add_store_parser(users, "add", run_add, help="add a therapist or a patient")
     a.add_argument("name")
     a.add_argument("--role", required=True, choices=("therapist", "patient"))
     a.add_argument("--therapist", metavar="NAME", help="a patient's therapist (required for patients)")
     a.add_argument("--password-stdin", action="store_true",
                    help="read the password from the first line of standard input")
-    add_db_option(a)
-    a.set_defaults(func=run_add)
-    ls = users.add_parser("list", help="list the users")
+    ls = add_store_parser(users, "list", run_list, help="list the users")
     ls.add_argument("--json", action="store_true")
-    add_db_option(ls)
-    ls.set_defaults(func=run_list)
-    asg = users.add_parser("assign", help="put a patient in a therapist's care")
+    asg = add_store_parser(users, "assign", run_assign, help="put a patient in a therapist's care")
     asg.add_argument("patient")
     asg.add_argument("--therapist", metavar="NAME", required=True)
-    add_db_option(asg)
-    asg.set_defaults(func=run_assign)
-    rm = users.add_parser("remove", help="remove a sign-in (a patient's history stays)")
+    rm = add_store_parser(users, "remove", run_remove,
+                          help="remove a sign-in (a patient's history stays)")
     rm.add_argument("name")
-    add_db_option(rm)
-    rm.set_defaults(func=run_remove)
-
 
 def read_password(from_stdin: bool, stdin: TextIO | None = None) -> str:
     stdin = stdin or sys.stdin

@@ -32,9 +32,13 @@ class PoseEstimator(Protocol):
 
     def close(self) -> None: ...
 
-    def __enter__(self) -> Self: ...
+    # A backend that subclasses this protocol inherits these two; one that only matches it
+    # structurally writes its own.
+    def __enter__(self) -> Self:
+        return self
 
-    def __exit__(self, *exc: object) -> None: ...
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 EstimatorFactory = Callable[..., PoseEstimator]

@@ -12,13 +12,13 @@ import math
 from contextlib import ExitStack
 import mmap
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 
 from clamcoach.errors import ClamcoachError, ModelMissing
 from clamcoach.pose import bundle, models
-from clamcoach.pose.base import check_rgb
+from clamcoach.pose.base import PoseEstimator, check_rgb
 from clamcoach.pose.quiet import native_stderr_quiet
 from clamcoach.pose.rotation import unrotate as _unrotate
 from clamcoach.types import N_LANDMARKS, PoseFrame
@@ -67,7 +67,7 @@ def telemetry_library(mediapipe_root: Path) -> Path | None:
 _QUIET_RUNS = 3
 
 
-class BlazePoseEstimator:
+class BlazePoseEstimator(PoseEstimator):
     """BlazePose landmarks (33 image + 33 world points) for each frame, in time order.
 
     ``rotation_fallback``: when tracking finds nobody, look again in the frame turned a
@@ -190,12 +190,6 @@ class BlazePoseEstimator:
             if landmarker is not None:
                 landmarker.close()
         self._tracker = self._still = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _to_pose_frames(result: Any, t: float, width: int, height: int) -> list[PoseFrame]:

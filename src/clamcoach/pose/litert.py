@@ -9,13 +9,13 @@ person's next region comes from their landmarks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 
 from clamcoach.errors import ClamcoachError, ModelMissing
 from clamcoach.pose import graph, models
-from clamcoach.pose.base import check_rgb
+from clamcoach.pose.base import PoseEstimator, check_rgb
 from clamcoach.pose.quiet import native_stderr_quiet
 from clamcoach.pose.rotation import unrotate
 from clamcoach.pose.smoothing import PoseSmoother, RoiSmoother
@@ -77,7 +77,7 @@ class _Track:
         self.roi = graph.roi_from_points(aux[0], aux[1])
 
 
-class LiteRTPoseEstimator:
+class LiteRTPoseEstimator(PoseEstimator):
     """BlazePose landmarks (33 image + 33 world points) for each frame, in time order.
 
     ``model``: "lite", "full" (default) or "heavy". ``rotation_fallback`` as in the MediaPipe
@@ -154,12 +154,6 @@ class LiteRTPoseEstimator:
     def close(self) -> None:
         self._closed = True
         self._tracks = []
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- the graph -------------------------------------------------------------------------
 

@@ -26,7 +26,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
 
 import numpy as np
 
@@ -134,7 +133,7 @@ def available_cores() -> int:
 # ---- the estimator the engine sees --------------------------------------------------------
 
 
-class SegmentedPoseEstimator:
+class SegmentedPoseEstimator(PoseEstimator):
     """Poses of a whole file computed ahead in segments, handed out frame by frame.
 
     ``estimate_all(rgb, t)`` must be called for the file's frames in order (as
@@ -193,12 +192,6 @@ class SegmentedPoseEstimator:
             if est is not None:
                 est.close()
         self._local = self._fallback = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # Segments in, frames out ---------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import math
 from datetime import datetime
 from html import escape
 from importlib import resources
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -39,6 +39,22 @@ def local_time(iso: str) -> str:
 
 def badge(text: str, severity: str = "ok") -> str:
     return f'<span class="badge {esc(severity)}">{esc(text)}</span>'
+
+
+def scroll_table(columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]]) -> str:
+    """A table that scrolls sideways on a narrow screen. ``columns``: (heading, cell class),
+    the class ``"n"`` for a number (right-aligned, its heading too), ``"nw"`` for no wrapping,
+    ``""`` for plain text; ``rows``: each row's cells as HTML (escape text first). Heading and
+    cell are declared together so that their counts and order cannot drift apart."""
+    def attr(cls: str) -> str:
+        return f' class="{cls}"' if cls else ""
+
+    head = "".join(f"<th{attr(cls if cls == 'n' else '')}>{esc(title)}</th>" for title, cls in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td{attr(cls)}>{cell}</td>"
+                         for (_, cls), cell in zip(columns, row, strict=True)) + "</tr>"
+        for row in rows)
+    return f'<div class="scroll"><table><tr>{head}</tr>{body}</table></div>'
 
 
 def document(title: str, body: str) -> str:

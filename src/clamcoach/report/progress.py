@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Mapping, Sequence
 
 from clamcoach.protocol import Protocol, label, load_protocol
-from clamcoach.report.page import badge, document, esc, fmt, local_time
+from clamcoach.report.page import badge, document, esc, fmt, local_time, scroll_table
 from clamcoach.report.progress_plots import PainPoint, SessionPoint, Targets, trends_figure
 
 RECENT = 10
@@ -70,21 +70,23 @@ def describe(p: Mapping[str, Any]) -> str:
     return " · ".join(parts)
 
 
+#: The week-by-week table's columns: (heading, cell class; see ``page.scroll_table``).
+WEEK_COLUMNS = (("Week", ""), ("From", ""), ("Sessions", "n"), ("Reps", "n"), ("Clean", "n"),
+                ("Opening", "n"), ("Worst roll-back", "n"), ("Hold", "n"))
+#: The latest sessions' table's columns.
+SESSION_COLUMNS = (("When", "nw"), ("Kind", ""), ("Reps", "n"), ("Clean", "n"), ("Opening", "n"),
+                   ("Worst roll-back", "n"), ("Findings", ""))
+
+
 def weeks_table(trends: Sequence[Mapping[str, Any]]) -> str:
     if not trends:
         return "<p class=\"muted\">No sessions yet.</p>"
-    rows = "".join(
-        f"<tr><td>{esc(w['week'])}</td><td>{esc(w['week_start'])}</td>"
-        f"<td class=\"n\">{w['sessions']}</td><td class=\"n\">{w['reps']}</td>"
-        f"<td class=\"n\">{fmt(100 * w['clean_rate'] if w['clean_rate'] is not None else None, 0, '%')}</td>"
-        f"<td class=\"n\">{fmt(w['mean_opening_deg'], 1, '°')}</td>"
-        f"<td class=\"n\">{fmt(w.get('max_roll_back_deg'), 1, '°')}</td>"
-        f"<td class=\"n\">{fmt(w.get('mean_hold_s'), 1, ' s')}</td></tr>"
-        for w in reversed(trends))
-    return ("<div class=\"scroll\"><table><tr><th>Week</th><th>From</th><th class=\"n\">Sessions</th>"
-            "<th class=\"n\">Reps</th><th class=\"n\">Clean</th><th class=\"n\">Opening</th>"
-            "<th class=\"n\">Worst roll-back</th><th class=\"n\">Hold</th></tr>"
-            f"{rows}</table></div>")
+    return scroll_table(WEEK_COLUMNS, (
+        [esc(w["week"]), esc(w["week_start"]), w["sessions"], w["reps"],
+         fmt(100 * w["clean_rate"] if w["clean_rate"] is not None else None, 0, "%"),
+         fmt(w["mean_opening_deg"], 1, "°"), fmt(w.get("max_roll_back_deg"), 1, "°"),
+         fmt(w.get("mean_hold_s"), 1, " s")]
+        for w in reversed(trends)))
 
 
 def findings_badges(findings: Mapping[str, int]) -> str:
@@ -95,16 +97,11 @@ def findings_badges(findings: Mapping[str, int]) -> str:
 def _recent(sessions: Sequence[Mapping[str, Any]]) -> str:
     if not sessions:
         return ""
-    rows = "".join(
-        f"<tr><td class=\"nw\">{when(s['recorded_at'])}</td><td>{esc(s['kind'])}</td>"
-        f"<td class=\"n\">{s['reps']}</td><td class=\"n\">{s['clean_reps']}</td>"
-        f"<td class=\"n\">{fmt(s.get('mean_opening_deg'), 1, '°')}</td>"
-        f"<td class=\"n\">{fmt(s.get('max_roll_back_deg'), 1, '°')}</td>"
-        f"<td>{findings_badges(s['findings'])}</td></tr>"
-        for s in reversed(sessions[-RECENT:]))
-    return ("<h2>Latest sessions</h2>\n<div class=\"scroll\"><table><tr><th>When</th><th>Kind</th>"
-            "<th class=\"n\">Reps</th><th class=\"n\">Clean</th><th class=\"n\">Opening</th>"
-            f"<th class=\"n\">Worst roll-back</th><th>Findings</th></tr>{rows}</table></div>")
+    return "<h2>Latest sessions</h2>\n" + scroll_table(SESSION_COLUMNS, (
+        [when(s["recorded_at"]), esc(s["kind"]), s["reps"], s["clean_reps"],
+         fmt(s.get("mean_opening_deg"), 1, "°"), fmt(s.get("max_roll_back_deg"), 1, "°"),
+         findings_badges(s["findings"])]
+        for s in reversed(sessions[-RECENT:])))
 
 
 def progress_html(store: Any, patient: str) -> str:
