@@ -197,19 +197,22 @@ def test_the_page_names_the_patient_and_the_prescription(clinic):
 
 
 def test_the_sets_notes_come_in_the_readers_language(clinic):
+    clinic.store.prescribe("ann", side="right")  # the stand-in lifts the left leg
     ann = clinic.sign_in("ann")
     with bound(ann, clinic.ann) as ws:
         coach = Coach(ws)
         coach.hello()
         coach.reps(2)
         coach.control("end_session")
-    [listed] = ann.get(f"/patients/{clinic.ann}/live/sets",
-                       headers={"accept-language": "de"}).json()["sets"]
-    said = {n["code"]: n for n in listed["notes"]}
+    english, german = (ann.get(f"/patients/{clinic.ann}/live/sets", headers={"accept-language": lang})
+                       .json()["sets"][0]["notes"] for lang in ("en", "de"))
+    said = {n["code"]: n for n in german}
     assert said["reps_short"]["text"] == "2 von 10 Wiederholungen in diesem Satz."
-    side = said.get("wrong_side")
-    if side is not None:  # the stand-in lifts the right leg: ann's prescription is the left
-        assert "linke" in side["text"] or "rechte" in side["text"]
+    assert said["wrong_side"]["label"] == "Anderes Bein als verordnet"
+    assert "„links“" in said["wrong_side"]["text"] and "„rechts“" in said["wrong_side"]["text"]
+    # English is the report's own sentence, word for word.
+    report = clinic.store.session(clinic.store.history("ann")[-1]["id"])["report"]
+    assert [n["text"] for n in english] == [n["text"] for n in report["prescription_check"]["notes"]]
 
 
 def test_a_therapist_runs_it_for_their_patient(clinic):

@@ -46,6 +46,7 @@ async function tick() {
   } else if (s.sets_done.length > counted) {
     const done = s.sets_done.slice(counted);
     counted = s.sets_done.length;
+    form.hidden = true; // about the set before: not shown while the new one is looked up
     busy = true;
     try {
       await match(done, s.id);
