@@ -47,9 +47,11 @@ MATRIX = {
     ("POST", "/patients/{pid:int}/prescription"): row(401, 303, 404, 403, 404),
     ("GET", "/patients/{pid:int}/sessions/{sid:int}"): row(303, 200, 404, 200, 404),
     ("POST", "/patients/{pid:int}/pain"): row(401, 403, 404, 303, 404),
+    # The pain rating of one saved set (a live set or an upload): the patient or their therapist.
+    ("POST", "/patients/{pid:int}/sessions/{sid:int}/pain"): row(401, 303, 404, 303, 404),
     # Live coaching bound to the patient (the socket is refused the same way: test_live.py).
     ("GET", "/patients/{pid:int}/live"): row(303, 200, 404, 200, 404),
-    ("POST", "/patients/{pid:int}/live/pain"): row(401, 303, 404, 303, 404),
+    ("GET", "/patients/{pid:int}/live/sets"): row(303, 200, 404, 200, 404),
     ("POST", "/patients/{pid:int}/uploads"): row(401, 400, 404, 400, 404),
     ("GET", "/patients/{pid:int}/uploads/{job}"): row(303, 200, 404, 200, 404),
     ("GET", "/patients/{pid:int}/uploads/{job}/status"): row(303, 200, 404, 200, 404),
@@ -92,7 +94,7 @@ FORMS = {
     "/patients": {"name": "New Patient"},
     "/patients/{pid:int}/prescription": {"reps": "12"},
     "/patients/{pid:int}/pain": {"rating": "2"},
-    "/patients/{pid:int}/live/pain": {"rating": "2"},
+    "/patients/{pid:int}/sessions/{sid:int}/pain": {"rating": "2"},
     "/patients/{pid:int}/erase": {"confirm": "not the name"},
 }
 

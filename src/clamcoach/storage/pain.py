@@ -33,12 +33,21 @@ def check_rating(rating: object) -> int:
     return value
 
 
-def add_rating(store: Store, patient_id: int, rating: object, note: str | None = None, *,
-               session_id: int | None = None, when: datetime | None = None) -> int:
-    value = check_rating(rating)
+def check_note(note: str | None) -> str | None:
     text = (note or "").strip() or None
     if text is not None and len(text) > MAX_NOTE:
         raise UsageError(f"a note has at most {MAX_NOTE} characters")
+    return text
+
+
+def add_rating(store: Store, patient_id: int, rating: object, note: str | None = None, *,
+               session_id: int | None = None, when: datetime | None = None,
+               replace: bool = False) -> int:
+    """Store a rating (with ``session_id``: about that session). ``replace``: a rating the
+    session already has is corrected instead of a second one added (it keeps its time, so
+    the ratings stay in the order the sets were done)."""
+    value = check_rating(rating)
+    text = check_note(note)
     with store.transaction(write=True) as s:
         if s.get(m.Patient, patient_id) is None:
             raise UnknownPatient(f"no patient number {patient_id} in the history")
@@ -46,9 +55,14 @@ def add_rating(store: Store, patient_id: int, rating: object, note: str | None =
             sess = s.get(m.Session, session_id)
             if sess is None or sess.patient_id != patient_id:
                 raise UsageError(f"session {session_id} is not this patient's")
-        row = m.PainRating(patient_id=patient_id, session_id=session_id, rating=value,
-                           note=text, recorded_at=utc(when))
-        s.add(row)
+        row = None
+        if replace and session_id is not None:
+            row = s.scalars(select(m.PainRating).where(m.PainRating.session_id == session_id)
+                            .order_by(m.PainRating.id.desc()).limit(1)).first()
+        if row is None:
+            row = m.PainRating(patient_id=patient_id, session_id=session_id, recorded_at=utc(when))
+            s.add(row)
+        row.rating, row.note = value, text
         s.flush()
         return row.id
 

@@ -5,7 +5,7 @@
 
 Where the ids come from: the page's templates (``_()``, ``ngettext()``), its scripts
 (``t()``, ``tn()``, ``N_()``), the web package's Python (``N_()``, ``NN_()``), the
-workspace's templates and Python likewise, and the protocol file's ``[cues]``,
+workspace's templates, scripts and Python likewise, and the protocol file's ``[cues]``,
 ``[messages]`` and ``[labels]`` (their English texts are the ids: the catalogue holds no
 second copy of them).
 """
@@ -33,6 +33,8 @@ METHODS = [
     # The workspace's pages and the words its Python hands them (N_).
     ("workspace/templates/**.html", "jinja2.ext:babel_extract"),
     ("workspace/*.py", "python"),
+    # The bound live page's per-set pain rating (t(), tn() from the live page's i18n.js).
+    ("workspace/static/**.js", "javascript"),
 ]
 KEYWORDS = {"_": None, "ngettext": (1, 2), "t": None, "tn": (1, 2), "N_": None, "NN_": (1, 2)}
 PROTOCOL_SECTIONS = ("cues", "messages", "labels")

@@ -4,7 +4,10 @@ in the clinic) opens ``/patients/{pid}/live``: the live page, whose WebSocket is
 the patient, or the patient's own therapist) and its session belongs to a :class:`LiveOwner`
 (``web/hub.py``): it coaches with the patient's prescribed protocol, and each finished set is
 saved to that patient, checked against the prescription as ``clamcoach analyze --patient``
-does. After the session the page asks for a pain rating, stored with the last set saved.
+does. After each set (in the rest, and after the last one) the page asks for the pain rating
+of that set: it reads the sets this sign-in saved (``GET /patients/{pid}/live/sets``: each with
+its prescription check's notes, in the reader's language) and posts the rating to the set's
+own session (``POST /patients/{pid}/sessions/{sid}/pain``, ``patients.rate_session``).
 
 A sign-out (or a therapist no longer caring for the patient) ends the binding: a set finished
 after it is not saved, and the socket of a new connection is refused.
@@ -12,6 +15,7 @@ after it is not saved, and the socket of a new connection is refused.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -19,20 +23,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 
 from clamcoach.accounts import sessions
 from clamcoach.accounts.roles import Principal
 from clamcoach.errors import ClamcoachError, UsageError
-from clamcoach.protocol import Protocol, load_protocol
+from clamcoach.protocol import Protocol, label, load_protocol
 from clamcoach.storage import audit, pain
 from clamcoach.storage.audit import AuditAction
 from clamcoach.storage.repository import Store
 from clamcoach.storage.sets import save_set
 from clamcoach.web.guard import is_tls
 from clamcoach.web.workspace.guard import SESSION_COOKIE, Call, Policy, may_use
-from clamcoach.web.workspace.render import live_page, problem, redirect
+from clamcoach.web.workspace.render import HEADERS, gettext, live_page
+from clamcoach.web.workspace.words import LIFT_TEXT, SIDE_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +50,14 @@ def socket_path(patient_id: int | str) -> str:
     return f"/patients/{patient_id}/live/ws"
 
 
+#: The saved sets a bound page is told about: the latest of its sign-in (a page rates the
+#: sets it has just seen finish).
+SETS_LISTED = 20
+
+
 class SavedSets:
-    """The live sets saved per sign-in and patient (in memory: what the pain rating after
-    the session is about)."""
+    """The live sets saved per sign-in and patient, in the order they were saved (in memory:
+    which sets a page may ask the pain rating of)."""
 
     def __init__(self) -> None:
         self._ids: dict[tuple[str, int], list[int]] = {}
@@ -57,10 +67,9 @@ class SavedSets:
         with self._lock:
             self._ids.setdefault((sign_in, patient_id), []).append(session_id)
 
-    def last(self, sign_in: str, patient_id: int) -> int | None:
+    def latest(self, sign_in: str, patient_id: int, n: int = SETS_LISTED) -> list[int]:
         with self._lock:
-            found = self._ids.get((sign_in, patient_id))
-            return found[-1] if found else None
+            return list(self._ids.get((sign_in, patient_id), [])[-n:])
 
 
 def sign_in_key(token: str) -> str:
@@ -145,30 +154,62 @@ def live_socket(ws: Any):
 
 
 def show_live(call: Call) -> Response:
-    """The live page, bound to this patient (it opens the socket above)."""
+    """The live page, bound to this patient (it opens the socket above), naming the patient
+    and the prescription it coaches with."""
     name = call.store.patient_name(call.patient_id)
     rx = call.store.active_prescription(name)
+    dose = load_protocol(patch=call.store.protocol_patch(name)).prescription
     audit.record(call.store, call.who.username, call.who.role.value, AuditAction.VIEW_PATIENT,
                  call.patient_id, "live coaching")
     tls = is_tls(call.request.scope)
     return live_page(call.request, socket=socket_path(call.patient_id), patient_id=call.patient_id,
                      patient=name, own=not call.who.is_therapist, csrf=call.csrf,
-                     version=rx.get("version") if rx else None,
+                     version=rx.get("version") if rx else None, dose=dose, lift_text=LIFT_TEXT,
                      phone_mode=tls, where="phone" if tls else "computer")
 
 
-def rate_live(call: Call) -> Response:
-    """The pain rating after a live session: stored with the last set this sign-in saved for
-    the patient (or with none, if no set was saved)."""
+def live_sets(call: Call) -> Response:
+    """The sets this sign-in saved for the patient, oldest first, each with its rating and
+    its prescription check's notes (from the saved report), for the page's rating form and
+    summary. An erased set is left out."""
     token = call.request.cookies.get(SESSION_COOKIE) or ""
-    session_id = call.ws.live_sets.last(sign_in_key(token), call.patient_id)
-    try:
-        pain.add_rating(call.store, call.patient_id, call.field("rating"), call.field("note"),
-                        session_id=session_id)
-    except UsageError as exc:
-        return problem(400, str(exc))
-    audit.record(call.store, call.who.username, call.who.role.value, AuditAction.RATE_PAIN,
-                 call.patient_id, f"rating {call.field('rating')} after live coaching"
-                 + (f" (session {session_id})" if session_id is not None else ""))
-    return redirect(f"/patients/{call.patient_id}#sessions")
+    ids = call.ws.live_sets.latest(sign_in_key(token), call.patient_id)
+    ratings = {r.session_id: r for r in pain.ratings(call.store, call.patient_id)}
+    out = []
+    for sid in ids:
+        try:
+            detail = call.store.session(sid)
+        except UsageError:
+            continue  # erased since
+        rating = ratings.get(sid)
+        check = (detail.get("report") or {}).get("prescription_check") or {}
+        out.append({"id": sid, "recorded_at": detail["recorded_at"], "reps": detail["reps"],
+                    "clean_reps": detail["clean_reps"], "side": check.get("side_done"),
+                    "rating": rating.rating if rating else None,
+                    "note": rating.note if rating else None,
+                    "rate": f"/patients/{call.patient_id}/sessions/{sid}/pain",
+                    "notes": [note_words(n) for n in check.get("notes") or []]})
+    return JSONResponse({"sets": out}, headers=HEADERS)
 
+
+def note_words(note: dict[str, Any]) -> dict[str, Any]:
+    """A prescription check's note in the request's language: its label and its sentence
+    (the protocol's English message is the catalogue id; a side is a word of its own)."""
+    code = note.get("code", "")
+    template = default_protocol().message(code)
+
+    def shown(value: Any) -> str:
+        if isinstance(value, str) and value in SIDE_TEXT:
+            return gettext(SIDE_TEXT[value])
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    text = (gettext(template).format(done=shown(note.get("done")), target=shown(note.get("target")))
+            if template else note.get("text", ""))
+    return {"code": code, "label": gettext(label(code)), "text": text,
+            "severity": note.get("severity", "info")}
+
+
+@functools.cache
+def default_protocol() -> Protocol:
+    """The packaged protocol: its messages are the catalogue's ids."""
+    return load_protocol()

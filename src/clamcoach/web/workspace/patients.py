@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from markupsafe import escape
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from clamcoach.accounts.roles import Role
 from clamcoach.accounts.users import add_user, assign_patient, patients_of, therapist_of
@@ -18,9 +18,18 @@ from clamcoach.web.i18n import N_
 from clamcoach.web.workspace.guard import Call
 from clamcoach.web.workspace.login import home_of
 from clamcoach.web.workspace.overview import FLAG_TEXT, patient_record, patient_rows
-from clamcoach.web.workspace.render import gettext, page, problem, redirect, report_page
+from clamcoach.web.workspace.render import HEADERS, gettext, page, problem, redirect, render_html, report_page
 
 AUDIT_ON_PAGE = 30
+#: The rating form at the end of a set's report: the report is a document of its own (its
+#: page allows inline styles only), so the form brings these few rules.
+RATING_STYLE = """<style>
+.pain fieldset { border: 1px solid #999; border-radius: 6px; display: flex; flex-wrap: wrap; gap: .3rem .9rem; }
+.pain label { display: inline-flex; gap: .25rem; align-items: center; }
+.pain textarea { display: block; width: 100%; max-width: 40rem; font: inherit; }
+.pain button { font: inherit; margin-top: .6rem; padding: .3em 1em; }
+</style>
+"""
 
 
 def _log(call: Call, action: AuditAction, patient_id: int | None, detail: str | None = None) -> None:
@@ -103,15 +112,47 @@ def show_session(call: Call) -> Response:
     text = (gettext(N_("← back to your page")) if call.who.role is Role.PATIENT
             else gettext(N_("← back to {name}")).format(name=detail["patient"]))
     back = f'<p><a href="/patients/{call.patient_id}">{escape(text)}</a></p>'  # a name is not markup
-    return report_page(html.replace("<main>\n", "<main>\n" + back, 1))
+    current = next((r for r in reversed(pain.ratings(call.store, call.patient_id))
+                    if r.session_id == sid), None)
+    rating = render_html("session_pain.html", patient_id=call.patient_id, session_id=sid,
+                         csrf=call.csrf, current=current)
+    html = html.replace("<main>\n", "<main>\n" + back, 1)
+    return report_page(html.replace("\n</main>", "\n" + RATING_STYLE + rating + "</main>", 1))
 
 
 def rate_pain(call: Call) -> Response:
+    """The patient's own page: a rating about one of their sessions, or about none."""
     session = call.field("session_id")
     try:
         pain.add_rating(call.store, call.patient_id, call.field("rating"), call.field("note"),
-                        session_id=int(session) if session.isdigit() else None)
+                        session_id=int(session) if session.isdigit() else None,
+                        replace=session.isdigit())
     except UsageError as exc:
         return show_patient(call, error=str(exc), status=400)
     _log(call, AuditAction.RATE_PAIN, call.patient_id, f"rating {call.field('rating')}")
     return redirect(f"/patients/{call.patient_id}#pain")
+
+
+def rate_session(call: Call) -> Response:
+    """The pain rating of one saved set (a live set, in the rest after it, or an upload, on
+    its report); a second rating of the same set corrects the first. The live page posts
+    with ``Accept: application/json`` and stays where it is; a plain form goes back to the
+    set's report."""
+    sid = call.request.path_params["sid"]
+    if not _is_patients_session(call, sid):
+        return problem(404, N_("There is no such session."))
+    try:
+        pain.add_rating(call.store, call.patient_id, call.field("rating"), call.field("note"),
+                        session_id=sid, replace=True)
+    except UsageError as exc:
+        return problem(400, str(exc))
+    _log(call, AuditAction.RATE_PAIN, call.patient_id, f"rating {call.field('rating')} of session {sid}")
+    if "application/json" in call.request.headers.get("accept", ""):
+        found = next(r for r in reversed(pain.ratings(call.store, call.patient_id)) if r.session_id == sid)
+        return JSONResponse({"session_id": sid, "rating": found.rating, "note": found.note},
+                            headers=HEADERS)
+    return redirect(f"/patients/{call.patient_id}/sessions/{sid}#pain")
+
+
+def _is_patients_session(call: Call, sid: int) -> bool:
+    return any(s["id"] == sid for s in call.store.history(call.store.patient_name(call.patient_id)))

@@ -24,9 +24,10 @@ from clamcoach.web.pages import content_security_policy, environment as template
 
 TEMPLATES = Path(__file__).with_name("templates")
 CSP = content_security_policy(form_action="'self'")
-#: The analysis report is one self-contained document with an inline stylesheet: no scripts.
+#: The analysis report is one self-contained document with an inline stylesheet: no scripts;
+#: its one form (the set's pain rating) posts to this server.
 REPORT_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
-              "form-action 'none'; frame-ancestors 'none'")
+              "form-action 'self'; frame-ancestors 'none'")
 HEADERS = {"content-security-policy": CSP, "cache-control": "no-store"}
 #: The language of the request being answered (one of ``web.i18n.LANGUAGES``).
 LANGUAGE: ContextVar[str] = ContextVar("clamcoach_workspace_language", default=SOURCE_LANGUAGE)

@@ -31,5 +31,9 @@ STATE_TEXT = {"queued": N_("Waiting for the analyser…"), "running": N_("Analys
 #: The side picker of the prescription form ('' keeps the current side).
 SIDE_TEXT = {"": N_("(keep)"), "left": N_("left"), "right": N_("right"), "both": N_("both")}
 
+#: Which leg a prescription has lift (the live page's line naming the prescription).
+LIFT_TEXT = {"left": N_("the left leg lifts"), "right": N_("the right leg lifts"),
+             "both": N_("either leg")}
+
 #: Roles, as the audit log names them.
 ROLES = (N_("therapist"), N_("patient"))
