@@ -43,3 +43,21 @@ def test_make_analyzer_gives_a_fresh_engine_and_a_frozen_analysis():
     with pytest.raises(dataclasses.FrozenInstanceError):
         a.notes = ("changed",)  # type: ignore[misc]
     assert a.with_notes("one").notes == ("one",) and a.notes == ()
+
+
+def test_an_analyser_without_landmarks_measures_the_same_and_keeps_none():
+    """The live page's analyser keeps no per-frame landmarks (a half-hour set would grow by
+    ~11 MB); every measure is the file analyser's."""
+    est = ReplayEstimator()
+    rgb = np.zeros((CAM.height, CAM.width, 3), np.uint8)
+    runs = []
+    for keep in (True, False):
+        live = make_analyzer(load_protocol(), est, profile=JOINT_CENTRES, keep_landmarks=keep)
+        for t in sorted(est.poses):
+            live.process(rgb, t)
+        runs.append(live.finish())
+    kept, slim = runs
+    assert kept.frames.landmarks is not None and kept.frames.landmarks.shape == (len(kept.frames), 33, 3)
+    assert slim.frames.landmarks is None
+    assert slim.to_dict({}) == kept.to_dict({})
+    assert np.array_equal(slim.frames.opening_deg, kept.frames.opening_deg, equal_nan=True)

@@ -41,7 +41,7 @@ class Engine:
     def __init__(self, protocol: Protocol, *, body_params: BodyParams = BodyParams(),
                  rep_params: RepParams | None = None, measure_params: MeasureParams = MeasureParams(),
                  focal_px: float | None = None, noise_rel: dict[str, float] | None = None,
-                 profile: LandmarkProfile = BLAZEPOSE) -> None:
+                 profile: LandmarkProfile = BLAZEPOSE, keep_landmarks: bool = True) -> None:
         self.proto = protocol
         self.body = BodyTracker(body_params)
         self.measure = MeasureStage(measure_params, focal_px=focal_px, profile=profile)
@@ -51,7 +51,7 @@ class Engine:
         self.reps = RepStage(protocol, rep_params)
         self.coach = Coach(protocol)
         self.placement: Placement | None = None
-        self.series = SeriesBuilder()
+        self.series = SeriesBuilder(keep_landmarks)
         self.n_frames = self.n_pose = self._calibrations = 0
         self._last_seen = -math.inf
         self._phase = Phase.SETUP

@@ -67,10 +67,13 @@ class LiveAnalyzer:
 
 
 def make_analyzer(protocol: Protocol, estimator: PoseEstimator, *,
-                  profile: LandmarkProfile = BLAZEPOSE) -> LiveAnalyzer:
+                  profile: LandmarkProfile = BLAZEPOSE, keep_landmarks: bool = True) -> LiveAnalyzer:
     """A fresh engine behind ``estimator``: one per set (live) or per file. The only factory,
-    so the live page and file analysis cannot drift apart in how they build the engine."""
-    return LiveAnalyzer(protocol, estimator, engine=Engine(protocol, profile=profile))
+    so the live page and file analysis cannot drift apart in how they build the engine.
+    ``keep_landmarks``: keep every frame's image landmarks (file exports use them; a live set,
+    which can run for half an hour, need not)."""
+    return LiveAnalyzer(protocol, estimator,
+                        engine=Engine(protocol, profile=profile, keep_landmarks=keep_landmarks))
 
 
 def _snapshot(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -13,6 +13,7 @@ stored as a code into ``PHASES``; ``rep`` is the rep's number, 0 outside a rep;
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass, fields
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -202,11 +203,13 @@ class SeriesBuilder:
 
     def __init__(self, keep_landmarks: bool = True) -> None:
         self.keep_landmarks = keep_landmarks
-        self._t: list[float] = []
-        self._phase: list[int] = []
-        self._values: list[tuple[float, ...]] = []
+        # Packed machine values, not Python floats in lists: a live set can run for half an
+        # hour, and boxed floats and per-frame arrays cost about twice the memory.
+        self._t = array("d")
+        self._phase = array("b")
+        self._values = array("d")
         self._hands: list[bool | None] = []
-        self._landmarks: list[np.ndarray | None] = []
+        self._landmarks = bytearray()  # float32 (x, y, visibility) per landmark; NaN: no body
 
     def __len__(self) -> int:
         return len(self._t)
@@ -215,28 +218,32 @@ class SeriesBuilder:
         self._t.append(round(t, 4))
         self._phase.append(_CODE[phase])
         if kin is None:
-            self._values.append((math.nan,) * (len(MEASURE_COLUMNS) + len(SD_COLUMNS)))
+            self._values.extend((math.nan,) * _N_VALUES)
             self._hands.append(None)
         else:
-            self._values.append((*(float(getattr(kin, c)) for c in MEASURE_COLUMNS),
+            self._values.extend((*(float(getattr(kin, c)) for c in MEASURE_COLUMNS),
                                  kin.sd.opening_deg, kin.sd.pelvis_roll_deg))
             self._hands.append(kin.hand_on_hip)
         if self.keep_landmarks:
-            self._landmarks.append(None if landmarks is None else landmarks.astype(np.float32))
+            if landmarks is None:
+                self._landmarks.extend(_NO_LANDMARKS)
+            else:
+                self._landmarks.extend(np.asarray(landmarks, dtype=np.float32).reshape(N_LANDMARKS, 3).tobytes())
 
     def build(self, reps: Sequence[Rep]) -> FrameSeries:
         """The series, each frame numbered with the rep it is in (start to end, inclusive)."""
         t = np.array(self._t, dtype=np.float64)
-        values = np.array(self._values, dtype=np.float64).reshape(len(t), len(MEASURE_COLUMNS) + len(SD_COLUMNS))
+        values = np.array(self._values, dtype=np.float64).reshape(len(t), _N_VALUES)
         cols = dict(zip((*MEASURE_COLUMNS, *SD_COLUMNS), values.T.copy()))
         landmarks = None
         if self.keep_landmarks:
-            landmarks = np.full((len(t), N_LANDMARKS, 3), np.nan, dtype=np.float32)
-            for i, lm in enumerate(self._landmarks):
-                if lm is not None:
-                    landmarks[i] = lm
+            landmarks = np.frombuffer(bytes(self._landmarks), dtype=np.float32).reshape(len(t), N_LANDMARKS, 3).copy()
         return FrameSeries(t=t, phase=np.array(self._phase, dtype=np.int8), rep=rep_numbers(t, reps),
                            hand_on_hip=_hands(self._hands), landmarks=landmarks, **cols)
+
+
+_N_VALUES = len(MEASURE_COLUMNS) + len(SD_COLUMNS)
+_NO_LANDMARKS = np.full((N_LANDMARKS, 3), np.nan, dtype=np.float32).tobytes()
 
 
 def rep_numbers(t: np.ndarray, reps: Sequence[Rep]) -> np.ndarray:

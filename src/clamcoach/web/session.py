@@ -98,7 +98,9 @@ class Session:
                 from clamcoach.measure.profiles import BLAZEPOSE
                 from clamcoach.pipeline import make_analyzer
 
-                self.live = make_analyzer(self.proto, self._estimator, profile=self.profile or BLAZEPOSE)
+                # The landmarks are not kept: nothing live reads them, and a long set would grow.
+                self.live = make_analyzer(self.proto, self._estimator, profile=self.profile or BLAZEPOSE,
+                                          keep_landmarks=False)
             set_index = self.flow.set_index
             step = step_dict(self.live.process(rgb, t), set_index)
             self.reps_log.extend(step["new_reps"])
