@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import PurePath
 from typing import Any, Iterable, Mapping
 
+from clamcoach.errors import ClamcoachError
 from clamcoach.storage import models as m
 
 SERIES_HZ = 5.0
@@ -20,7 +21,7 @@ SERIES_COLUMNS = (
 _BAD_SEVERITY = ("warn", "error")
 
 
-class BadReport(ValueError):
+class BadReport(ClamcoachError, ValueError):
     """The report holds a value that cannot be stored (the save is rolled back)."""
 
 

@@ -12,11 +12,13 @@ import json
 import math
 from typing import Any
 
+from clamcoach.errors import ClamcoachError
+
 CONTROLS = ("next_set", "finish_set", "end_session", "new_session")
 ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
-class MessageError(ValueError):
+class MessageError(ClamcoachError, ValueError):
     """A message from the page that is not understood; answered with an ``error`` reply."""
 
 
