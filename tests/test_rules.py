@@ -282,6 +282,7 @@ def test_rep_measures_judge_the_roll_only_when_seen_well_enough(proto):
     from clamcoach.rules import rep_measures
 
     assert rep_measures(_event(roll_sd=3.9), 1, proto).roll_judged is True
+    assert rep_measures(_event(roll_sd=4.0), 1, proto).roll_judged is True  # at the limit: judged
     assert rep_measures(_event(roll_sd=4.5), 1, proto).roll_judged is False
 
 
@@ -332,3 +333,65 @@ def test_median_ignores_gaps_and_is_nan_when_empty():
     assert _median([1.0, 4.0]) == 2.5
     assert math.isnan(_median([math.nan]))
     assert math.isnan(_median([]))
+
+
+@pytest.mark.parametrize("kw, expected", [
+    (dict(roll_back_deg=10.0), ["roll_back"]),       # at a threshold: the finding
+    (dict(opening_deg=60.0), ["lift_too_high"]),
+    (dict(ankle_gap_cm=10.0), []),                   # at the limit: still together
+    (dict(up_s=1.0, down_s=1.0), []),                # exactly the minimum: not too fast
+    (dict(hold_s=1.0), []),
+])
+def test_values_at_a_threshold(proto, kw, expected):
+    assert codes(check_rep(rep(**kw), proto)) == expected
+
+
+def test_a_roll_back_of_exactly_15_degrees_is_an_error(proto):
+    (f,) = check_rep(rep(roll_back_deg=15.0), proto)
+    assert (f.severity, f.threshold) == (Severity.ERROR, 15.0)
+
+
+def test_the_larger_of_pelvis_and_shoulder_roll_back_counts(proto):
+    (f,) = check_rep(rep(roll_back_deg=11.0, trunk_roll_back_deg=16.0), proto)
+    assert (f.value, f.severity) == (16.0, Severity.ERROR)
+    (f,) = check_rep(rep(roll_back_deg=16.0, trunk_roll_back_deg=11.0), proto)
+    assert f.value == 16.0
+    (f,) = check_rep(rep(roll_back_deg=math.nan, trunk_roll_back_deg=12.0), proto)
+    assert f.value == 12.0
+
+
+def test_the_shoulder_line_is_ignored_when_the_protocol_says_so():
+    from clamcoach.protocol import load_protocol
+
+    hips_only = load_protocol(overrides=["roll_back.check_trunk=false"])
+    assert check_rep(rep(trunk_roll_back_deg=12.0), hips_only) == ()
+
+
+def test_too_fast_says_the_quicker_half(proto):
+    (f,) = check_rep(rep(up_s=0.6, down_s=0.8), proto)
+    assert f.value == 0.6
+    (f,) = check_rep(rep(up_s=1.5, down_s=0.7), proto)
+    assert f.value == 0.7
+
+
+# -- Sustained: the live form of sustained_max (exact times: steps of 1/8 s) -----------------
+
+def test_sustained_says_yes_once_the_level_has_held_for_the_duration():
+    from clamcoach.rules import Sustained
+
+    s = Sustained(level=10.0, duration_s=0.25)
+    got = [s.push(i / 8, v) for i, v in enumerate([0, 10, 12, 11, 12, 3, 10, 10, 10])]
+    # Held from t = 0.125: yes at 0.375 (exactly 0.25 later), on while it holds, off when it drops.
+    assert got == [False, False, False, True, True, False, False, False, True]
+
+
+def test_sustained_forgets_on_a_gap_and_on_reset():
+    from clamcoach.rules import Sustained
+
+    s = Sustained(level=5.0, duration_s=0.25)
+    assert [s.push(t, v) for t, v in [(0.0, 6), (0.125, math.nan), (0.25, 6), (0.375, 6)]] == \
+        [False, False, False, False]
+    assert s.push(0.5, 6.0) is True
+    s.reset()
+    assert s.push(0.625, 6.0) is False
+    assert s.push(0.875, 6.0) is True
