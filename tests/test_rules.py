@@ -395,3 +395,31 @@ def test_sustained_forgets_on_a_gap_and_on_reset():
     s.reset()
     assert s.push(0.625, 6.0) is False
     assert s.push(0.875, 6.0) is True
+
+
+# -- sustained_max's windows, on exact times (steps of 1/16 s, a 0.25 s duration) -------------
+
+T16 = [i / 16 for i in range(17)]  # 0 .. 1 s
+
+
+def _plateau(first: int, last: int) -> list[float]:
+    return [12.0 if first <= i <= last else 0.0 for i in range(17)]
+
+
+def test_a_window_is_the_duration_from_its_first_sample_not_including_its_end():
+    # Samples 4-7 (t = 0.25 .. 0.4375) cover 0.25 s of frames: sustained. Samples 4-6 do not.
+    assert sustained_max(T16, _plateau(4, 7), 0.25) == 12.0
+    assert sustained_max(T16, _plateau(4, 6), 0.25) == 0.0
+
+
+def test_a_window_cut_by_the_end_counts_when_three_quarters_of_it_were_seen():
+    # The last four samples span 0.1875 s (exactly 3/4 of 0.25): enough. The last three: not.
+    assert sustained_max(T16, _plateau(13, 16), 0.25) == 12.0
+    assert sustained_max(T16, _plateau(14, 16), 0.25) == 0.0
+
+
+def test_sustained_max_of_too_short_or_empty_signals_is_nan():
+    assert math.isnan(sustained_max([0.0, 0.1], [5.0, 5.0], 0.3))
+    assert math.isnan(sustained_max([], [], 0.3))
+    assert math.isnan(sustained_max(T16, [math.nan] * 17, 0.25))
+    assert sustained_max(T16, [math.nan] * 4 + [7.0] * 13, 0.25) == 7.0
