@@ -256,3 +256,70 @@ def test_jitter_is_the_rests_robust_spread():
     rest = tuple(Sample(i / 30, v) for i, v in enumerate(values))
     # median 0.5; the median of |v - 0.5| is 1.0 (the outlier does not move it)
     assert _jitter(rest) == pytest.approx(1.4826)
+
+
+def test_a_rep_keeps_only_its_own_samples_and_its_peak_time():
+    samples, truth = signal(1, 30, up=1.5, hold=2.0, down=1.5, rest=1.0)
+    (rep,) = detect(samples)
+    times = [s.t for s in rep.samples]
+    assert min(times) >= rep.start_s - 1e-9 and max(times) <= rep.end_s + 1e-9
+    # Every frame from the rep's start on, up to the frame that ended it (before end_s, which
+    # the timing model places where the movement would have come to rest).
+    inside = [t for t, _ in samples if rep.start_s <= t <= max(times)]
+    assert times == inside
+    s, a, b, e = truth[0]
+    assert a <= rep.peak_s <= b  # the top is the hold
+    # The rest it started from: the lead-in (under the 3 s kept) until the rise was noticed,
+    # 2.5 deg up at 2.37 s.
+    rest = [x.t for x in rep.rest_samples]
+    assert rest[0] == 0.0 and rest[-1] == pytest.approx(2.3667, abs=0.01)
+
+
+def test_a_rest_level_above_zero_changes_nothing_but_the_start_level():
+    samples, _ = signal(2, 25, up=1.2, hold=1.5, down=1.2, rest=1.0)
+    lifted = [(t, v + 6.0) for t, v in samples]
+    base_frames, base_reps = live_run(samples)
+    frames, reps = live_run(lifted)
+    assert [ph for _, ph, _ in frames] == [ph for _, ph, _ in base_frames]
+    assert [h for _, _, h in frames] == pytest.approx([h for _, _, h in base_frames], abs=1e-9)
+    assert [ev.start_level for _, ev in reps] == pytest.approx([ev.start_level + 6 for _, ev in base_reps])
+    assert [ev.hold_s for _, ev in reps] == pytest.approx([ev.hold_s for _, ev in base_reps])
+
+
+def test_the_live_phase_is_up_while_rising_before_the_top_is_known():
+    samples, truth = signal(1, 30, up=1.5, hold=2.0, down=1.5, rest=1.0)
+    frames, _ = live_run(samples)
+    s, a, _, _ = truth[0]
+    rising = [ph for t, ph, _ in frames if s + 0.5 <= t < s + 1.0]  # a third to two thirds up
+    assert rising and set(rising) == {Phase.UP}
+
+
+def test_jitter_is_measured_from_eight_rest_samples_on():
+    from clamcoach.reps import _jitter
+
+    eight = tuple(Sample(i / 30, v) for i, v in enumerate([0.0, 2.0] * 4))
+    assert _jitter(eight) == pytest.approx(1.4826)  # median 1, |v - 1| all 1
+
+
+def test_phase_times_interpolate_the_crossings_and_count_a_sample_on_the_level():
+    from clamcoach.reps import phase_times
+
+    t = np.arange(6) * 0.1
+    # 10% of 20 is 2: crossed between the first two samples (at 0.04 s); 90% (18) at 0.35 s.
+    v = np.array([0.0, 5.0, 10.0, 16.0, 20.0, 20.0])
+    times = phase_times(t, v, 4, 20.0)
+    up = (0.35 - 0.04) / 0.506
+    assert times.up_s == pytest.approx(up)
+    assert times.start == pytest.approx(0.04 - 0.247 * up)
+    # A sample exactly on the 10% level is the crossing.
+    v = np.array([0.0, 2.0, 10.0, 18.0, 20.0, 20.0])
+    times = phase_times(t, v, 4, 20.0)
+    assert times.up_s == pytest.approx((0.3 - 0.1) / 0.506)
+
+
+def test_phase_times_of_a_small_amplitude():
+    from clamcoach.reps import phase_times
+
+    t = np.arange(6) * 0.1
+    v = np.array([0.0, 0.1, 0.25, 0.4, 0.5, 0.5])
+    assert phase_times(t, v, 4, 0.5) is not None
