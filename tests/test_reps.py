@@ -323,3 +323,19 @@ def test_phase_times_of_a_small_amplitude():
     t = np.arange(6) * 0.1
     v = np.array([0.0, 0.1, 0.25, 0.4, 0.5, 0.5])
     assert phase_times(t, v, 4, 0.5) is not None
+
+
+def test_a_small_reps_timing_is_exact_too():
+    # A 6 deg rep ends at 0.6 deg (end_margin_deg) after the 10% crossing: its down time is whole.
+    samples, truth = signal(1, 6, up=1.5, hold=1.0, down=1.5, rest=1.5, fps=60)
+    (rep,) = detect(samples)
+    s, a, b, e = truth[0]
+    assert rep.up_s == pytest.approx(1.5, abs=0.05)
+    assert rep.down_s == pytest.approx(1.5, abs=0.05)
+    assert rep.end_s == pytest.approx(e, abs=0.05)
+
+
+def test_a_slow_rep_of_eleven_seconds_is_still_a_rep():
+    samples, _ = signal(1, 25, up=4.0, hold=3.0, down=4.0, rest=2.0)
+    (rep,) = detect(samples)
+    assert rep.hold_s == pytest.approx(3.0, abs=0.1)
