@@ -339,3 +339,10 @@ def test_a_slow_rep_of_eleven_seconds_is_still_a_rep():
     samples, _ = signal(1, 25, up=4.0, hold=3.0, down=4.0, rest=2.0)
     (rep,) = detect(samples)
     assert rep.hold_s == pytest.approx(3.0, abs=0.1)
+
+
+@pytest.mark.parametrize("up, hold, down, counted", [(0.12, 0.06, 0.12, False), (0.3, 0.2, 0.3, True)])
+def test_a_rep_lasts_at_least_four_tenths_of_a_second(up, hold, down, counted):
+    # 0.3 s up and down is a twitch of the landmarks; 0.8 s is a quick rep (too fast, but a rep).
+    samples, _ = signal(1, 20, up=up, hold=hold, down=down, rest=2.0, fps=60)
+    assert len(detect(samples)) == (1 if counted else 0)
