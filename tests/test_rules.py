@@ -423,3 +423,75 @@ def test_sustained_max_of_too_short_or_empty_signals_is_nan():
     assert math.isnan(sustained_max([], [], 0.3))
     assert math.isnan(sustained_max(T16, [math.nan] * 17, 0.25))
     assert sustained_max(T16, [math.nan] * 4 + [7.0] * 13, 0.25) == 7.0
+
+
+def test_a_rep_whose_frames_had_no_measures_has_none(proto):
+    from clamcoach.reps import RepEvent, Sample
+    from clamcoach.rules import rep_measures
+
+    ev = _event()
+    blind = RepEvent(**{**ev.__dict__, "samples": tuple(Sample(s.t, s.opening) for s in ev.samples)})
+    r = rep_measures(blind, 1, proto)
+    assert r.opening_deg == 25.0  # the opening comes from the detector, not the frames
+    for value in (r.knee_lift_cm, r.roll_back_deg, r.trunk_roll_back_deg, r.ankle_gap_cm,
+                  r.ankle_gap_limit_cm, r.opening_sd_deg):
+        assert math.isnan(value)
+
+
+def test_the_start_level_is_read_from_half_a_second_of_rest_including_its_first_frame(proto):
+    from clamcoach.reps import RepEvent, Sample
+    from clamcoach.rules import rep_measures
+
+    ev = _event()
+    # Rest frames at exactly 0.5 s and 0.25 s before the start (pelvis roll 30 and 10), the
+    # rep's first frame at 10 (the roll-back dip goes to 4): start = median(30, 10, 10) = 10.
+    rest = (Sample(1.5, 0.0, _kin(1.5, roll=30.0)), Sample(1.75, 0.0, _kin(1.75, roll=10.0)),
+            Sample(1.0, 0.0, _kin(1.0, roll=50.0)))
+    shifted = RepEvent(**{**ev.__dict__, "rest_samples": rest})
+    assert rep_measures(shifted, 1, proto).roll_back_deg == pytest.approx(6.0)
+    # With a first frame at 20 the frame at exactly -0.5 s tips the median: median(30, 10, 20)
+    # = 20 -> roll-back 16 (without it, median(10, 20) = 15 -> 11).
+    first = ev.samples[0]
+    samples = (Sample(first.t, first.opening, _kin(first.t, roll=20.0)),) + ev.samples[1:]
+    shifted = RepEvent(**{**ev.__dict__, "rest_samples": rest, "samples": samples})
+    assert rep_measures(shifted, 1, proto).roll_back_deg == pytest.approx(16.0)
+
+
+@pytest.mark.parametrize("kw, code, severity, value, threshold", [
+    (dict(side_lying=False), "not_side_lying", Severity.ERROR, None, None),
+    (dict(forward_roll_deg=0.0), "not_rolled_forward", Severity.WARN, 0.0, 5.0),
+    (dict(forward_roll_deg=0.5), "not_rolled_forward", Severity.INFO, 0.5, 5.0),
+    (dict(view_can_see_roll=False, roll_sd_deg=7.0), "camera_view", Severity.WARN, 7.0, 4.0),
+    (dict(hip_flexion_deg=20.0), "hip_angle", Severity.WARN, 20.0, 25.0),
+    (dict(hip_flexion_deg=75.0), "hip_angle", Severity.WARN, 75.0, 70.0),
+    (dict(knee_flexion_deg=20.0), "knee_angle", Severity.INFO, 20.0, 30.0),
+    (dict(knee_flexion_deg=110.0), "knee_angle", Severity.INFO, 110.0, 100.0),
+    (dict(hand_on_hip=False), "hand_not_on_hip", Severity.INFO, 0.0, 1.0),
+])
+def test_each_setup_finding_says_how_bad_what_was_measured_and_the_limit(proto, kw, code, severity,
+                                                                          value, threshold):
+    (f,) = check_setup(setup(**kw), proto)
+    assert (f.code, f.severity, f.value, f.threshold) == (code, severity, value, threshold)
+    assert f.message == proto.message(code) and f.cue == proto.cue(code)
+
+
+@pytest.mark.parametrize("kw", [dict(forward_roll_deg=5.0), dict(forward_roll_deg=-3.0, forward_roll_sd_deg=9.0),
+                                dict(hip_flexion_deg=25.0), dict(hip_flexion_deg=70.0),
+                                dict(knee_flexion_deg=30.0), dict(knee_flexion_deg=100.0)])
+def test_setup_values_at_a_limit_are_accepted(proto, kw):
+    found = check_setup(setup(**kw), proto)
+    if "forward_roll_sd_deg" in kw:  # an SD at the limit: judged (and here not rolled forward)
+        assert codes(found) == ["not_rolled_forward"]
+    else:
+        assert found == ()
+
+
+def test_the_shoulder_line_counts_at_an_sd_of_exactly_4_degrees(proto):
+    assert codes(check_rep(rep(trunk_roll_back_deg=12.0, trunk_roll_back_sd_deg=4.0), proto)) == ["roll_back"]
+
+
+@pytest.mark.parametrize("kw, severity", [(dict(ankle_gap_cm=14.0), Severity.WARN), (dict(up_s=0.5), Severity.INFO),
+                                          (dict(hold_s=0.2), Severity.INFO), (dict(opening_deg=65.0), Severity.WARN)])
+def test_rep_finding_severities(proto, kw, severity):
+    (f,) = check_rep(rep(**kw), proto)
+    assert f.severity is severity
