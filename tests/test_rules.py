@@ -495,3 +495,15 @@ def test_the_shoulder_line_counts_at_an_sd_of_exactly_4_degrees(proto):
 def test_rep_finding_severities(proto, kw, severity):
     (f,) = check_rep(rep(**kw), proto)
     assert f.severity is severity
+
+
+def test_without_rest_the_roll_sd_is_read_from_the_first_frames(proto):
+    from clamcoach.reps import RepEvent, Sample
+    from clamcoach.rules import rep_measures
+
+    ev = _event(rest=False)
+    # The first three frames' pelvis/shoulder roll SDs 2, 3, 4 (and the first again): median 2.5.
+    first = tuple(Sample(s.t, s.opening, _kin(s.t, roll_sd=sd, trunk_sd=sd + 1))
+                  for s, sd in zip(ev.samples[:3], (2.0, 3.0, 4.0)))
+    r = rep_measures(RepEvent(**{**ev.__dict__, "samples": first + ev.samples[3:]}), 1, proto)
+    assert (r.roll_back_sd_deg, r.trunk_roll_back_sd_deg) == (2.5, 3.5)
