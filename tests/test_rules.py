@@ -507,3 +507,9 @@ def test_without_rest_the_roll_sd_is_read_from_the_first_frames(proto):
                   for s, sd in zip(ev.samples[:3], (2.0, 3.0, 4.0)))
     r = rep_measures(RepEvent(**{**ev.__dict__, "samples": first + ev.samples[3:]}), 1, proto)
     assert (r.roll_back_sd_deg, r.trunk_roll_back_sd_deg) == (2.5, 3.5)
+
+
+def test_setup_findings_come_in_priority_order(proto):
+    found = check_setup(setup(forward_roll_deg=1.0, view_can_see_roll=False, hip_flexion_deg=80.0,
+                              knee_flexion_deg=110.0, hand_on_hip=False), proto)
+    assert codes(found) == ["not_rolled_forward", "camera_view", "hip_angle", "knee_angle", "hand_not_on_hip"]
