@@ -346,3 +346,58 @@ def test_a_rep_lasts_at_least_four_tenths_of_a_second(up, hold, down, counted):
     # 0.3 s up and down is a twitch of the landmarks; 0.8 s is a quick rep (too fast, but a rep).
     samples, _ = signal(1, 20, up=up, hold=hold, down=down, rest=2.0, fps=60)
     assert len(detect(samples)) == (1 if counted else 0)
+
+
+def _min_jerk_rep(up=1.0, hold=0.5, down=2.0, amp=20.0, fps=100):
+    t = np.arange(0, (up + hold + down) * fps + 1) / fps
+    v = np.array([amp * (min_jerk(x / up) if x < up else 1.0 if x < up + hold
+                         else 1 - min_jerk((x - up - hold) / down)) for x in t])
+    return t, v
+
+
+def test_phase_times_on_the_way_down_take_the_down_time_as_the_up_time_so_far():
+    from clamcoach.reps import phase_times
+
+    t, v = _min_jerk_rep()
+    full = phase_times(t, v, int(np.argmax(v)), 20.0, final=True)
+    cut = int((1.5 + 1.0) * 100)  # half way down: past 90%, not yet at 10%
+    going = phase_times(t[:cut], v[:cut], int(np.argmax(v[:cut])), 20.0)
+    assert (going.start, going.top_in, going.up_s) == pytest.approx((full.start, full.top_in, full.up_s))
+    assert going.end is None and going.down_s is None
+    # The 90% crossing down is 0.247 of the 2 s down after the top; less 0.247 of the 1 s up.
+    assert going.top_out == pytest.approx(1.5 + 0.247 * 2.0 - 0.247 * 1.0, abs=0.01)
+
+
+def test_a_rep_that_ends_before_ten_percent_ends_at_its_last_sample():
+    from clamcoach.reps import phase_times
+
+    t, v = _min_jerk_rep()
+    cut = int((1.5 + 1.0) * 100)
+    ended = phase_times(t[:cut], v[:cut], int(np.argmax(v[:cut])), 20.0, final=True)
+    dn90 = 1.5 + 0.247 * 2.0
+    assert ended.down_s == pytest.approx((t[cut - 1] - dn90) / 0.506, abs=0.01)
+    assert ended.end == pytest.approx(t[cut - 1] + 0.247 * ended.down_s)
+
+
+def test_a_rise_already_under_way_is_timed_from_the_first_sample():
+    from clamcoach.reps import phase_times
+
+    t = np.arange(6) * 0.1
+    v = np.array([10.0, 14.0, 17.0, 19.0, 20.0, 20.0])  # never below 10% (2): up10 = t[0]
+    times = phase_times(t, v, 4, 20.0)
+    up = (0.25 - 0.0) / 0.506  # 90% (18) halfway between 17 at 0.2 s and 19 at 0.3 s
+    assert times.up_s == pytest.approx(up)
+    assert times.start == pytest.approx(0.0 - 0.247 * up)
+
+
+def test_a_gap_of_exactly_max_gap_s_keeps_the_rep():
+    samples, _ = signal(1, 30, 1.5, 2, 1.5, 1, fps=8)  # frames every 1/8 s
+    det, reps = RepDetector(), []
+    for t, v in samples:
+        if 4.0 < t < 5.1:  # no pose from 4.125 to 5.0: a gap of exactly 1 s after the 4.0 frame
+            det.push(None, t)
+            continue
+        ev = det.push(Sample(t, v), t)
+        if ev:
+            reps.append(ev)
+    assert len(reps) == 1
