@@ -37,3 +37,16 @@ def test_observe_gives_pixels_and_visibility_with_unseen_points_at_zero():
     assert tuple(pts[order["top_hip"]]) == (100.0, 200.0) and vis[order["top_hip"]] == 0.9
     assert tuple(pts[order["bottom_knee"]]) == (150.0, 250.0) and vis[order["bottom_knee"]] == 0.0
     assert np.isnan(pts[order["top_knee"]]).all() and vis[order["top_knee"]] == 0.0
+
+
+def test_a_profile_must_list_its_priors_in_parameter_order():
+    import dataclasses
+
+    import pytest
+
+    from clamcoach.measure.profiles import BLAZEPOSE
+
+    shuffled = dict(reversed(list(BLAZEPOSE.priors.items())))
+    with pytest.raises(AssertionError, match="BODY_PARAMS order"):
+        dataclasses.replace(BLAZEPOSE, priors=shuffled)
+    assert dataclasses.replace(BLAZEPOSE, name="copy").priors == BLAZEPOSE.priors
