@@ -9,7 +9,7 @@ MODELS_ALL := $(VENV)/.models-all
 SYSTEM  := $(VENV)/.system
 DEMO    ?= data/demo/demo.mp4
 
-.PHONY: setup demo test test-fast bench bench-accuracy bench-live bench-batch bench-soak clean
+.PHONY: setup demo test test-fast bench bench-accuracy bench-live bench-batch bench-soak clean mutation
 
 setup: $(STAMP) $(MODELS)
 
@@ -56,6 +56,15 @@ test: setup $(SYSTEM) $(MODELS_ALL)
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not postgres"
+
+# Mutation testing (mutmut, configured in pyproject.toml) of the rules, the rep detector and
+# the measurement stage against their unit tests; slow (3021 mutants, a few seconds each on
+# two shared cores), so not part of `make test`. Results are kept in mutants/ (not in git);
+# MUTANTS='clamcoach.rules* clamcoach.reps*' restricts a run to those modules' mutants.
+MUTANTS ?=
+mutation: setup
+	nice -n 10 $(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/python scripts/mutation_score.py
 
 bench: setup
 	$(BIN)/python benchmarks/bench_speed.py

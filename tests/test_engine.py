@@ -147,3 +147,19 @@ def test_the_live_summary_praises_staying_rolled_forward_only_when_it_could_tell
     unseen, _ = run(n_reps=2, cam=Camera(pitch=0))
     assert praise in summarize([SetRecord(1, seen)], 1, 2, proto)["went_well"]
     assert praise not in summarize([SetRecord(1, unseen)], 1, 2, proto)["went_well"]
+
+
+def test_feet_a_quarter_shin_apart_are_apart():
+    # The ankles start 7 cm apart (their centres); the limit is a quarter of the 40.5 cm shin:
+    # 10 degrees of abduction opens them to 20 cm, well past it, and nothing stays well inside.
+    a, _ = run(n_reps=2, feet_apart={2: 10})
+    assert rep_codes(a) == {1: [], 2: ["feet_apart"]}
+    assert a.reps[0].ankle_gap_limit_cm == pytest.approx(0.25 * 40.5, abs=0.3)
+
+
+def test_a_wiggle_of_a_few_degrees_is_not_a_rep():
+    # The method's smallest rep is 5 degrees (counted from 3.5 as small openings read small):
+    # a 2.5 degree wiggle is not one, a 6 degree opening is.
+    a, _ = run(n_reps=3, openings={2: 2.5, 3: 6})
+    assert len(a.reps) == 2
+    assert a.reps[1].opening_deg == pytest.approx(6, abs=1.0)

@@ -131,3 +131,273 @@ def test_no_hold_phase_without_a_pause_at_the_top():
     frames, reps = live_run(samples)
     assert len(reps) == 1 and reps[0][1].hold_s == pytest.approx(0.0, abs=0.1)
     assert max(h for _, _, h in frames) <= 0.3 * 1.2 + 0.05
+
+
+# -- the detector's edges, on hand-built signals with known answers ---------------------------
+
+def test_a_short_gap_does_not_abandon_the_rep():
+    samples, _ = signal(1, 30, 1.5, 2, 1.5, 1)
+    det, reps = RepDetector(), []
+    for t, v in samples:
+        if 4.0 < t < 4.6:  # 0.6 s without a pose: under max_gap_s (1 s)
+            det.push(None, t)
+            continue
+        ev = det.push(Sample(t, v), t)
+        if ev:
+            reps.append(ev)
+    assert len(reps) == 1
+
+
+def test_a_rise_held_for_longer_than_a_rep_is_not_one():
+    # Getting into position: the knee opens and stays open for 25 s (max_rep_s is 20).
+    samples = [(i / 30, 0.0 if i < 60 else 30.0 if i < 60 + 25 * 30 else 0.0) for i in range(30 * 32)]
+    assert detect(samples) == []
+
+
+def test_a_rep_that_settles_above_the_end_level_ends_after_settling():
+    # Back to 6 deg of a 30 deg rep (20%, under settle_fraction 30%, above end_fraction 8%) and
+    # staying there: the rep ends settle_s (0.8 s) after it got that low.
+    samples, truth = signal(1, 30, up=1.2, hold=1.0, down=1.2, rest=3.0, fps=30)
+    settle = [(t, max(v, 6.0) if t > truth[0][1] else v) for t, v in samples]
+    det, ends = RepDetector(), []
+    for t, v in settle:
+        if det.push(Sample(t, v), t):
+            ends.append(t)
+    (end,) = ends
+    low_from = next(t for t, v in settle if t > truth[0][2] and v <= 0.3 * 30)
+    assert end == pytest.approx(low_from + 0.8, abs=1 / 30 + 1e-9)
+
+
+def test_a_jolt_too_quick_to_be_a_rep_is_not_one():
+    # 30 deg up and down within 0.2 s: a jolt of the landmarks, not a movement (min_rep_s 0.4).
+    samples = [(i / 30, 30.0 if 60 <= i < 63 else 0.0) for i in range(150)]
+    assert detect(samples) == []
+
+
+def test_a_rep_must_stand_out_from_the_rests_own_jitter():
+    quiet, _ = signal(2, 7, up=1.2, hold=1.0, down=1.2, rest=4.0, lead=4.0)
+    # +-2 deg every other frame: a robust spread of 1.4826 * 2 = 3 deg, so a rep must open
+    # 15 deg (noise_factor 5) to stand out; a 7 deg one does not, nor does the flicker itself.
+    noisy = [(t, v + (2.0 if i % 2 else -2.0)) for i, (t, v) in enumerate(quiet)]
+    assert len(detect(quiet)) == 2
+    assert len(detect(noisy)) == 0
+
+
+def test_the_detector_reports_its_state_live_and_starts_afresh_on_reset():
+    samples, _ = signal(1, 30, up=1.5, hold=2.0, down=1.5, rest=1.0)
+    det = RepDetector()
+    assert (det.in_rep, det.hold_s, det.start_level) == (False, 0.0, 0.0)
+    for t, v in samples:
+        det.push(Sample(t, v), t)
+        if t >= 2.0 + 1.5 + 1.0:  # a second into the hold
+            break
+    assert det.in_rep and det.state is Phase.HOLD
+    assert det.hold_s == pytest.approx(1.0, abs=0.1)
+    det.reset()
+    assert (det.in_rep, det.state, det.hold_s) == (False, Phase.READY, 0.0)
+
+
+def test_phase_times_of_a_minimum_jerk_rise_and_fall_are_exact():
+    from clamcoach.reps import phase_times
+
+    fps, up, hold, down = 100, 1.0, 0.5, 2.0
+    t = np.arange(0, (up + hold + down) * fps + 1) / fps
+    v = np.array([20 * (min_jerk(x / up) if x < up else 1.0 if x < up + hold
+                        else 1 - min_jerk((x - up - hold) / down)) for x in t])
+    k = int(np.argmax(v))
+    times = phase_times(t, v, k, 20.0, final=True)
+    assert times.start == pytest.approx(0.0, abs=0.01)
+    assert times.up_s == pytest.approx(up, abs=0.01)
+    assert times.top_in == pytest.approx(up, abs=0.01)
+    assert times.top_out == pytest.approx(up + hold, abs=0.01)
+    assert times.down_s == pytest.approx(down, abs=0.01)
+    assert times.end == pytest.approx(up + hold + down, abs=0.01)
+    assert times.hold_at(times.end) == pytest.approx(hold, abs=0.02)
+    # Part-way: on the way up (below 90%) there is no timing yet; at the top, no end yet.
+    rise = int(0.5 * up * fps)
+    assert phase_times(t[:rise], v[:rise], rise - 1, 20.0) is None
+    top = int((up + 0.2) * fps)
+    at_top = phase_times(t[:top], v[:top], int(np.argmax(v[:top])), 20.0)
+    assert (at_top.top_out, at_top.end, at_top.down_s) == (None, None, None)
+    assert at_top.phase_at(t[top - 1]) is Phase.HOLD and at_top.phase_at(0.3) is Phase.UP
+    assert phase_times(t, v, k, 0.0) is None
+
+
+def test_phase_times_on_the_way_down_and_a_rep_that_ends_high():
+    from clamcoach.reps import phase_times
+
+    t = np.arange(0, 301) / 100
+    v = np.array([20 * (min_jerk(x) if x < 1 else 1.0 if x < 1.5 else 1 - 0.5 * min_jerk((x - 1.5) / 1.5))
+                  for x in t])  # down only to half: never below 10%
+    k = int(np.argmax(v))
+    going = phase_times(t, v, k, 20.0)
+    assert going.end is None and going.top_out is not None
+    assert going.phase_at(t[-1]) is Phase.DOWN
+    ended = phase_times(t, v, k, 20.0, final=True)
+    assert ended.end is not None and ended.end >= t[-1]
+
+
+def test_the_hold_timer_freezes_when_the_top_is_left():
+    from clamcoach.reps import PhaseTimes
+
+    p = PhaseTimes(start=0.0, top_in=1.0, top_out=2.5, end=4.0, up_s=1.0, down_s=1.5)
+    assert [p.hold_at(x) for x in (0.5, 1.0, 1.75, 2.5, 3.0)] == [0.0, 0.0, 0.75, 1.5, 1.5]
+    assert [p.phase_at(x) for x in (0.5, 1.0, 2.4, 2.5)] == [Phase.UP, Phase.HOLD, Phase.HOLD, Phase.DOWN]
+    live = PhaseTimes(start=0.0, top_in=1.0, top_out=None, end=None, up_s=1.0, down_s=None)
+    assert live.hold_at(3.0) == 2.0 and live.phase_at(3.0) is Phase.HOLD
+
+
+def test_jitter_is_the_rests_robust_spread():
+    from clamcoach.reps import UNSEEN_JITTER_DEG, _jitter
+
+    few = tuple(Sample(i / 30, 1.0) for i in range(7))
+    assert _jitter(few) == UNSEEN_JITTER_DEG == 0.9  # too little rest seen: the assumed jitter
+    values = [0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 1.5, math.nan, 40.0]  # one outlier, one gap
+    rest = tuple(Sample(i / 30, v) for i, v in enumerate(values))
+    # median 0.5; the median of |v - 0.5| is 1.0 (the outlier does not move it)
+    assert _jitter(rest) == pytest.approx(1.4826)
+
+
+def test_a_rep_keeps_only_its_own_samples_and_its_peak_time():
+    samples, truth = signal(1, 30, up=1.5, hold=2.0, down=1.5, rest=1.0)
+    (rep,) = detect(samples)
+    times = [s.t for s in rep.samples]
+    assert min(times) >= rep.start_s - 1e-9 and max(times) <= rep.end_s + 1e-9
+    # Every frame from the rep's start on, up to the frame that ended it (before end_s, which
+    # the timing model places where the movement would have come to rest).
+    inside = [t for t, _ in samples if rep.start_s <= t <= max(times)]
+    assert times == inside
+    s, a, b, e = truth[0]
+    assert a <= rep.peak_s <= b  # the top is the hold
+    # The rest it started from: the lead-in (under the 3 s kept) until the rise was noticed,
+    # 2.5 deg up at 2.37 s.
+    rest = [x.t for x in rep.rest_samples]
+    assert rest[0] == 0.0 and rest[-1] == pytest.approx(2.3667, abs=0.01)
+
+
+def test_a_rest_level_above_zero_changes_nothing_but_the_start_level():
+    samples, _ = signal(2, 25, up=1.2, hold=1.5, down=1.2, rest=1.0)
+    lifted = [(t, v + 6.0) for t, v in samples]
+    base_frames, base_reps = live_run(samples)
+    frames, reps = live_run(lifted)
+    assert [ph for _, ph, _ in frames] == [ph for _, ph, _ in base_frames]
+    assert [h for _, _, h in frames] == pytest.approx([h for _, _, h in base_frames], abs=1e-9)
+    assert [ev.start_level for _, ev in reps] == pytest.approx([ev.start_level + 6 for _, ev in base_reps])
+    assert [ev.hold_s for _, ev in reps] == pytest.approx([ev.hold_s for _, ev in base_reps])
+
+
+def test_the_live_phase_is_up_while_rising_before_the_top_is_known():
+    samples, truth = signal(1, 30, up=1.5, hold=2.0, down=1.5, rest=1.0)
+    frames, _ = live_run(samples)
+    s, a, _, _ = truth[0]
+    rising = [ph for t, ph, _ in frames if s + 0.5 <= t < s + 1.0]  # a third to two thirds up
+    assert rising and set(rising) == {Phase.UP}
+
+
+def test_jitter_is_measured_from_eight_rest_samples_on():
+    from clamcoach.reps import _jitter
+
+    eight = tuple(Sample(i / 30, v) for i, v in enumerate([0.0, 2.0] * 4))
+    assert _jitter(eight) == pytest.approx(1.4826)  # median 1, |v - 1| all 1
+
+
+def test_phase_times_interpolate_the_crossings_and_count_a_sample_on_the_level():
+    from clamcoach.reps import phase_times
+
+    t = np.arange(6) * 0.1
+    # 10% of 20 is 2: crossed between the first two samples (at 0.04 s); 90% (18) at 0.35 s.
+    v = np.array([0.0, 5.0, 10.0, 16.0, 20.0, 20.0])
+    times = phase_times(t, v, 4, 20.0)
+    up = (0.35 - 0.04) / 0.506
+    assert times.up_s == pytest.approx(up)
+    assert times.start == pytest.approx(0.04 - 0.247 * up)
+    # A sample exactly on the 10% level is the crossing.
+    v = np.array([0.0, 2.0, 10.0, 18.0, 20.0, 20.0])
+    times = phase_times(t, v, 4, 20.0)
+    assert times.up_s == pytest.approx((0.3 - 0.1) / 0.506)
+
+
+def test_phase_times_of_a_small_amplitude():
+    from clamcoach.reps import phase_times
+
+    t = np.arange(6) * 0.1
+    v = np.array([0.0, 0.1, 0.25, 0.4, 0.5, 0.5])
+    assert phase_times(t, v, 4, 0.5) is not None
+
+
+def test_a_small_reps_timing_is_exact_too():
+    # A 6 deg rep ends at 0.6 deg (end_margin_deg) after the 10% crossing: its down time is whole.
+    samples, truth = signal(1, 6, up=1.5, hold=1.0, down=1.5, rest=1.5, fps=60)
+    (rep,) = detect(samples)
+    s, a, b, e = truth[0]
+    assert rep.up_s == pytest.approx(1.5, abs=0.05)
+    assert rep.down_s == pytest.approx(1.5, abs=0.05)
+    assert rep.end_s == pytest.approx(e, abs=0.05)
+
+
+def test_a_slow_rep_of_eleven_seconds_is_still_a_rep():
+    samples, _ = signal(1, 25, up=4.0, hold=3.0, down=4.0, rest=2.0)
+    (rep,) = detect(samples)
+    assert rep.hold_s == pytest.approx(3.0, abs=0.1)
+
+
+@pytest.mark.parametrize("up, hold, down, counted", [(0.12, 0.06, 0.12, False), (0.3, 0.2, 0.3, True)])
+def test_a_rep_lasts_at_least_four_tenths_of_a_second(up, hold, down, counted):
+    # 0.3 s up and down is a twitch of the landmarks; 0.8 s is a quick rep (too fast, but a rep).
+    samples, _ = signal(1, 20, up=up, hold=hold, down=down, rest=2.0, fps=60)
+    assert len(detect(samples)) == (1 if counted else 0)
+
+
+def _min_jerk_rep(up=1.0, hold=0.5, down=2.0, amp=20.0, fps=100):
+    t = np.arange(0, (up + hold + down) * fps + 1) / fps
+    v = np.array([amp * (min_jerk(x / up) if x < up else 1.0 if x < up + hold
+                         else 1 - min_jerk((x - up - hold) / down)) for x in t])
+    return t, v
+
+
+def test_phase_times_on_the_way_down_take_the_down_time_as_the_up_time_so_far():
+    from clamcoach.reps import phase_times
+
+    t, v = _min_jerk_rep()
+    full = phase_times(t, v, int(np.argmax(v)), 20.0, final=True)
+    cut = int((1.5 + 1.0) * 100)  # half way down: past 90%, not yet at 10%
+    going = phase_times(t[:cut], v[:cut], int(np.argmax(v[:cut])), 20.0)
+    assert (going.start, going.top_in, going.up_s) == pytest.approx((full.start, full.top_in, full.up_s))
+    assert going.end is None and going.down_s is None
+    # The 90% crossing down is 0.247 of the 2 s down after the top; less 0.247 of the 1 s up.
+    assert going.top_out == pytest.approx(1.5 + 0.247 * 2.0 - 0.247 * 1.0, abs=0.01)
+
+
+def test_a_rep_that_ends_before_ten_percent_ends_at_its_last_sample():
+    from clamcoach.reps import phase_times
+
+    t, v = _min_jerk_rep()
+    cut = int((1.5 + 1.0) * 100)
+    ended = phase_times(t[:cut], v[:cut], int(np.argmax(v[:cut])), 20.0, final=True)
+    dn90 = 1.5 + 0.247 * 2.0
+    assert ended.down_s == pytest.approx((t[cut - 1] - dn90) / 0.506, abs=0.01)
+    assert ended.end == pytest.approx(t[cut - 1] + 0.247 * ended.down_s)
+
+
+def test_a_rise_already_under_way_is_timed_from_the_first_sample():
+    from clamcoach.reps import phase_times
+
+    t = np.arange(6) * 0.1
+    v = np.array([10.0, 14.0, 17.0, 19.0, 20.0, 20.0])  # never below 10% (2): up10 = t[0]
+    times = phase_times(t, v, 4, 20.0)
+    up = (0.25 - 0.0) / 0.506  # 90% (18) halfway between 17 at 0.2 s and 19 at 0.3 s
+    assert times.up_s == pytest.approx(up)
+    assert times.start == pytest.approx(0.0 - 0.247 * up)
+
+
+def test_a_gap_of_exactly_max_gap_s_keeps_the_rep():
+    samples, _ = signal(1, 30, 1.5, 2, 1.5, 1, fps=8)  # frames every 1/8 s
+    det, reps = RepDetector(), []
+    for t, v in samples:
+        if 4.0 < t < 5.1:  # no pose from 4.125 to 5.0: a gap of exactly 1 s after the 4.0 frame
+            det.push(None, t)
+            continue
+        ev = det.push(Sample(t, v), t)
+        if ev:
+            reps.append(ev)
+    assert len(reps) == 1

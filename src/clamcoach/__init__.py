@@ -10,14 +10,14 @@ has no side effects.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import importlib as _importlib
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
     "analyze_video": "clamcoach.pipeline",
     "LiveAnalyzer": "clamcoach.pipeline",
+    "make_analyzer": "clamcoach.pipeline",
     "Engine": "clamcoach.engine",
     "Analysis": "clamcoach.engine",
     "Step": "clamcoach.engine",
@@ -34,11 +34,11 @@ _EXPORTS = {
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'clamcoach' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    return getattr(_importlib.import_module(module), name)
 
 
 def __dir__() -> list[str]:

@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from clamcoach.errors import ClamcoachError
 from clamcoach.jsonio import rounded
 from clamcoach.types import N_LANDMARKS, Kinematics, Phase, Rep
 
@@ -37,7 +38,7 @@ SD_COLUMNS: tuple[str, ...] = ("opening_sd_deg", "pelvis_roll_sd_deg")
 COLUMNS: tuple[str, ...] = ("t", "phase", "rep", *MEASURE_COLUMNS, "hand_on_hip", *SD_COLUMNS)
 
 
-class SeriesError(ValueError):
+class SeriesError(ClamcoachError, ValueError):
     """A series whose columns do not fit together (a bug in its maker, not bad input)."""
 
 

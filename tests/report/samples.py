@@ -10,13 +10,15 @@ import cv2
 import numpy as np
 
 from clamcoach.protocol import load_protocol
+from clamcoach.rules import SetupMeasures, check_rep, check_setup
 from clamcoach.series import MEASURE_COLUMNS, FrameSeries
-from clamcoach.types import LM
+from clamcoach.types import LM, MEASURES, Rep
 
 FPS = 30.0
 WIDTH, HEIGHT = 640, 360
-# (index, start_s, opening_deg, roll_back_deg, hold_s): rep 3 rolls back (warn), rep 4
-# lifts too high and rolls back a lot (error), rep 5 has no hold.
+# (index, start_s, opening_deg, roll_back_deg, hold_s): under the shipped protocol rep 3 rolls
+# back (warn), rep 4 lifts too high and rolls back a lot (error), rep 5 has no hold (the rules
+# say so: tests/report/test_samples.py checks the story still holds).
 REPS = [(1, 2.0, 22.0, 3.0, 1.6), (2, 7.0, 25.0, 4.0, 1.6), (3, 12.0, 28.0, 12.5, 1.6),
         (4, 17.0, 63.0, 17.0, 1.6), (5, 22.0, 20.0, 2.0, 0.3)]
 UP_S = DOWN_S = 1.2
@@ -24,24 +26,26 @@ DURATION_S = 27.0
 BASE_ROLL = 12.0
 
 _PROTOCOL = load_protocol()
+SHIN_CM = 40.0
 
 
-def finding(code: str, severity: str, value: float | None, threshold: float | None) -> dict:
-    return {"code": code, "severity": severity, "value": value, "threshold": threshold,
-            "message": _PROTOCOL.message(code), "cue": _PROTOCOL.cue(code)}
+def _rep_findings(index: int, start: float, opening: float, roll: float, hold: float) -> list[dict]:
+    """The findings the real rules give these numbers under the shipped protocol (its
+    thresholds are not copied here: change one and the samples follow)."""
+    rep = Rep(index=index, start_s=start, peak_s=start + UP_S, end_s=start + UP_S + hold + DOWN_S,
+              opening_deg=opening, knee_lift_cm=opening * 0.35, roll_back_deg=roll,
+              trunk_roll_back_deg=roll * 0.8, ankle_gap_cm=1.5,
+              ankle_gap_limit_cm=_PROTOCOL.feet.max_gap_shin_fraction * SHIN_CM,
+              up_s=UP_S, hold_s=hold, down_s=DOWN_S,
+              roll_back_sustained_s=_PROTOCOL.roll_back.sustain_s, roll_judged=True)
+    return [f.to_dict() for f in check_rep(rep, _PROTOCOL)]
 
 
-def _rep_findings(opening: float, roll: float, hold: float) -> list[dict]:
-    out = []
-    if roll >= 15:
-        out.append(finding("roll_back", "error", roll, 15.0))
-    elif roll >= 10:
-        out.append(finding("roll_back", "warn", roll, 10.0))
-    if opening >= 60:
-        out.append(finding("lift_too_high", "warn", opening, 60.0))
-    if hold < 1.0:
-        out.append(finding("no_hold", "info", hold, 1.0))
-    return out
+def _setup_findings() -> list[dict]:
+    measures = SetupMeasures(side_lying=True, hip_flexion_deg=47.0, knee_flexion_deg=52.0,
+                             forward_roll_deg=BASE_ROLL, forward_roll_sd_deg=2.0, hand_on_hip=False,
+                             held_s=3.0, roll_sd_deg=2.0, view_can_see_roll=True, view="oblique")
+    return [f.to_dict() for f in check_setup(measures, _PROTOCOL)]
 
 
 def make_report(path: str = "/videos/patient-a/set1.mp4") -> dict:
@@ -53,10 +57,10 @@ def make_report(path: str = "/videos/patient-a/set1.mp4") -> dict:
             "opening_deg": opening, "knee_lift_cm": round(opening * 0.35, 1),
             "roll_back_deg": roll, "trunk_roll_back_deg": roll * 0.8, "ankle_gap_cm": 1.5,
             "up_s": UP_S, "hold_s": hold, "down_s": DOWN_S, "roll_confidence": 0.8,
-            "findings": _rep_findings(opening, roll, hold),
+            "findings": _rep_findings(index, start, opening, roll, hold),
         })
     counts: dict[str, int] = {}
-    setup_findings = [finding("hand_not_on_hip", "info", None, None)]
+    setup_findings = _setup_findings()
     for f in setup_findings + [f for r in reps for f in r["findings"]]:
         counts[f["code"]] = counts.get(f["code"], 0) + 1
     clean = sum(1 for r in reps if not any(f["severity"] in ("warn", "error") for f in r["findings"]))

@@ -96,3 +96,58 @@ def test_failure_leaves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(OutputError):
         AnnotatedVideoWriter(tmp_path / "b.mp4", 30, 1, 1)
+
+
+# -- real engine steps (not hand-made ones): every phase the engine emits reaches the overlay --
+
+def _engine_steps():
+    from clamcoach.engine import Engine
+    from clamcoach.measure.profiles import JOINT_CENTRES
+    from clamcoach.protocol import load_protocol
+    from skeleton import Camera, clam_set, pose_frame
+
+    cam = Camera(pitch=35)
+    engine = Engine(load_protocol(), profile=JOINT_CENTRES, focal_px=cam.focal_px)
+    steps = [engine.push(pose_frame(p, cam, t=t), t) for t, p in clam_set(n_reps=1, hold=2.0, fps=15)]
+    engine.finish()
+    return cam, steps
+
+
+def _panel_rows(writer: AnnotatedVideoWriter, step, size) -> int:
+    """How many rows the info panel covers (it darkens a white picture)."""
+    img = np.full((size[1], size[0], 3), 255, np.uint8)
+    writer.draw(img, step)
+    return int((img[:, 12, 0] < 200).sum())  # a column left of the text: only the shading
+
+
+def test_real_steps_show_the_hold_time_only_while_holding(tmp_path):
+    from clamcoach.types import Phase
+
+    cam, steps = _engine_steps()
+    phases = {s.phase for s in steps}
+    assert {Phase.SETUP, Phase.READY, Phase.UP, Phase.HOLD, Phase.DOWN} <= phases
+    holding = [s for s in steps if s.phase is Phase.HOLD]
+    assert holding[-1].hold_s > holding[0].hold_s >= 0
+    assert 1.0 < holding[-1].hold_s <= 2.5  # the set holds 2 s at the top
+    writer = AnnotatedVideoWriter(tmp_path / "a.mp4", 15, cam.width, cam.height)
+    try:
+        size = (cam.width, cam.height)
+        up = next(s for s in steps if s.phase is Phase.UP and math.isfinite(s.roll_change_deg))
+        hold = next(s for s in holding if math.isfinite(s.roll_change_deg))
+        # One more line (26 px at 720p) in the hold: "hold x.x s".
+        assert _panel_rows(writer, hold, size) - _panel_rows(writer, up, size) == 26
+    finally:
+        writer.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_real_set_is_written_frame_for_frame(tmp_path):
+    cam, steps = _engine_steps()
+    path = tmp_path / "set.mp4"
+    blank = np.full((cam.height, cam.width, 3), 180, np.uint8)
+    with AnnotatedVideoWriter(path, 15, cam.width, cam.height) as writer:
+        for s in steps:
+            writer(SimpleNamespace(rgb=blank), s)
+    codec, w, h, rate, frames = _decode(path)
+    assert (codec, w, h, rate, len(frames)) == ("h264", cam.width, cam.height, 15.0, len(steps))
+    assert steps[-1].rep_count == 1

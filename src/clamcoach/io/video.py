@@ -26,7 +26,8 @@ from typing import Self
 import av
 import numpy as np
 
-from clamcoach.errors import EmptyVideo, InputChanged, InputError, InputNotFound, NotAVideo, TooShort
+from clamcoach.errors import (EmptyVideo, InputChanged, InputError, InputNotFound, NotAVideo, TooShort,
+                              UsageError)
 
 # Demuxers that open still images or text as a one-frame "video"; none is a recording.
 _NOT_VIDEO_FORMATS = frozenset({"image2", "tty", "apng"})
@@ -180,7 +181,7 @@ def open_video(path: str | os.PathLike[str], *, max_side: int = 1280) -> VideoRe
     longer side is at most ``max_side`` (never enlarged).
     """
     if max_side < 16:
-        raise ValueError(f"max_side must be at least 16, got {max_side}")
+        raise UsageError(f"max_side must be at least 16, got {max_side}")
     p = Path(path)
     if not p.exists():
         raise InputNotFound(f"no such file: {p}")

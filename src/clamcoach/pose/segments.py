@@ -7,7 +7,7 @@ segments depend only on the video's length, never on the number of cores, and ea
 starts a fresh tracker ``warmup_s`` before its first kept frame (frames decoded after a seek
 to the keyframe before). One core computes the segments one after another in this process,
 N cores compute them in N worker processes; the PoseFrames, and so the engine's findings,
-are identical (``tests/test_segments.py``). Videos shorter than two segments are not split
+are identical (``tests/pose/test_segments.py``). Videos shorter than two segments are not split
 at all: their analysis is exactly what it was before this module.
 
 The engine still runs in the caller, frame by frame, in time order:

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import PurePath
 from typing import Any, Mapping
 
+from clamcoach.errors import ClamcoachError
 from clamcoach.jsonio import json_safe
 from clamcoach.series import FrameSeries
 from clamcoach.storage import models as m
@@ -22,7 +23,7 @@ SERIES_COLUMNS = (
 _BAD_SEVERITY = ("warn", "error")
 
 
-class BadReport(ValueError):
+class BadReport(ClamcoachError, ValueError):
     """The report holds a value that cannot be stored (the save is rolled back)."""
 
 

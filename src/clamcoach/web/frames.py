@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clamcoach.errors import ClamcoachError
+
 MAX_HEADER = 4096
 #: Capture times beyond this (about 30 years, in ms) are not a clock: refused.
 MAX_TIME_MS = 1e12
@@ -30,7 +32,7 @@ MAX_SIDE = 1280
 MAX_DECODE_SIDE = 4096
 
 
-class FrameError(ValueError):
+class FrameError(ClamcoachError, ValueError):
     """A frame message that cannot be used; the text is sent back to the page."""
 
 

@@ -24,12 +24,13 @@ import secrets
 import time
 from typing import Any, Callable, Protocol
 
+from clamcoach.errors import ClamcoachError
 from clamcoach.web.session import Session
 
 BUSY_MESSAGE = "clamcoach is open in another tab."
 
 
-class Busy(Exception):
+class Busy(ClamcoachError):
     """Another tab is coaching; the page should offer to take over."""
 
 

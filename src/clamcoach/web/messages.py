@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from clamcoach.errors import ClamcoachError
 from clamcoach.session_flow import Control
 from clamcoach.types import Phase, Severity
 
@@ -26,7 +27,7 @@ CONTROLS = (*(c.value for c in Control), NEW_SESSION)
 ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
-class MessageError(ValueError):
+class MessageError(ClamcoachError, ValueError):
     """A message from the page that is not understood; answered with an ``error`` reply."""
 
 

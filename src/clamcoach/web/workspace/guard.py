@@ -23,6 +23,7 @@ from starlette.responses import Response
 from clamcoach.accounts import sessions
 from clamcoach.accounts.roles import Principal, Role
 from clamcoach.accounts.users import therapist_of
+from clamcoach.errors import ClamcoachError
 from clamcoach.storage.repository import Store
 from clamcoach.tokens import tokens_match
 from clamcoach.web.i18n import N_
@@ -60,8 +61,11 @@ class Call:
 Handler = Callable[[Call], Response]
 
 
-class Denied(Exception):
+class Denied(ClamcoachError):
+    """The caller may not do this; ``response`` (403 or 404) is what they are shown."""
+
     def __init__(self, response: Response) -> None:
+        super().__init__(f"denied ({response.status_code})")
         self.response = response
 
 

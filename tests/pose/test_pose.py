@@ -25,7 +25,7 @@ from clamcoach.pose import PoseEstimator, available_backends, bundle, graph, mod
 from clamcoach.pose.rotation import unrotate as _unrotate
 from clamcoach.types import LM, N_LANDMARKS, PoseFrame
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 BACKENDS = ("litert", "mediapipe")
 
 
