@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from clamcoach.cli import main
+from tests.processes import ctrl_c_reaches_it
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -157,7 +158,8 @@ def test_export_into_a_missing_folder_creates_nothing(capsys, tmp_path):
 def _cli(*args: str, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     return subprocess.Popen([sys.executable, "-m", "clamcoach.cli", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_reaches_it, **kwargs)
 
 
 def _wait_for(predicate, timeout_s: float = 60.0) -> None:

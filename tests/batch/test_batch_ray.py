@@ -32,6 +32,7 @@ from tests.batch.helpers import (
     summary,
     wait_for_port,
 )
+from tests.processes import ctrl_c_reaches_it
 from tests.storage.conftest import row_counts
 
 pytestmark = pytest.mark.slow
@@ -173,7 +174,8 @@ def test_ctrl_c_stops_the_batch_and_says_so(tmp_path: Path, clip_dir: Path) -> N
     folder = folder_of(tmp_path, clip_dir, "a", "b")
     out, db = tmp_path / "out", tmp_path / "history.sqlite"
     cmd = batch_command(folder, "--out", out, "--workers", "1")
-    with subprocess.Popen(cmd, env=child_env(db), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as driver:
+    with subprocess.Popen(cmd, env=child_env(db), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          preexec_fn=ctrl_c_reaches_it) as driver:
         busy_worker(driver)
         driver.send_signal(signal.SIGINT)
         _, err = driver.communicate(timeout=120)

@@ -26,6 +26,7 @@ import pytest
 from cryptography import x509
 
 from clamcoach.web.tls import spki_sha256
+from tests.processes import ctrl_c_reaches_it
 from tests.web.browser import STATE, Chromium, keep_screenshot, state
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -109,7 +110,8 @@ def served(netns, tmp_path) -> Iterator[tuple[Served, Path]]:
     cmd = ["ip", "netns", "exec", netns, str(CLAMCOACH), "serve", "--phone", "--host", NS_ADDR,
            "--port", "0", "--no-browser", "--db", db,
            "--set", "prescription.reps=5", "--set", "prescription.sets=1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            preexec_fn=ctrl_c_reaches_it)
     out = Served(proc)
     try:
         yield out, config / "clamcoach" / "tls"
