@@ -18,20 +18,24 @@ REPO = Path(__file__).resolve().parents[2]
 EVAL = REPO / "data" / "eval"
 
 
-def short_clip(src: Path, dest: Path, seconds: float) -> Path:
-    """The first ``seconds`` of ``src``, re-encoded (the same frames, a shorter set)."""
+def short_clip(src: Path, dest: Path, seconds: float, *, turned: bool = False) -> Path:
+    """The first ``seconds`` of ``src``, re-encoded (the same frames, a shorter set);
+    ``turned``: a quarter turn clockwise (a phone held the other way)."""
+    import numpy as np
     from clamcoach.io.video import open_video
 
     reader = open_video(src)
     fps = round(reader.info.fps) or 15
     with av.open(str(dest), "w") as out:
         stream = out.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = reader.info.width, reader.info.height, "yuv420p"
+        size = (reader.info.height, reader.info.width) if turned else (reader.info.width, reader.info.height)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
         stream.options = {"preset": "veryfast"}
         for i, frame in enumerate(reader):
             if frame.t >= seconds:
                 break
-            vf = av.VideoFrame.from_ndarray(frame.rgb, format="rgb24")
+            rgb = np.ascontiguousarray(np.rot90(frame.rgb, k=-1)) if turned else frame.rgb
+            vf = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             vf.pts, vf.time_base = i, Fraction(1, fps)
             out.mux(stream.encode(vf))
         out.mux(stream.encode())

@@ -79,36 +79,11 @@ def test_an_upload_and_a_batch_job_give_the_same_analysis(clinic, tmp_path):
     assert [s["id"] for s in clinic.store.history("ann")][-2:] == [upload_session, record["history_session"]]
 
 
-def _turned_clip(src: Path, dest: Path, seconds: float) -> Path:
-    """The first ``seconds`` of ``src`` turned a quarter (a phone held the other way)."""
-    from fractions import Fraction
-
-    import av
-    import numpy as np
-
-    from clamcoach.io.video import open_video
-
-    reader = open_video(src)
-    fps = round(reader.info.fps) or 15
-    with av.open(str(dest), "w") as out:
-        stream = out.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = reader.info.height, reader.info.width, "yuv420p"
-        stream.options = {"preset": "veryfast"}
-        for i, frame in enumerate(reader):
-            if frame.t >= seconds:
-                break
-            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(np.rot90(frame.rgb, k=-1)), format="rgb24")
-            vf.pts, vf.time_base = i, Fraction(1, fps)
-            out.mux(stream.encode(vf))
-        out.mux(stream.encode())
-    return dest
-
-
 def test_an_upload_recorded_sideways_is_turned_as_analyze_turns_it(clinic, tmp_path):
     from clamcoach.web.workspace.uploads import run_upload
 
     upright = short_clip(EVAL / "e18_oblique.mp4", tmp_path / "upright.mp4", 12.0)
-    turned = _turned_clip(EVAL / "e18_oblique.mp4", tmp_path / "turned.mp4", 12.0)
+    turned = short_clip(EVAL / "e18_oblique.mp4", tmp_path / "turned.mp4", 12.0, turned=True)
     straight = clinic.store.session(run_upload(clinic.store, "ann", upright).session_id)["report"]
     sideways = clinic.store.session(run_upload(clinic.store, "ann", turned).session_id)["report"]
     assert straight["summary"]["reps"] >= 1
