@@ -218,6 +218,7 @@ def segments_speedup(clip: Path, workdir: Path, minutes: float = 5.0) -> list[tu
             n += 1
     rows.append(("live path per frame", f"{1000 * live_s / n:7.1f} ms",
                  f"pose only {1000 * pose_s / n:.1f} ms, frame by frame alternating; ratio {live_s / pose_s:.2f}"))
+    return rows
 
 
 TUNING = ROOT / "data" / "tuning"
