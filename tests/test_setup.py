@@ -42,14 +42,14 @@ def kin(hip=45.0, knee=45.0, roll=10.0):
     (45, 26, True), (45, 24, False), (45, 99, True), (45, 102, False),
 ])
 def test_hips_and_knees_bent_in_the_methods_range(settled, hip, knee, bent):
-    checks = settled.setup.live_checks(kin(hip, knee), posture(), settled.measure, settled.placement)
+    checks = settled.setup.live_checks(kin(hip, knee), posture(), settled.measure, settled.setup.placement)
     assert checks["hips_knees_bent"] is bent
 
 
 @pytest.mark.parametrize("roll, rolled", [(3.0, False), (7.0, True), (-2.0, False)])
 def test_rolled_forward_from_5_degrees(settled, roll, rolled):
     assert settled.measure.roll_sd_at_setup <= 9  # the setup's roll is known well enough
-    checks = settled.setup.live_checks(kin(roll=roll), posture(), settled.measure, settled.placement)
+    checks = settled.setup.live_checks(kin(roll=roll), posture(), settled.measure, settled.setup.placement)
     assert checks["rolled_forward"] is rolled
 
 
@@ -95,6 +95,6 @@ def test_the_verdict_uses_the_fit_and_the_placement(settled):
     assert m.side_lying and m.hand_on_hip is True   # the synthetic body keeps its hand on the hip
     assert m.hip_flexion_deg == pytest.approx(45, abs=3) and m.knee_flexion_deg == pytest.approx(45, abs=3)
     assert m.held_s == settled.measure.params.settle_s
-    assert m.view_can_see_roll is (settled.placement.roll_sd_deg <= 4.0)
-    assert m.roll_sd_deg == settled.placement.roll_sd_deg
+    assert m.view_can_see_roll is (settled.setup.placement.roll_sd_deg <= 4.0)
+    assert m.roll_sd_deg == settled.setup.placement.roll_sd_deg
     assert result.findings == ()
