@@ -50,3 +50,10 @@ def test_focal_lengths():
     # A 43.27 mm equivalent lens has a diagonal field of view of 2*atan(0.5) = 53.1 deg.
     f = focal_from_35mm(640, 480, 43.27)
     assert math.degrees(2 * math.atan(400 / f)) == pytest.approx(53.13, abs=0.01)
+
+
+@pytest.mark.parametrize("width, hfov, f", [(640, 60.0, 320.0 * math.sqrt(3)), (1920, 120.0, 960.0 / math.sqrt(3)),
+                                            (1000, 2 * math.degrees(math.atan(0.25)), 2000.0)])
+def test_the_focal_length_of_a_field_of_view_in_closed_form(width, hfov, f):
+    # half the width over the tangent of half the angle
+    assert focal_from_hfov(width, hfov) == pytest.approx(f, rel=1e-12)
