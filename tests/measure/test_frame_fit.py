@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from clamcoach.measure.frame_fit import POSE_LOWER, POSE_UPPER, FrameFitter
+from clamcoach.measure.frame_fit import CLOSED_FLOOR, POSE_LOWER, POSE_PRIOR_SD, POSE_UPPER, FrameFitter
 from clamcoach.measure.landmarks import GROUP_OF
 from clamcoach.measure.model import BodyModel
 from clamcoach.measure.stage import NOISE_REL
@@ -56,3 +56,36 @@ def test_the_sds_are_the_square_roots_of_the_covariances_diagonal():
     est = FITTER.fit(landmarks(REST, CAM, TRUTH), SIGMA, np.zeros(4))
     assert np.allclose(est.sd, np.sqrt(np.diag(est.cov)), rtol=1e-12)
     assert 0 < math.degrees(est.sd[0]) < 10 and np.all(est.sd > 0)
+
+
+def test_with_no_point_seen_the_fit_is_the_prior():
+    """Nothing observed: the pose falls back to the prior's mean (zeros) and its SDs are the
+    prior's, whatever the start."""
+    est = FITTER.fit(np.full((12, 2), np.nan), SIGMA, np.radians([10.0, 5.0, 20.0, 3.0]))
+    assert np.allclose(est.pose, 0.0, atol=1e-12)
+    assert np.allclose(est.sd, POSE_PRIOR_SD, rtol=1e-9)
+    assert est.cost == 0.0 and np.all(est.residuals == 0.0)
+
+
+def _exact(pose_deg):
+    """The fitter's own prediction for a pose: landmarks it can explain exactly."""
+    return FITTER.predict(np.radians([pose_deg]))[0]
+
+
+def test_one_landmark_far_off_pulls_the_robust_fit_little():
+    """A shoulder point 50 px (35 SDs) off: the Cauchy weights keep the roll within 2.5 deg
+    (a plain least-squares fit is pulled 4.9 deg) and the opening within 1 deg."""
+    truth = [-10.0, 0.0, 25.0, 0.0]
+    obs = _exact(truth)
+    obs[7] += [40.0, -30.0]
+    err = np.degrees(FITTER.fit(obs, SIGMA, np.zeros(4)).pose) - truth
+    assert abs(err[0]) < 2.5 and abs(err[2]) < 1.0
+
+
+def test_the_knee_is_held_near_its_rest_when_the_landmarks_close_it_further():
+    """Landmarks of a knee closed 10 deg past its rest: the one-sided prior keeps the fitted
+    opening just under its floor (-3 deg) instead of following them to -10."""
+    opening = math.degrees(FITTER.fit(_exact([0.0, 0.0, -10.0, 0.0]), SIGMA, np.zeros(4)).pose[2])
+    assert -5.0 < opening < math.degrees(CLOSED_FLOOR)
+    # above the floor the prior is off: an opening of 1 deg is followed
+    assert math.degrees(FITTER.fit(_exact([0.0, 0.0, 1.0, 0.0]), SIGMA, np.zeros(4)).pose[2]) == pytest.approx(1.0, abs=0.1)
