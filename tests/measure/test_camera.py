@@ -57,3 +57,13 @@ def test_focal_lengths():
 def test_the_focal_length_of_a_field_of_view_in_closed_form(width, hfov, f):
     # half the width over the tangent of half the angle
     assert focal_from_hfov(width, hfov) == pytest.approx(f, rel=1e-12)
+
+
+def test_without_a_target_a_camera_places_itself_about_the_body_frames_origin():
+    import numpy as np
+
+    cam = camera_at(35, 20)
+    assert cam.elevation_deg() == cam.elevation_deg(np.zeros(3))
+    assert cam.azimuth_deg() == cam.azimuth_deg(np.zeros(3))
+    # the origin (the bottom hip) is off the body's middle that camera_at aims at
+    assert cam.elevation_deg() != pytest.approx(35, abs=0.5)

@@ -87,5 +87,20 @@ def test_the_knee_is_held_near_its_rest_when_the_landmarks_close_it_further():
     opening just under its floor (-3 deg) instead of following them to -10."""
     opening = math.degrees(FITTER.fit(_exact([0.0, 0.0, -10.0, 0.0]), SIGMA, np.zeros(4)).pose[2])
     assert -5.0 < opening < math.degrees(CLOSED_FLOOR)
+    # where the floor's 2 deg SD and these landmarks' noise balance (measured: -3.57 deg)
+    assert opening == pytest.approx(-3.57, abs=0.1)
     # above the floor the prior is off: an opening of 1 deg is followed
     assert math.degrees(FITTER.fit(_exact([0.0, 0.0, 1.0, 0.0]), SIGMA, np.zeros(4)).pose[2]) == pytest.approx(1.0, abs=0.1)
+
+
+@pytest.mark.parametrize("truth, start, index, bound", [
+    ([50.0, 0.0, 20.0, 0.0], [35.0, 0.0, 20.0, 0.0], 0, 40.0),      # rolled forward past 40 deg
+    ([-70.0, 0.0, 20.0, 0.0], [-55.0, 0.0, 20.0, 0.0], 0, -60.0),   # rolled back past 60 deg
+    ([0.0, 0.0, 20.0, 50.0], [0.0, 0.0, 20.0, 40.0], 3, 45.0),      # feet apart past 45 deg
+    ([0.0, 0.0, 20.0, -15.0], [0.0, 0.0, 20.0, -8.0], 3, -10.0),    # the top foot under the other
+])
+def test_landmarks_beyond_the_bodys_bounds_pin_the_fit_at_the_bound(truth, start, index, bound):
+    """Beyond the physical bounds it is no clamshell: the fit (warm-started near the bound, as
+    from the last frame) stops at the bound whatever the landmarks say."""
+    est = FITTER.fit(_exact(truth), SIGMA, np.radians(start))
+    assert math.degrees(est.pose[index]) == pytest.approx(bound, abs=1e-9)
