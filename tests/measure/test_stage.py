@@ -124,3 +124,69 @@ def test_landmarks_wandering_closer_by_a_few_pixels_do_not_restart_the_setup():
             frame.image[top, :2] += 0.6 * (frame.image[bottom, :2] - frame.image[top, :2])
         eng.push(frame, t)
     assert eng.measure.calibrations == 1
+
+
+# -- the stage alone, on exact landmarks (no engine) ----------------------------------------
+
+def _bodies(times, pose=None):
+    from clamcoach.body import BodyTracker
+
+    tracker = BodyTracker()
+    for t in times:
+        yield tracker.push(pose_frame(pose or Pose(), CAM, t=t))
+
+
+def _stage(**kw):
+    from clamcoach.measure.stage import MeasureStage
+
+    return MeasureStage(profile=JOINT_CENTRES, **kw)
+
+
+def test_a_fresh_stage_has_no_setup_and_measures_nothing():
+    s = _stage(focal_px=CAM.focal_px)
+    assert s.state is StageState.COLLECTING and s.setup is None and s.model is None
+    assert s.calibrations == 0 and s.setup_held_s == 0.0 and s.last_estimate is None
+    assert math.isnan(s.roll_sd_at_setup)
+
+
+def test_the_setup_is_fitted_the_first_frame_the_body_has_been_still_for_settle_s():
+    """Still from t = 5 s, settle_s 0.75 s, frames every 0.25 s (exact in binary): the setup
+    comes at 5.75 s, held 0.75 s."""
+    from clamcoach.measure.stage import MeasureParams
+
+    s = _stage(focal_px=CAM.focal_px, params=MeasureParams(settle_s=0.75))
+    times = [5.0 + k / 4 for k in range(6)]
+    got = [s.push(b) for b in _bodies(times)]
+    first = next(i for i, k in enumerate(got) if k is not None)
+    assert times[first] == 5.75 and s.calibrations == 1
+    assert s.setup_held_s == 0.75 and s.state is StageState.TRACKING
+    assert s.last_estimate is not None and s.model is not None
+
+
+def test_no_setup_is_fitted_while_calibrating_is_not_allowed():
+    s = _stage(focal_px=CAM.focal_px)
+    assert all(s.push(b, may_calibrate=False) is None for b in _bodies([k / 10 for k in range(15)]))
+    assert s.setup is None and s.calibrations == 0
+
+
+def test_without_a_known_focal_length_the_setup_assumes_the_default_field_of_view():
+    from clamcoach.measure.camera import DEFAULT_HFOV_DEG, focal_from_hfov
+
+    s = _stage()
+    for b in _bodies([k / 10 for k in range(10)]):
+        s.push(b)
+    assert s.setup is not None
+    cam = s.setup.camera
+    assert cam.fx == cam.fy == pytest.approx(focal_from_hfov(CAM.width, DEFAULT_HFOV_DEG))
+    assert (cam.cx, cam.cy) == (CAM.width / 2, CAM.height / 2)
+
+
+def test_the_measures_sds_are_the_fits_propagated():
+    """The pelvis roll's SD is the roll's; the trunk's adds the twist's (var r + var w + 2 cov)."""
+    s = _stage(focal_px=CAM.focal_px)
+    kin = [s.push(b) for b in _bodies([k / 10 for k in range(12)], Pose(opening=0.0))][-1]
+    cov = s.last_estimate.cov
+    assert kin.sd.pelvis_roll_deg == pytest.approx(math.degrees(math.sqrt(cov[0, 0])), rel=1e-12)
+    assert kin.sd.trunk_roll_deg == pytest.approx(
+        math.degrees(math.sqrt(cov[0, 0] + cov[1, 1] + 2 * cov[0, 1])), rel=1e-12)
+    assert kin.fit_cost == s.last_estimate.cost
