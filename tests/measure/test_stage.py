@@ -190,3 +190,22 @@ def test_the_measures_sds_are_the_fits_propagated():
     assert kin.sd.trunk_roll_deg == pytest.approx(
         math.degrees(math.sqrt(cov[0, 0] + cov[1, 1] + 2 * cov[0, 1])), rel=1e-12)
     assert kin.fit_cost == s.last_estimate.cost
+
+
+def test_the_measures_of_a_still_setup_body_are_its_own():
+    """At the setup's rest: the knee has lifted 0 cm, the angles read the skeleton's (hips and
+    knees 45 deg, rolled forward 10 deg), the roll is the setup's plus the frame's, and each
+    absolute angle's SD is the setup fit's and the profile's spread together."""
+    s = _stage(focal_px=CAM.focal_px)
+    kin = [s.push(b) for b in _bodies([k / 10 for k in range(12)])][-1]
+    est, fit, pr = s.last_estimate, s.setup, JOINT_CENTRES
+    assert abs(kin.knee_lift_cm) < 0.5 and abs(kin.opening_deg) < 1.0
+    assert kin.hip_flexion_deg == pytest.approx(45.0, abs=2.0)
+    assert kin.knee_flexion_deg == pytest.approx(45.0, abs=2.0)
+    assert kin.pelvis_roll_deg == pytest.approx(10.0, abs=3.5)  # measured 6.9: the least determined angle
+    assert kin.pelvis_roll_deg == pytest.approx(
+        math.degrees(fit.rest.roll0 + est.pose[0]) + pr.hip_line_roll_bias_deg, rel=1e-12)
+    assert kin.sd.hip_flexion_deg == pytest.approx(
+        math.hypot(math.degrees(fit.param("hip_flexion")[1]), pr.flexion_sd_deg), rel=1e-12)
+    assert kin.sd.knee_flexion_deg == pytest.approx(
+        math.hypot(math.degrees(fit.param("knee_flexion")[1]), pr.flexion_sd_deg), rel=1e-12)
