@@ -22,17 +22,19 @@ def test_the_body_size_is_the_trunk_plus_the_bottom_leg_in_pixels():
     assert body_size_px(obs) == pytest.approx(100.0 + 50.0 + 60.0, rel=1e-12)
 
 
-@pytest.mark.parametrize("elev, azim, distance", [(30.0, 0.0, 2.3), (55.0, 30.0, 3.0)])
-def test_a_start_camera_stands_near_a_camera_on_its_grid_and_every_start_centres_the_body(elev, azim, distance):
+@pytest.mark.parametrize("elev, azim, distance, mirrored", [(30.0, 0.0, 2.3, False), (55.0, 30.0, 3.0, False),
+                                                           (30.0, 0.0, 2.3, True)])
+def test_a_start_camera_stands_near_a_camera_on_its_grid_and_every_start_centres_the_body(elev, azim, distance,
+                                                                                         mirrored):
     """The starts are all round the body at the distance the body's image size implies: for a
     camera at one of their angles, one start is within 12 cm and 10 deg of it (measured: 7 cm,
     6-8 deg; the starts are level, the fit finds the rest)."""
     rest = prior_rest()
-    cam = camera_at(elev, azim, distance=distance, rest=rest)
+    cam = camera_at(elev, azim, distance=distance, rest=rest, mirrored=mirrored)
     obs = landmarks(rest, cam)
     body = rest_from_params(np.array([BLAZEPOSE.priors[n].mean for n in BODY_PARAMS]))
-    starts = _start_cameras(obs, body, cam.fx, cam.fy, cam.cx, cam.cy, body_size_px(obs), False)
-    assert len(starts) == 4 * 12
+    starts = _start_cameras(obs, body, cam.fx, cam.fy, cam.cx, cam.cy, body_size_px(obs), mirrored)
+    assert len(starts) == 4 * 12 and all(c.mirrored is mirrored for c in starts)
 
     def turn_deg(c):
         return math.degrees(np.linalg.norm(rotation_vector(c.R @ cam.R.T)))
