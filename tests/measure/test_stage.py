@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from clamcoach.engine import Engine
@@ -209,3 +210,54 @@ def test_the_measures_of_a_still_setup_body_are_its_own():
         math.hypot(math.degrees(fit.param("hip_flexion")[1]), pr.flexion_sd_deg), rel=1e-12)
     assert kin.sd.knee_flexion_deg == pytest.approx(
         math.hypot(math.degrees(fit.param("knee_flexion")[1]), pr.flexion_sd_deg), rel=1e-12)
+
+
+def _still(pose, times):
+    """A body frame of ``pose`` at each time (exact landmarks, no smoothing between them)."""
+    import dataclasses
+
+    (body,) = list(_bodies([0.0], pose))
+    return [dataclasses.replace(body, t=t) for t in times]
+
+
+def _tracking(params, pose=None):
+    s = _stage(focal_px=CAM.focal_px, params=params)
+    for b in _still(pose or Pose(), [k / 4 for k in range(4)]):   # settled at 0.75 s
+        s.push(b)
+    assert s.state is StageState.TRACKING
+    return s
+
+
+def test_the_setup_is_dropped_once_the_model_has_failed_the_landmarks_for_lost_s():
+    """The person moved in the picture (150 px): from 2.0 s every frame costs far more than
+    lost_cost; at 2.75 s (lost_s 0.75 later) the stage collects again; a good frame between
+    restarts the count."""
+    import dataclasses
+
+    from clamcoach.measure.stage import MeasureParams
+
+    s = _tracking(MeasureParams(settle_s=0.75, lost_s=0.75))
+    (good,) = _still(Pose(), [1.0])
+    moved = dataclasses.replace(good, image=good.image + np.array([150.0, 0.0, 0.0]))
+    frames = [dataclasses.replace(moved, t=1.5), dataclasses.replace(good, t=1.75)]     # bad, then good again
+    frames += [dataclasses.replace(moved, t=2.0 + k / 4) for k in range(4)]            # 2.0 ... 2.75
+    states = []
+    for b in frames:
+        s.push(b, may_calibrate=False)
+        states.append(s.state)
+    assert s.last_estimate.cost > 25.0
+    assert states == [StageState.TRACKING] * 5 + [StageState.COLLECTING]
+
+
+def test_a_setup_taken_open_is_dropped_once_the_knees_have_been_closer_for_closed_below_s():
+    import dataclasses
+
+    from clamcoach.measure.stage import MeasureParams
+
+    s = _tracking(MeasureParams(settle_s=0.75, closed_below_s=0.5), Pose(opening=30.0))
+    (closed,) = _still(Pose(opening=0.0), [0.0])
+    states = []
+    for t in (1.0, 1.25, 1.5):
+        s.push(dataclasses.replace(closed, t=t), may_calibrate=False)
+        states.append(s.state)
+    assert states == [StageState.TRACKING, StageState.TRACKING, StageState.COLLECTING]
