@@ -401,3 +401,28 @@ def test_a_gap_of_exactly_max_gap_s_keeps_the_rep():
         if ev:
             reps.append(ev)
     assert len(reps) == 1
+
+
+def test_a_rep_of_exactly_the_smallest_opening_counts():
+    """Peak exactly min_rep_deg (5) above a still rest (no jitter): a rep; a hair less: none."""
+    samples, _ = signal(1, 5.0, up=1.5, hold=1.0, down=1.5, rest=1.5)
+    (ev,) = detect(samples)
+    assert ev.peak_opening - ev.start_level == 5.0
+    assert detect(signal(1, 4.999, up=1.5, hold=1.0, down=1.5, rest=1.5)[0]) == []
+
+
+def test_a_long_gap_between_reps_starts_afresh_and_the_next_rep_counts():
+    """A rep, then nobody in view for 3 s (longer than max_gap_s), then two more reps: both
+    are found (the gap resets a detector that is at rest without harm)."""
+    first, _ = signal(1, 20.0, up=1.0, hold=1.0, down=1.0, rest=1.0)
+    later, _ = signal(2, 20.0, up=1.0, hold=1.0, down=1.0, rest=1.0)
+    end = first[-1][0]
+    det = RepDetector()
+    found = [det.push(Sample(t, v), t) for t, v in first]
+    assert sum(ev is not None for ev in found) == 1 and det.state is Phase.READY
+    for k in range(1, 31):                                    # 3 s without a pose
+        assert det.push(None, end + k / 10) is None
+    assert det.state is Phase.READY and det.hold_s == 0.0
+    shift = end + 3.1
+    found = [det.push(Sample(t + shift, v), t + shift) for t, v in later]
+    assert sum(ev is not None for ev in found) == 2
