@@ -426,3 +426,18 @@ def test_a_long_gap_between_reps_starts_afresh_and_the_next_rep_counts():
     shift = end + 3.1
     found = [det.push(Sample(t + shift, v), t + shift) for t, v in later]
     assert sum(ev is not None for ev in found) == 2
+
+
+def test_the_rest_after_a_rep_starts_at_the_frame_that_ended_it():
+    """The next rep's rest (its ``rest_samples``, what its jitter is judged on) begins with the
+    frame on which the previous rep ended, not before."""
+    samples, _ = signal(2, 20.0, up=1.0, hold=1.0, down=1.0, rest=1.0)
+    det = RepDetector()
+    ended = []
+    for t, v in samples:
+        ev = det.push(Sample(t, v), t)
+        if ev:
+            ended.append((t, ev))
+    (t1, _), (_, second) = ended
+    assert second.rest_samples[0].t == t1
+    assert all(s.t >= t1 for s in second.rest_samples)
