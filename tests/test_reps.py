@@ -441,3 +441,21 @@ def test_the_rest_after_a_rep_starts_at_the_frame_that_ended_it():
     (t1, _), (_, second) = ended
     assert second.rest_samples[0].t == t1
     assert all(s.t >= t1 for s in second.rest_samples)
+
+
+def test_a_rep_keeps_none_of_the_samples_after_its_end():
+    """A fall that dips to 9% of the rep (under the 10% crossing, above the 8% end level) and
+    then stays at 20%: the rep ends, in time, where the fall crossed into rest; the frames it
+    took to be sure it had settled are rest, not the rep's."""
+    samples, truth = signal(1, 30, up=1.2, hold=1.0, down=1.2, rest=3.0, fps=30)
+    dip = next(t for t, v in samples if t > truth[0][2] and v < 3.0)   # where the fall crosses 10%
+    shaped = [(t, v if t < dip else (2.7 if t < dip + 0.2 else 6.0)) for t, v in samples]
+    det, found = RepDetector(), []
+    for t, v in shaped:
+        ev = det.push(Sample(t, v), t)
+        if ev:
+            found.append((t, ev))
+    ((ended_at, ev),) = found
+    assert ended_at > ev.end_s + 0.3                      # measured: 0.36 s after
+    assert ev.samples[0].t >= ev.start_s - 1e-9 and ev.samples[-1].t <= ev.end_s + 1e-9
+    assert ev.samples[-1].t > ev.end_s - 1 / 30 - 1e-9     # ... and all of them up to it
