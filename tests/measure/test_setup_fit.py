@@ -43,4 +43,5 @@ def test_a_start_camera_stands_near_a_camera_on_its_grid_and_every_start_centres
     assert turn_deg(near) < 10.0
     assert np.linalg.norm(near.centre_body - cam.centre_body) < 0.12
     for start in starts:
+        assert np.allclose(start.R @ start.R.T, np.eye(3), atol=1e-12) and np.linalg.det(start.R) == pytest.approx(1.0)
         assert np.allclose(start.project(body.points()).mean(axis=0), obs[:8].mean(axis=0), atol=0.5)
