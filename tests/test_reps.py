@@ -459,3 +459,19 @@ def test_a_rep_keeps_none_of_the_samples_after_its_end():
     assert ended_at > ev.end_s + 0.3                      # measured: 0.36 s after
     assert ev.samples[0].t >= ev.start_s - 1e-9 and ev.samples[-1].t <= ev.end_s + 1e-9
     assert ev.samples[-1].t > ev.end_s - 1 / 30 - 1e-9     # ... and all of them up to it
+
+
+@pytest.mark.parametrize("last_high_s, counted", [(28.0, True), (28.5, False)])
+def test_a_rep_lasts_at_most_max_rep_s_from_the_rest_kept_before_its_rise(last_high_s, counted):
+    """Frames every 0.5 s (exact in binary); a rise at 10.0 s keeps the rest from 8.5 s (1.5 s
+    before it). Falling back at 28.5 s spans 28.5 - 8.5 = 20.0 s: not more than max_rep_s, a
+    rep. Falling back at 29.0 s spans 20.5 s: too long, no rep."""
+    samples = [(k / 2, 20.0 if 10.0 <= k / 2 <= last_high_s else 0.0) for k in range(80)]
+    assert (len(detect(samples)) == 1) is counted
+
+
+def test_the_rest_before_a_rep_is_the_last_three_seconds():
+    samples, _ = signal(1, 20.0, up=1.0, hold=1.0, down=1.0, rest=1.0, lead=6.0)
+    (ev,) = detect(samples)
+    span = ev.rest_samples[-1].t - ev.rest_samples[0].t
+    assert 2.9 <= span <= 3.0
