@@ -67,3 +67,21 @@ def test_without_a_target_a_camera_places_itself_about_the_body_frames_origin():
     assert cam.azimuth_deg() == cam.azimuth_deg(np.zeros(3))
     # the origin (the bottom hip) is off the body's middle that camera_at aims at
     assert cam.elevation_deg() != pytest.approx(35, abs=0.5)
+
+
+def test_rotation_vectors_in_closed_form_including_half_turns():
+    import numpy as np
+
+    # a quarter turn about x takes y to z; half a radian about z is the plane rotation
+    assert np.allclose(rodrigues(np.array([math.pi / 2, 0.0, 0.0])) @ [0.0, 1.0, 0.0], [0.0, 0.0, 1.0])
+    c, s = math.cos(0.5), math.sin(0.5)
+    assert np.allclose(rodrigues(np.array([0.0, 0.0, 0.5])), [[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    assert np.array_equal(rotation_vector(np.eye(3)), np.zeros(3))
+    # half turns: the axis comes from the symmetric part (the usual formula divides by sin pi)
+    for axis in ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 1.0, 0.0], [1.0, -2.0, 2.0]):
+        k = np.array(axis) / np.linalg.norm(axis)
+        R = 2.0 * np.outer(k, k) - np.eye(3)        # a half turn about k, exactly
+        v = rotation_vector(R)
+        assert np.linalg.norm(v) == pytest.approx(math.pi, abs=1e-9)
+        assert abs(float(v @ k)) == pytest.approx(math.pi, abs=1e-9)   # along the axis, either way
+        assert np.allclose(rodrigues(v), R, atol=1e-9)

@@ -137,3 +137,20 @@ def test_the_knee_opening_is_the_opening_dof_with_the_feet_together(opening_deg)
     # ... and with the pelvis rolled too (the circle moves with the hip, the opening does not)
     rolled = np.radians([[-15.0, 3.0, opening_deg, 0.0]])
     assert math.degrees(MODEL.knee_opening(rolled)[0]) == pytest.approx(opening_deg, abs=1e-6)
+
+
+@pytest.mark.parametrize("changes", [{}, {"hip_flexion": rad(-30.0)}, {"hip_flexion": rad(120.0)},
+                                     {"knee_flexion": rad(150.0)}, {"roll0": rad(60.0)}])
+def test_a_model_of_any_rest_body_opens_the_knee_up_and_abducts_the_leg_up_in_its_own_plane(changes):
+    """Built here (not at import), for rest bodies whose legs point different ways: a positive
+    opening raises the top knee, a positive abduction raises the top ankle, and abduction turns
+    the leg about a horizontal axis square to it, so the leg keeps its direction seen from above."""
+    rest = prior_rest(**changes)
+    model = BodyModel(rest)
+    opened, abducted = model.joints(np.radians([[0.0, 0.0, 20.0, 0.0], [0.0, 0.0, 0.0, 15.0]]))
+    assert opened[J["top_knee"]][2] > rest.top_knee[2] + 0.02
+    assert abducted[J["top_ankle"]][2] > rest.top_ankle[2] + 0.05
+    before = rest.top_ankle - rest.top_hip
+    after = abducted[J["top_ankle"]] - abducted[J["top_hip"]]
+    assert math.atan2(after[1], after[0]) == pytest.approx(math.atan2(before[1], before[0]), abs=1e-9)
+    assert np.linalg.norm(after) == pytest.approx(np.linalg.norm(before), rel=1e-12)
