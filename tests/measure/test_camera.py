@@ -85,3 +85,13 @@ def test_rotation_vectors_in_closed_form_including_half_turns():
         assert np.linalg.norm(v) == pytest.approx(math.pi, abs=1e-9)
         assert abs(float(v @ k)) == pytest.approx(math.pi, abs=1e-9)   # along the axis, either way
         assert np.allclose(rodrigues(v), R, atol=1e-9)
+
+
+def test_a_point_close_to_the_camera_projects_by_the_pinhole():
+    import numpy as np
+
+    from clamcoach.measure.camera import Camera
+
+    cam = Camera(R=np.eye(3), t=np.zeros(3), fx=500.0, fy=400.0, cx=320.0, cy=240.0)
+    assert np.allclose(cam.project(np.array([[0.1, 0.2, 0.5], [0.3, -0.3, 3.0]])),
+                       [[320.0 + 100.0, 240.0 + 160.0], [320.0 + 50.0, 240.0 - 40.0]], atol=1e-9)

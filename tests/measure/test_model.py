@@ -106,8 +106,10 @@ def test_hip_flexion_measures_the_projection_on_the_plane_square_to_a_tilted_hip
     # The hip line tilted 30 deg toward the back; the thigh square to it, down and forward:
     # its forward part is cos 30 in the plane, so it reads atan(cos 30) = 40.89 deg.
     s, c = math.sin(rad(30)), math.cos(rad(30))
-    thigh = np.array([-1.0, -c, s])
-    assert hip_flexion_deg(np.zeros(3), thigh, np.array([0.0, s, c]), 0.0) == pytest.approx(
+    thigh, lateral = np.array([-1.0, -c, s]), np.array([0.0, s, c])
+    assert hip_flexion_deg(np.zeros(3), thigh, lateral, 0.0) == pytest.approx(math.degrees(math.atan(c)), abs=1e-9)
+    # a part along the hip line is no part of the flexion
+    assert hip_flexion_deg(np.zeros(3), thigh + 0.3 * lateral, lateral, 0.0) == pytest.approx(
         math.degrees(math.atan(c)), abs=1e-9)
 
 
@@ -154,3 +156,14 @@ def test_a_model_of_any_rest_body_opens_the_knee_up_and_abducts_the_leg_up_in_it
     after = abducted[J["top_ankle"]] - abducted[J["top_hip"]]
     assert math.atan2(after[1], after[0]) == pytest.approx(math.atan2(before[1], before[0]), abs=1e-9)
     assert np.linalg.norm(after) == pytest.approx(np.linalg.norm(before), rel=1e-12)
+
+
+def test_the_trunk_twist_turns_the_shoulders_on_from_the_pelvis_roll():
+    """Shoulders turn by roll + twist about the long axis, the pelvis by the roll alone."""
+    X = MODEL.joints(np.radians([[5.0, 10.0, 0.0, 0.0]]))[0]
+
+    def turned(point, rest_point):
+        return math.degrees(math.atan2(-point[1], point[2]) - math.atan2(-rest_point[1], rest_point[2]))
+
+    assert turned(X[J["top_shoulder"]], REST.top_shoulder) == pytest.approx(15.0, abs=1e-9)
+    assert turned(X[J["top_hip"]], REST.top_hip) == pytest.approx(5.0, abs=1e-9)
