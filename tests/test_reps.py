@@ -168,6 +168,24 @@ def test_a_rep_that_settles_above_the_end_level_ends_after_settling():
     assert end == pytest.approx(low_from + 0.8, abs=1 / 30 + 1e-9)
 
 
+def test_a_rep_that_stops_short_of_rest_and_rises_again_is_two_reps():
+    """Seen from overhead the knee often reads a degree or two above its rest after a small
+    rep, and the next rep starts before the 0.8 s settle time: the rep ends at the valley
+    between them, and the next one rises from it (before: one long rep of the two)."""
+    first, truth = signal(1, 7.0, up=1.0, hold=1.5, down=1.0, rest=0.0, fps=15, lead=2.0)
+    offset = 1.8  # where the first rep comes down to, above its rest of 0
+    down_at = truth[0][3]
+    down_to = [(t, max(v, offset) if t > 3.0 else v) for t, v in first if t <= down_at]
+    t_next = down_to[-1][0] + 1 / 15
+    second, _ = signal(1, 30.0, up=1.0, hold=1.5, down=1.0, rest=2.0, fps=15, lead=0.0)
+    samples = down_to + [(t_next + t, offset + v) for t, v in second]
+    reps = detect(samples)
+    assert len(reps) == 2
+    assert reps[0].peak_opening == pytest.approx(7.0) and reps[1].peak_opening == pytest.approx(31.8)
+    assert reps[0].end_s <= reps[1].start_s + 1 / 15  # they meet at the valley's frame
+    assert reps[1].start_level == pytest.approx(offset)
+
+
 def test_a_jolt_too_quick_to_be_a_rep_is_not_one():
     # 30 deg up and down within 0.2 s: a jolt of the landmarks, not a movement (min_rep_s 0.4).
     samples = [(i / 30, 30.0 if 60 <= i < 63 else 0.0) for i in range(150)]
@@ -376,7 +394,7 @@ def test_a_rep_that_ends_before_ten_percent_ends_at_its_last_sample():
     ended = phase_times(t[:cut], v[:cut], int(np.argmax(v[:cut])), 20.0, final=True)
     dn90 = 1.5 + 0.247 * 2.0
     assert ended.down_s == pytest.approx((t[cut - 1] - dn90) / 0.506, abs=0.01)
-    assert ended.end == pytest.approx(t[cut - 1] + 0.247 * ended.down_s)
+    assert ended.end == pytest.approx(t[cut - 1])  # not extrapolated: the next rep may rise from there
 
 
 def test_a_rise_already_under_way_is_timed_from_the_first_sample():
@@ -445,8 +463,7 @@ def test_the_rest_after_a_rep_starts_at_the_frame_that_ended_it():
 
 def test_a_rep_keeps_none_of_the_samples_after_its_end():
     """A fall that dips to 9% of the rep (under the 10% crossing, above the 8% end level) and
-    then stays at 20%: the rep ends, in time, where the fall crossed into rest; the frames it
-    took to be sure it had settled are rest, not the rep's."""
+    then stays at 20%: the rep's samples run from its start to its end and no further."""
     samples, truth = signal(1, 30, up=1.2, hold=1.0, down=1.2, rest=3.0, fps=30)
     dip = next(t for t, v in samples if t > truth[0][2] and v < 3.0)   # where the fall crosses 10%
     shaped = [(t, v if t < dip else (2.7 if t < dip + 0.2 else 6.0)) for t, v in samples]
@@ -456,9 +473,8 @@ def test_a_rep_keeps_none_of_the_samples_after_its_end():
         if ev:
             found.append((t, ev))
     ((ended_at, ev),) = found
-    assert ended_at > ev.end_s + 0.3                      # measured: 0.36 s after
     assert ev.samples[0].t >= ev.start_s - 1e-9 and ev.samples[-1].t <= ev.end_s + 1e-9
-    assert ev.samples[-1].t > ev.end_s - 1 / 30 - 1e-9     # ... and all of them up to it
+    assert ended_at >= ev.samples[-1].t
 
 
 @pytest.mark.parametrize("last_high_s, counted", [(28.0, True), (28.5, False)])

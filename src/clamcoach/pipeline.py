@@ -33,7 +33,7 @@ from clamcoach.jsonio import rounded
 from clamcoach.measure.profiles import BLAZEPOSE, LandmarkProfile
 from clamcoach.notices import Notice, WarningCode
 from clamcoach.pose import PoseEstimator, open_estimator
-from clamcoach.pose.segments import open_file_estimator
+from clamcoach.pose.segments import available_cores, open_file_estimator, pose_threads
 from clamcoach.protocol import Protocol
 from clamcoach.provenance import pose_provenance
 from clamcoach.series import FrameSeries
@@ -143,10 +143,13 @@ def analyze_video(
     declared_s = played_duration_s(reader.info)
     check_long_enough(declared_s, min_s=min_duration_s)
     if quarter_turns is None:
-        quarter_turns = detect_quarter_turns(reader, protocol, backend) if estimator is None else 0
+        quarter_turns = (detect_quarter_turns(reader, protocol, backend, cores=pose_workers)
+                         if estimator is None else 0)
     own = estimator is None
     if quarter_turns % 4:
-        est = estimator or open_estimator(backend)  # segments decode the file as stored: not turned
+        cores = available_cores() if pose_workers is None else pose_workers
+        # Segments decode the file as stored (not turned): one tracker.
+        est = estimator or open_estimator(backend, threads=pose_threads(cores))
     else:
         est = estimator or open_file_estimator(reader.info, backend=backend, workers=pose_workers,
                                                max_side=max_side)
@@ -199,9 +202,13 @@ def analyze_video(
 UPRIGHT_SHARE = 0.3
 
 
-def detect_quarter_turns(reader: VideoReader, protocol: Protocol, backend: str = "blazepose") -> int:
-    """How many quarter turns make this video's person lie on their side (0, 1 or 3)."""
-    return sideways.find_orientation(reader, protocol, lambda: open_estimator(backend)).quarter_turns
+def detect_quarter_turns(reader: VideoReader, protocol: Protocol, backend: str = "blazepose", *,
+                         cores: int | None = None) -> int:
+    """How many quarter turns make this video's person lie on their side (0, 1 or 3), looked
+    at with estimators on ``cores`` cores (default: all)."""
+    threads = pose_threads(available_cores() if cores is None else cores)
+    return sideways.find_orientation(
+        reader, protocol, lambda: open_estimator(backend, threads=threads)).quarter_turns
 
 
 def prefetched(frames, depth: int = 2):

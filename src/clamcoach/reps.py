@@ -99,6 +99,9 @@ class RepDetector:
         self._last_t: float | None = None
         self._low_since: float | None = None
         self._falling = False
+        #: The lowest sample since the rep began to fall, and its index in ``_rep``.
+        self._valley: Sample | None = None
+        self._valley_i = 0
         self._level = RollingQuantile(self.params.rest_window_s, 0.25)
         self._times: PhaseTimes | None = None
 
@@ -145,10 +148,17 @@ class RepDetector:
         amp = self._peak - self._start_level
         if not self._falling and sample.opening < self._peak - max(p.top_margin_deg, p.top_fraction * amp) - 0.5:
             self._falling = True
+            self._valley = None
         self._update_phase(sample.t)
         if self._falling:
             end_level = self._start_level + max(p.end_margin_deg, p.end_fraction * amp)
             low_level = self._start_level + p.settle_fraction * amp
+            if self._valley is None or sample.opening <= self._valley.opening:
+                self._valley, self._valley_i = sample, len(self._rep) - 1
+            elif self._valley.opening <= low_level and sample.opening >= self._valley.opening + p.start_deg:
+                # Down most of the way and rising again before it settled: the next rep began
+                # at the valley (the knee often stops a degree or two short of its rest).
+                return self._split_at_valley()
             if sample.opening > low_level:
                 self._low_since = None
             elif self._low_since is None:
@@ -186,6 +196,26 @@ class RepDetector:
             self._times = None
             self._update_phase(s.t)
         return None
+
+    def _split_at_valley(self) -> RepEvent | None:
+        """End the rep at its valley and start the next one there, rising from it."""
+        assert self._valley is not None
+        valley, rising = self._valley, self._rep[self._valley_i:]
+        self._rep = self._rep[: self._valley_i + 1]
+        rest_before = tuple(self._rest)
+        event = self._finish()
+        if event is not None:
+            # No rest between them: the next rep stands against the same rest's jitter.
+            self._rest = deque(rest_before)
+        self._start_level = valley.opening
+        self._rep = list(rising)
+        self._peak = max(s.opening for s in rising)
+        self._low_since = None
+        self._falling = False
+        self._valley = None
+        self._times = None
+        self._update_phase(rising[-1].t)
+        return event
 
     def _finish(self) -> RepEvent | None:
         p = self.params
@@ -277,13 +307,15 @@ def phase_times(t: np.ndarray, v: np.ndarray, k_peak: int, amp: float, *, final:
     if dn90 is None or dn90 <= t[k_peak]:
         return PhaseTimes(start=start, top_in=top_in, top_out=None, end=None, up_s=up, down_s=None)
     dn10 = _crossing(t, v, lo, k_peak, len(v), 1)
-    if dn10 is None and final:
+    settled_high = dn10 is None and final
+    if settled_high:
         dn10 = float(t[-1])
     if dn10 is None:
         # On the way down, not yet at 10%: the down time is taken as the up time so far.
         return PhaseTimes(start=start, top_in=top_in, top_out=max(top_in, dn90 - _MJ_TAIL * up),
                           end=None, up_s=up, down_s=None)
     down = (dn10 - dn90) / _MJ_MID
-    end = dn10 + _MJ_TAIL * down
+    # A rep that stopped above 10% ends where it stopped (the next may rise from there).
+    end = dn10 if settled_high else dn10 + _MJ_TAIL * down
     return PhaseTimes(start=start, top_in=top_in, top_out=max(top_in, end - down), end=end,
                       up_s=up, down_s=down)

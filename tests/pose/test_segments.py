@@ -19,6 +19,8 @@ from clamcoach.pose.segments import (
     SegmentedPoseEstimator,
     open_file_estimator,
     plan_segments,
+    pose_threads,
+    threads_per_estimator,
 )
 
 
@@ -52,8 +54,9 @@ class CountingTracker:
 
     name = "counting"
 
-    def __init__(self, **_options: object) -> None:
+    def __init__(self, *, threads: int = 2, **_options: object) -> None:
         self.seen = 0
+        self.threads = threads
 
     def reset(self) -> None:
         self.seen = 0
@@ -133,6 +136,31 @@ def test_a_frame_the_segments_do_not_have_falls_back_to_one_tracker(ramp_clip: P
         assert odd.world[0, 0] == 1  # answered by a new tracker, not a wrong replay
         assert est.estimate(frames[2].rgb, frames[2].t).world[0, 0] == 2
 
+
+
+@given(cores=st.integers(1, 64), estimators=st.integers(1, 64))
+def test_estimators_running_at_once_share_the_cores(cores: int, estimators: int) -> None:
+    threads = threads_per_estimator(cores, estimators)
+    assert threads >= 1
+    assert threads * estimators <= max(cores, estimators)  # never more threads than cores, but one each
+    assert pose_threads(cores) == min(2, cores)
+
+
+def test_segments_on_two_cores_run_one_thread_per_process(ramp_clip: Path, counting_backend: str) -> None:
+    """Two worker processes with the estimator's default two threads each ran a 5-minute clip no
+    faster than one process (1.00x); each gets its core's one thread."""
+    from clamcoach.io.video import open_video
+
+    reader = open_video(ramp_clip)
+    plan = plan_segments(reader.info.duration_s, segment_s=1.0, warmup_s=0.3)
+    with SegmentedPoseEstimator(ramp_clip, plan, backend="counting", workers=2) as two:
+        assert two.workers == 2 and two.threads == 1
+    with SegmentedPoseEstimator(ramp_clip, plan, backend="counting", workers=1) as one:
+        frame = next(iter(reader))
+        one.estimate(frame.rgb, frame.t)
+        assert one.threads == 1 and one._local.threads == 1  # "one core" is one thread
+    short = open_file_estimator(open_video(ramp_clip).info, backend="counting", workers=1)
+    assert short.threads == 1
 
 
 @pytest.mark.slow

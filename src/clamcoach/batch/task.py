@@ -60,16 +60,18 @@ class TaskResult:
     worker_peak_mb: float = 0.0
 
 
-_ESTIMATORS: dict[str, PoseEstimator] = {}
+_ESTIMATORS: dict[tuple[str, int], PoseEstimator] = {}
 
 
-def _estimator(backend: str) -> PoseEstimator:
-    """This process's estimator for ``backend``, opened on first use."""
+def _estimator(backend: str, cores: int) -> PoseEstimator:
+    """This process's estimator for ``backend`` on ``cores`` cores, opened on first use."""
     from clamcoach.pose import open_estimator
+    from clamcoach.pose.segments import pose_threads
 
-    if backend not in _ESTIMATORS:
-        _ESTIMATORS[backend] = open_estimator(backend)
-    return _ESTIMATORS[backend]
+    key = (backend, cores)
+    if key not in _ESTIMATORS:
+        _ESTIMATORS[key] = open_estimator(backend, threads=pose_threads(cores))
+    return _ESTIMATORS[key]
 
 
 def content_sha256(path: str | os.PathLike[str]) -> str:
@@ -110,11 +112,12 @@ def _analyze(path: Path, options: AnalysisOptions,
         check_long_enough(played_duration_s(info))
         # As `analyze` does: a video recorded sideways (the person upright in the picture) is
         # turned; the probe opens its own estimators, the analysis below uses this process's.
-        quarter_turns = detect_quarter_turns(reader, options.protocol, options.backend)
+        quarter_turns = detect_quarter_turns(reader, options.protocol, options.backend,
+                                             cores=options.pose_workers)
     finally:
         reader.close()
     sha = content_sha256(path)
-    cached = _estimator(options.backend)
+    cached = _estimator(options.backend, options.pose_workers)
     if quarter_turns % 4:  # segments decode the file as stored (not turned): one tracker
         cached.reset()
         estimator = cached
@@ -125,7 +128,7 @@ def _analyze(path: Path, options: AnalysisOptions,
         analysed = analyze_video(path, options.protocol, estimator=estimator, max_side=options.max_side,
                                  progress=progress, quarter_turns=quarter_turns)
     finally:
-        if estimator is not _ESTIMATORS.get(options.backend):
+        if estimator is not cached:
             estimator.close()  # a segmented wrapper; the cached estimator stays open
     report = analysed.report()
     # As `analyze` writes it: checked against the protocol's prescription (no patient here).

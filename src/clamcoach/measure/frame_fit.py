@@ -2,10 +2,13 @@
 
 Robust Gauss-Newton (iteratively reweighted, Cauchy weights) on the 12 observed points,
 warm-started from the last frame, with weak priors that keep the shoulders near the pelvis'
-roll and the feet together unless the landmarks say otherwise. The covariance of the fitted
-pose is (J' W J + P)^-1 with W from each landmark group's noise, measured on tuning data as a
-share of the body's image size: so a camera that sees little of a movement reports a large
-standard deviation for it, for this person and this placement.
+roll and the feet together unless the landmarks say otherwise, and a motion prior: the pose
+moves from the last frame's by no more than a body can move in the frame's time (a branch
+jump of 45 degrees in a fifteenth of a second is the landmarks, not the leg). The
+covariance of the fitted pose is (J' W J + P)^-1 with W from each landmark group's noise,
+measured on tuning data as a share of the body's image size, without the motion prior: so a
+camera that sees little of a movement reports a large standard deviation for it, for this
+person and this placement, however steady the track has been.
 """
 
 from __future__ import annotations
@@ -58,13 +61,17 @@ class FrameFitter:
         return self.camera.project(X)[:, ANCHOR] + self.offsets
 
     def fit(self, obs: np.ndarray, sigma_px: np.ndarray, start: np.ndarray,
-            iterations: int = 5) -> PoseEstimate:
-        """``obs`` (12, 2) px with NaN where unseen; ``sigma_px`` (12,) per point."""
+            iterations: int = 5, motion_sd: np.ndarray | None = None) -> PoseEstimate:
+        """``obs`` (12, 2) px with NaN where unseen; ``sigma_px`` (12,) per point.
+        ``motion_sd`` (N_DOF,) radians: how far the pose may have moved since ``start`` (the
+        last frame's), a prior that keeps the fit from jumping to another branch."""
         seen = np.all(np.isfinite(obs), axis=1) & np.isfinite(sigma_px)
         q = np.clip(np.asarray(start, float), POSE_LOWER, POSE_UPPER)
         inv_sd = np.where(seen, 1.0 / np.where(seen, sigma_px, 1.0), 0.0)
         o = np.where(seen[:, None], obs, 0.0)
         prior_w = 1.0 / POSE_PRIOR_SD ** 2
+        q0 = q.copy()
+        motion_w = np.zeros(N_DOF) if motion_sd is None else 1.0 / np.asarray(motion_sd, float) ** 2
         eye = np.eye(N_DOF) * FD_STEP
         Jm = np.zeros((2 * len(obs), N_DOF))
         rv = np.zeros(2 * len(obs))
@@ -73,8 +80,8 @@ class FrameFitter:
             rv = ((o - pred[0]) * inv_sd[:, None]).ravel()
             Jm = (((pred[1:] - pred[0]) / FD_STEP[:, None, None]) * inv_sd[None, :, None]).reshape(N_DOF, -1).T
             w = 1.0 / (1.0 + (rv / ROBUST_SCALE) ** 2)                     # Cauchy weights
-            A = Jm.T @ (Jm * w[:, None]) + np.diag(prior_w)
-            g = Jm.T @ (w * rv) - prior_w * q
+            A = Jm.T @ (Jm * w[:, None]) + np.diag(prior_w + motion_w)
+            g = Jm.T @ (w * rv) - prior_w * q - motion_w * (q - q0)
             # The knee does not close past its rest (the knees, or the pillow, are in the way): a
             # one-sided prior keeps the fit off the branch where abduction lifts the knee and a
             # negative opening takes some of it back. Far below (a setup taken in a hold) the

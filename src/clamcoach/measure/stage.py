@@ -39,6 +39,14 @@ INTERVAL_INFLATION: dict[str, float] = {"hip": 0.62, "shoulder": 0.62, "knee": 1
 NOISE_REL: dict[str, float] = {g: v * INTERVAL_INFLATION[g] for g, v in RESIDUAL_NOISE_REL.items()}
 
 
+#: How fast the pose's degrees of freedom can move (roll, trunk twist, opening, abduction),
+#: degrees a second, as the SD of a per-frame motion prior. A brisk clamshell opens 60
+#: degrees in half a second (a minimum-jerk peak speed of 225 deg/s); BlazePose's points from
+#: some views swap or jump further than that in one frame, and the fit with them.
+MAX_SPEED_RAD_S = np.radians([100.0, 100.0, 200.0, 100.0])
+MIN_FRAME_S = 1.0 / 60.0
+
+
 class StageState(str, Enum):
     COLLECTING = "collecting"
     TRACKING = "tracking"
@@ -154,11 +162,13 @@ class MeasureStage:
     # -- tracking -----------------------------------------------------------------------------
     def _track(self, body: BodyFrame, obs: np.ndarray) -> Kinematics:
         assert self._fitter is not None and self.setup is not None and self.model is not None
-        if body.t - self._last_t > self.params.gap_restart_s:
+        dt = body.t - self._last_t
+        if dt > self.params.gap_restart_s:
             self._q = np.zeros(4)
         self._last_t = body.t
         sigma = _sigmas(self.noise_rel) * self.setup.body_px
-        est = self._fitter.fit(obs, sigma, self._q)
+        motion = None if dt > self.params.gap_restart_s else MAX_SPEED_RAD_S * max(dt, MIN_FRAME_S)
+        est = self._fitter.fit(obs, sigma, self._q, motion_sd=motion)
         self.last_estimate = est
         self._q = est.pose
         if est.cost > self.params.lost_cost:

@@ -42,6 +42,7 @@ def _open_mediapipe(**options: Any) -> PoseEstimator:
 
     if "model" in options:
         options["variant"] = options.pop("model")
+    options.pop("threads", None)  # MediaPipe's Tasks API picks its own threads
     return BlazePoseEstimator(**options)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from clamcoach.errors import ClamcoachError, ModelMissing
 from clamcoach.pose import graph, models
-from clamcoach.pose.base import PoseEstimator, check_rgb
+from clamcoach.pose.base import DEFAULT_THREADS, PoseEstimator, check_rgb
 from clamcoach.pose.quiet import native_stderr_quiet
 from clamcoach.pose.rotation import unrotate
 from clamcoach.pose.smoothing import PoseSmoother, RoiSmoother
@@ -80,7 +80,8 @@ class _Track:
 class LiteRTPoseEstimator(PoseEstimator):
     """BlazePose landmarks (33 image + 33 world points) for each frame, in time order.
 
-    ``model``: "lite", "full" (default) or "heavy". ``rotation_fallback`` as in the MediaPipe
+    ``model``: "lite", "full" (default) or "heavy". ``threads``: the interpreters' threads
+    (at most the cores this estimator may have). ``rotation_fallback`` as in the MediaPipe
     backend: where nobody is found, look again in the frame turned a quarter turn each way.
     """
 
@@ -91,7 +92,7 @@ class LiteRTPoseEstimator(PoseEstimator):
         *,
         num_poses: int = 1,
         model: str = models.DEFAULT_VARIANT,
-        threads: int = 2,
+        threads: int = DEFAULT_THREADS,
         min_detection_confidence: float = 0.5,
         min_presence_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
@@ -103,6 +104,7 @@ class LiteRTPoseEstimator(PoseEstimator):
         files = models.model_files(model)
         self.num_poses = num_poses
         self.variant = model
+        self.threads = threads
         self.rotation_fallback = rotation_fallback
         self.smooth = smooth
         self._min_detection = min_detection_confidence

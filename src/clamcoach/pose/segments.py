@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from clamcoach.io.video import VideoInfo, open_video
-from clamcoach.pose.base import PoseEstimator, open_estimator
+from clamcoach.pose.base import DEFAULT_THREADS, PoseEstimator, open_estimator
 from clamcoach.types import PoseFrame
 
 log = logging.getLogger(__name__)
@@ -111,10 +111,10 @@ def _reset(estimator: PoseEstimator) -> PoseEstimator:
 _WORKER_ESTIMATOR: PoseEstimator | None = None
 
 
-def _worker_start(backend: str) -> None:
+def _worker_start(backend: str, threads: int) -> None:
     """Open the model once per worker process (then reset for every segment)."""
     global _WORKER_ESTIMATOR
-    _WORKER_ESTIMATOR = open_estimator(backend)
+    _WORKER_ESTIMATOR = open_estimator(backend, threads=threads)
 
 
 def _worker_pose_segment(path: str, segment: Segment, max_side: int) -> SegmentPoses:
@@ -128,6 +128,12 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def threads_per_estimator(cores: int, estimators: int) -> int:
+    """Each of ``estimators`` pose models running at once on ``cores`` gets its share (at
+    least one thread): more threads than cores slow every one of them down."""
+    return max(1, cores // max(1, estimators))
 
 
 # ---- the estimator the engine sees --------------------------------------------------------
@@ -152,6 +158,8 @@ class SegmentedPoseEstimator(PoseEstimator):
         self.backend = backend
         self.max_side = max_side
         self.workers = max(1, min(workers, len(plan)))
+        #: ``workers`` cores shared by the estimators running at once (one, or one per process).
+        self.threads = threads_per_estimator(max(1, workers), self.workers)
         self._todo = collections.deque(plan)
         self._waiting: collections.deque[tuple[Segment, concurrent.futures.Future[SegmentPoses] | None]] = collections.deque()
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
@@ -165,7 +173,7 @@ class SegmentedPoseEstimator(PoseEstimator):
             context = multiprocessing.get_context("spawn")  # no fork of a process with threads
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=context,
-                initializer=_worker_start, initargs=(backend,))
+                initializer=_worker_start, initargs=(backend, self.threads))
         self._fill()
 
     # The PoseEstimator contract -------------------------------------------------------------
@@ -181,7 +189,7 @@ class SegmentedPoseEstimator(PoseEstimator):
         if found is None:
             log.warning("segmented pose estimation lost step at %.3f s (seeking in %s disagrees "
                         "with decoding it); the rest runs on one tracker", t, Path(self.path).name)
-            self._fallback = open_estimator(self.backend)
+            self._fallback = open_estimator(self.backend, threads=self.threads)
             self._shutdown()
             return self._fallback.estimate_all(rgb, t)
         return list(found)
@@ -232,7 +240,7 @@ class SegmentedPoseEstimator(PoseEstimator):
                 self._waiting.clear()
                 self._shutdown()
         if self._local is None:
-            self._local = open_estimator(self.backend)
+            self._local = open_estimator(self.backend, threads=self.threads)
         return pose_segment(self.path, segment, self._local, max_side=self.max_side)
 
     def _fill(self) -> None:
@@ -261,7 +269,13 @@ def open_file_estimator(info: VideoInfo, *, backend: str = "blazepose", workers:
     ``reuse``: an open estimator of ``backend`` to reset and use instead of opening one (a
     batch worker keeps one per process); the caller still owns and closes it."""
     plan = plan_segments(info.duration_s, segment_s=segment_s, warmup_s=warmup_s)
+    cores = available_cores() if workers is None else workers
     if len(plan) == 1:
-        return _reset(reuse) if reuse is not None else open_estimator(backend)
+        return _reset(reuse) if reuse is not None else open_estimator(backend, threads=pose_threads(cores))
     return SegmentedPoseEstimator(info.path, plan, backend=backend, max_side=max_side, local=reuse,
-                                  workers=available_cores() if workers is None else workers)
+                                  workers=cores)
+
+
+def pose_threads(cores: int) -> int:
+    """The threads of one estimator alone on ``cores`` cores: no more than it gains from."""
+    return min(DEFAULT_THREADS, max(1, cores))
