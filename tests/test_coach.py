@@ -1,7 +1,9 @@
 """Which cue is said when: one at a time, corrections first, the method's priority, no nagging."""
 
-from clamcoach.coach import Coach, CoachParams, CueKind, Offer
+from clamcoach.coach import Coach, CoachParams, CueKind, Offer, corrections
 from clamcoach.protocol import load_protocol
+from clamcoach.rules import finding
+from clamcoach.types import Rep, Severity
 
 PROTO = load_protocol()
 
@@ -37,3 +39,32 @@ def test_praise_comes_every_third_clean_rep_and_a_mistake_restarts_the_count():
     assert [c.praise_due(True) for _ in range(3)] == [False, False, True]
     assert c.praise_due(True) is False and c.praise_due(False) is False
     assert [c.praise_due(True) for _ in range(3)] == [False, False, True]
+
+
+def _rep(*found: tuple[str, Severity]) -> Rep:
+    return Rep(index=1, start_s=0.0, peak_s=1.0, end_s=2.0, opening_deg=20.0, knee_lift_cm=8.0,
+               roll_back_deg=2.0, trunk_roll_back_deg=1.0, ankle_gap_cm=1.0, ankle_gap_limit_cm=10.0,
+               up_s=1.0, hold_s=2.0, down_s=1.0, roll_back_sustained_s=0.0, roll_judged=True,
+               findings=tuple(finding(PROTO, code, sev, 1.0, 1.0, rep=1) for code, sev in found))
+
+
+def test_an_offer_is_a_correction_unless_said_otherwise_and_corrections_rank_first():
+    assert Offer("roll_back").kind is CueKind.CORRECTION
+    assert [k.rank for k in CueKind] == [0, 1, 1]
+    assert corrections([_rep(("feet_apart", Severity.WARN)).findings[0]]) == [Offer("feet_apart")]
+
+
+def test_after_a_rep_each_finding_is_offered_and_every_third_clean_rep_is_praised():
+    c = coach(praise_every=3)
+    flawed = _rep(("roll_back", Severity.ERROR), ("no_hold", Severity.INFO))
+    assert c.after_rep(flawed) == [Offer("roll_back"), Offer("no_hold")]
+    # an info finding does not spoil a clean rep
+    assert [c.after_rep(_rep(("no_hold", Severity.INFO))) for _ in range(2)] == [[Offer("no_hold")]] * 2
+    assert c.after_rep(_rep()) == [Offer("praise_control", CueKind.PRAISE)]
+    assert c.after_rep(_rep()) == []
+
+
+def test_nobody_in_view_is_asked_back_only_after_two_seconds():
+    c = coach()
+    assert c.nobody(2.0) == [] and c.nobody(2.01) == [Offer("get_in_frame", CueKind.INFO)]
+    assert coach(away_s=5.0).nobody(4.0) == []

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from clamcoach.measure.profiles import JOINT_CENTRES
+from clamcoach.notices import Notice, WarningCode
 from clamcoach.pipeline import make_analyzer
 from clamcoach.protocol import load_protocol
 from skeleton import Camera, clam_set, pose_frame
@@ -42,7 +43,9 @@ def test_make_analyzer_gives_a_fresh_engine_and_a_frozen_analysis():
     assert len(a.frames) == len(steps)
     with pytest.raises(dataclasses.FrozenInstanceError):
         a.notes = ("changed",)  # type: ignore[misc]
-    assert a.with_notes("one").notes == ("one",) and a.notes == ()
+    note = Notice(WarningCode.POSE_GAPS, {"spans": "1.0-2.0 s"})
+    assert a.with_notes(note).notes == (note,) and a.notes == ()
+    assert a.with_notes(note).warnings[:1] == ["No usable pose (out of view or hidden) at 1.0-2.0 s."]
 
 
 def test_an_analyser_without_landmarks_measures_the_same_and_keeps_none():

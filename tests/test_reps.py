@@ -419,3 +419,75 @@ def test_a_gap_of_exactly_max_gap_s_keeps_the_rep():
         if ev:
             reps.append(ev)
     assert len(reps) == 1
+
+
+def test_a_rep_of_exactly_the_smallest_opening_counts():
+    """Peak exactly min_rep_deg (5) above a still rest (no jitter): a rep; a hair less: none."""
+    samples, _ = signal(1, 5.0, up=1.5, hold=1.0, down=1.5, rest=1.5)
+    (ev,) = detect(samples)
+    assert ev.peak_opening - ev.start_level == 5.0
+    assert detect(signal(1, 4.999, up=1.5, hold=1.0, down=1.5, rest=1.5)[0]) == []
+
+
+def test_a_long_gap_between_reps_starts_afresh_and_the_next_rep_counts():
+    """A rep, then nobody in view for 3 s (longer than max_gap_s), then two more reps: both
+    are found (the gap resets a detector that is at rest without harm)."""
+    first, _ = signal(1, 20.0, up=1.0, hold=1.0, down=1.0, rest=1.0)
+    later, _ = signal(2, 20.0, up=1.0, hold=1.0, down=1.0, rest=1.0)
+    end = first[-1][0]
+    det = RepDetector()
+    found = [det.push(Sample(t, v), t) for t, v in first]
+    assert sum(ev is not None for ev in found) == 1 and det.state is Phase.READY
+    for k in range(1, 31):                                    # 3 s without a pose
+        assert det.push(None, end + k / 10) is None
+    assert det.state is Phase.READY and det.hold_s == 0.0
+    shift = end + 3.1
+    found = [det.push(Sample(t + shift, v), t + shift) for t, v in later]
+    assert sum(ev is not None for ev in found) == 2
+
+
+def test_the_rest_after_a_rep_starts_at_the_frame_that_ended_it():
+    """The next rep's rest (its ``rest_samples``, what its jitter is judged on) begins with the
+    frame on which the previous rep ended, not before."""
+    samples, _ = signal(2, 20.0, up=1.0, hold=1.0, down=1.0, rest=1.0)
+    det = RepDetector()
+    ended = []
+    for t, v in samples:
+        ev = det.push(Sample(t, v), t)
+        if ev:
+            ended.append((t, ev))
+    (t1, _), (_, second) = ended
+    assert second.rest_samples[0].t == t1
+    assert all(s.t >= t1 for s in second.rest_samples)
+
+
+def test_a_rep_keeps_none_of_the_samples_after_its_end():
+    """A fall that dips to 9% of the rep (under the 10% crossing, above the 8% end level) and
+    then stays at 20%: the rep's samples run from its start to its end and no further."""
+    samples, truth = signal(1, 30, up=1.2, hold=1.0, down=1.2, rest=3.0, fps=30)
+    dip = next(t for t, v in samples if t > truth[0][2] and v < 3.0)   # where the fall crosses 10%
+    shaped = [(t, v if t < dip else (2.7 if t < dip + 0.2 else 6.0)) for t, v in samples]
+    det, found = RepDetector(), []
+    for t, v in shaped:
+        ev = det.push(Sample(t, v), t)
+        if ev:
+            found.append((t, ev))
+    ((ended_at, ev),) = found
+    assert ev.samples[0].t >= ev.start_s - 1e-9 and ev.samples[-1].t <= ev.end_s + 1e-9
+    assert ended_at >= ev.samples[-1].t
+
+
+@pytest.mark.parametrize("last_high_s, counted", [(28.0, True), (28.5, False)])
+def test_a_rep_lasts_at_most_max_rep_s_from_the_rest_kept_before_its_rise(last_high_s, counted):
+    """Frames every 0.5 s (exact in binary); a rise at 10.0 s keeps the rest from 8.5 s (1.5 s
+    before it). Falling back at 28.5 s spans 28.5 - 8.5 = 20.0 s: not more than max_rep_s, a
+    rep. Falling back at 29.0 s spans 20.5 s: too long, no rep."""
+    samples = [(k / 2, 20.0 if 10.0 <= k / 2 <= last_high_s else 0.0) for k in range(80)]
+    assert (len(detect(samples)) == 1) is counted
+
+
+def test_the_rest_before_a_rep_is_the_last_three_seconds():
+    samples, _ = signal(1, 20.0, up=1.0, hold=1.0, down=1.0, rest=1.0, lead=6.0)
+    (ev,) = detect(samples)
+    span = ev.rest_samples[-1].t - ev.rest_samples[0].t
+    assert 2.9 <= span <= 3.0

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from clamcoach.rules import SetupMeasures, check_rep, check_setup, sustained_max
+from clamcoach.rules import SetupMeasures, check_rep, check_setup, finding, rank_codes, sustained_max
 from clamcoach.types import Rep, Severity
 
 
@@ -513,3 +513,17 @@ def test_setup_findings_come_in_priority_order(proto):
     found = check_setup(setup(forward_roll_deg=1.0, view_can_see_roll=False, hip_flexion_deg=80.0,
                               knee_flexion_deg=110.0, hand_on_hip=False), proto)
     assert codes(found) == ["not_rolled_forward", "camera_view", "hip_angle", "knee_angle", "hand_not_on_hip"]
+
+
+def test_codes_rank_by_the_methods_priority_then_by_how_often(proto):
+    def found(code, n):
+        return [finding(proto, code, Severity.WARN, 1.0, 1.0)] * n
+
+    every = found("no_hold", 3) + found("zz_unknown", 2) + found("roll_back", 1) + found("feet_apart", 2) \
+        + found("aa_unknown", 5)
+    # codes the method does not rank come last, the more frequent first
+    assert rank_codes(every) == [("roll_back", 1), ("feet_apart", 2), ("no_hold", 3),
+                                 ("aa_unknown", 5), ("zz_unknown", 2)]
+    assert rank_codes(found("zz_unknown", 5) + found("aa_unknown", 2)) == [("zz_unknown", 5), ("aa_unknown", 2)]
+    assert rank_codes(every, 2) == [("roll_back", 1), ("feet_apart", 2)]
+    assert rank_codes([]) == []

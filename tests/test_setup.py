@@ -2,6 +2,7 @@
 body never settled. The checklist's ranges are the method's (hips 25-70 deg, knees 25-100 deg,
 rolled forward from 5 deg), stated here as numbers so a changed threshold fails a test."""
 
+import dataclasses
 import math
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from clamcoach.measure.stage import MeasureStage
 from clamcoach.posture import Posture
 from clamcoach.protocol import load_protocol
-from clamcoach.setup import SETUP_CHECKS, SetupMonitor
+from clamcoach.setup import SETUP_CHECKS, SetupMonitor, roll_visible
 from clamcoach.types import Kinematics
 from test_engine import make_engine
 from skeleton import Camera, clam_set, pose_frame
@@ -42,14 +43,14 @@ def kin(hip=45.0, knee=45.0, roll=10.0):
     (45, 26, True), (45, 24, False), (45, 99, True), (45, 102, False),
 ])
 def test_hips_and_knees_bent_in_the_methods_range(settled, hip, knee, bent):
-    checks = settled.setup.live_checks(kin(hip, knee), posture(), settled.measure, settled.placement)
+    checks = settled.setup.live_checks(kin(hip, knee), posture(), settled.measure, settled.setup.placement)
     assert checks["hips_knees_bent"] is bent
 
 
 @pytest.mark.parametrize("roll, rolled", [(3.0, False), (7.0, True), (-2.0, False)])
 def test_rolled_forward_from_5_degrees(settled, roll, rolled):
     assert settled.measure.roll_sd_at_setup <= 9  # the setup's roll is known well enough
-    checks = settled.setup.live_checks(kin(roll=roll), posture(), settled.measure, settled.placement)
+    checks = settled.setup.live_checks(kin(roll=roll), posture(), settled.measure, settled.setup.placement)
     assert checks["rolled_forward"] is rolled
 
 
@@ -95,6 +96,23 @@ def test_the_verdict_uses_the_fit_and_the_placement(settled):
     assert m.side_lying and m.hand_on_hip is True   # the synthetic body keeps its hand on the hip
     assert m.hip_flexion_deg == pytest.approx(45, abs=3) and m.knee_flexion_deg == pytest.approx(45, abs=3)
     assert m.held_s == settled.measure.params.settle_s
-    assert m.view_can_see_roll is (settled.placement.roll_sd_deg <= 4.0)
-    assert m.roll_sd_deg == settled.placement.roll_sd_deg
+    assert m.view_can_see_roll is (settled.setup.placement.roll_sd_deg <= 4.0)
+    assert m.roll_sd_deg == settled.setup.placement.roll_sd_deg
     assert result.findings == ()
+
+
+def test_the_roll_back_is_judged_only_when_the_placement_measures_the_roll_well_enough(settled):
+    proto = load_protocol()
+    need = proto.roll_back.max_sd_deg
+    placed = settled.setup.placement
+    assert roll_visible(None, proto) is False
+    assert roll_visible(dataclasses.replace(placed, roll_sd_deg=need), proto) is True   # at the limit
+    assert roll_visible(dataclasses.replace(placed, roll_sd_deg=need + 0.01), proto) is False
+    assert settled.setup.roll_visible is roll_visible(placed, proto)
+    assert settled.setup.view == placed.view and SetupMonitor(proto).view == "unknown"
+
+
+def test_a_later_setup_fit_places_the_camera_again_but_judges_the_setup_once(settled):
+    first = settled.setup.result
+    assert settled.setup.calibrated(99.0, kin(), settled.measure) == ()
+    assert settled.setup.result is first and settled.setup.placement is not None

@@ -17,6 +17,7 @@ import numpy as np
 
 from clamcoach import __version__
 from clamcoach.jsonio import rounded
+from clamcoach.notices import Notice, WarningCode
 from clamcoach.protocol import Protocol
 from clamcoach.provenance import protocol_hash
 from clamcoach.rules import rank_codes
@@ -25,11 +26,6 @@ from clamcoach.setup import SetupResult
 from clamcoach.types import Finding, Rep, Severity
 
 SCHEMA = "clamcoach.analysis/1"
-
-#: Said when the placement cannot see the roll-back (the camera advice is added).
-ROLL_NOT_SEEN = ("From this camera position the pelvis roll is measured too loosely to judge a "
-                 "roll-back (standard deviation {sd:.0f} deg, needs {need:.0f}): the roll-back check is off.")
-NO_SETUP = "The setup never settled (lying still on your side, legs together): nothing was measured."
 
 
 def validate_report(report: dict) -> None:
@@ -66,11 +62,11 @@ class Analysis:
     measurement: Mapping[str, Any] = field(default_factory=dict)
     set_findings: tuple[Finding, ...] = ()
     #: Notes from outside the engine (a damaged video, gaps in the pose), in order.
-    notes: tuple[str, ...] = ()
+    notes: tuple[Notice, ...] = ()
     #: A small still of the person at the setup and its landmarks (for the report), or None.
     snapshot: tuple[np.ndarray, np.ndarray] | None = None
 
-    def with_notes(self, *notes: str) -> "Analysis":
+    def with_notes(self, *notes: Notice) -> "Analysis":
         return replace(self, notes=(*self.notes, *notes))
 
     @property
@@ -88,19 +84,23 @@ class Analysis:
         return self.view_can_see_roll and all(r.roll_judged for r in self.reps)
 
     @property
-    def warnings(self) -> list[str]:
-        """Every warning of the set, in order: the one source for the terminal summary, the
-        JSON report and the HTML report."""
+    def notices(self) -> list[Notice]:
+        """Every warning of the set, in order, as codes and values."""
         out = list(self.notes)
         m = self.setup.measures
         if not self.settled:
-            out.append(NO_SETUP)
+            out.append(Notice(WarningCode.NO_SETUP))
         elif not self.view_can_see_roll:
-            text = ROLL_NOT_SEEN.format(sd=m.roll_sd_deg, need=self.protocol.roll_back.max_sd_deg)
-            if m.move_camera:
-                text += f" To have it checked, {m.move_camera}."
-            out.append(text)
+            code = WarningCode.ROLL_NOT_SEEN_MOVE if m.move_camera else WarningCode.ROLL_NOT_SEEN
+            out.append(Notice(code, dict(sd=m.roll_sd_deg, need=self.protocol.roll_back.max_sd_deg,
+                                         move=m.move_camera)))
         return out
+
+    @property
+    def warnings(self) -> list[str]:
+        """Every warning of the set in words (the protocol's): the one source for the terminal
+        summary, the JSON report and the HTML report."""
+        return [n.text(self.protocol) for n in self.notices]
 
     def all_findings(self) -> list[Finding]:
         out = list(self.setup.findings)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Iterable
 
 from clamcoach.protocol import Protocol
 from clamcoach.rules import priority
+from clamcoach.types import Finding, Rep, Severity
 
 
 class CueKind(str, Enum):
@@ -22,13 +24,22 @@ class CueKind(str, Enum):
     PRAISE = "praise"
     INFO = "info"
 
+    @property
+    def rank(self) -> int:
+        """Corrections first; praise and information after them, equal."""
+        return 0 if self is CueKind.CORRECTION else 1
+
 
 @dataclass(frozen=True)
 class Offer:
     """Something worth saying now: a finding code (or praise/info code) and its kind."""
 
     code: str
-    kind: CueKind
+    kind: CueKind = CueKind.CORRECTION
+
+
+def corrections(found: Iterable[Finding]) -> list[Offer]:
+    return [Offer(f.code) for f in found]
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,7 @@ class CoachParams:
     gap_s: float = 3.0
     repeat_s: float = 10.0
     praise_every: int = 3      # praise at most every n-th clean rep
+    away_s: float = 2.0        # ask to get in frame once nobody has been seen this long
 
 
 class Coach:
@@ -59,7 +71,7 @@ class Coach:
         """What is offered at time t; returns the cue to say now, if any."""
         if not offers or t - self._last_any < self.p.gap_s:
             return None
-        ranked = sorted(offers, key=lambda o: (o.kind is not CueKind.CORRECTION, priority(o.code)))
+        ranked = sorted(offers, key=lambda o: (o.kind.rank, priority(o.code)))
         for code, kind in ((o.code, o.kind) for o in ranked):
             if t - self._last.get(code, -1e9) < self.p.repeat_s:
                 continue
@@ -82,3 +94,14 @@ class Coach:
             self._clean_since_praise = 0
             return True
         return False
+
+    def after_rep(self, rep: Rep) -> list[Offer]:
+        """A rep has ended: a correction for each of its findings, and now and then praise."""
+        offers = corrections(rep.findings)
+        if self.praise_due(clean=all(f.severity is Severity.INFO for f in rep.findings)):
+            offers.append(Offer("praise_control", CueKind.PRAISE))
+        return offers
+
+    def nobody(self, away_s: float) -> list[Offer]:
+        """Nobody in view for ``away_s`` seconds: ask them back once it has been a while."""
+        return [Offer("get_in_frame", CueKind.INFO)] if away_s > self.p.away_s else []

@@ -14,8 +14,7 @@ from dataclasses import replace
 
 from clamcoach.analysis import SCHEMA, Analysis
 from clamcoach.body import BodyParams, BodyTracker, in_frame
-from clamcoach.coach import Coach, CueKind, Offer
-from clamcoach.measure.placement import Placement, assess
+from clamcoach.coach import Coach, CueKind, Offer, corrections
 from clamcoach.measure.profiles import BLAZEPOSE, LandmarkProfile
 from clamcoach.measure.stage import MeasureParams, MeasureStage, StageState
 from clamcoach.posture import posture
@@ -26,13 +25,9 @@ from clamcoach.reps import RepParams
 from clamcoach.series import SeriesBuilder
 from clamcoach.setup import SetupMonitor, SetupResult
 from clamcoach.step import Step
-from clamcoach.types import Finding, Kinematics, Phase, PoseFrame, Severity
+from clamcoach.types import Finding, Phase, PoseFrame, Severity
 
 __all__ = ["Engine", "Step", "Analysis", "SetupResult", "SCHEMA", "rep_params_for"]
-
-
-def _corrections(found) -> list[Offer]:
-    return [Offer(x.code, CueKind.CORRECTION) for x in found]
 
 
 class Engine:
@@ -50,20 +45,11 @@ class Engine:
         self.setup = SetupMonitor(protocol)
         self.reps = RepStage(protocol, rep_params)
         self.coach = Coach(protocol)
-        self.placement: Placement | None = None
         self.series = SeriesBuilder(keep_landmarks)
         self.n_frames = self.n_pose = self._calibrations = 0
         self._last_seen = -math.inf
         self._phase = Phase.SETUP
-        self._settled_at = self._last_t = math.nan
-
-    @property
-    def roll_judged(self) -> bool:
-        return self.placement is not None and self.placement.roll_sd_deg <= self.proto.roll_back.max_sd_deg
-
-    @property
-    def view(self) -> str:
-        return self.placement.view if self.placement else "unknown"
+        self._last_t = math.nan
 
     def push(self, pose: PoseFrame | None, t: float) -> Step:
         self.n_frames += 1
@@ -82,13 +68,14 @@ class Engine:
             kin = replace(kin, hand_on_hip=post.hand_on_hip)
         offers: list[Offer] = []
         setup_found: tuple[Finding, ...] = ()
-        if self.measure.calibrations != self._calibrations:
+        if self.measure.calibrations != self._calibrations:  # a new setup fit: the rep starts over
             self._calibrations = self.measure.calibrations
-            setup_found = self._calibrated(t, kin)
-            offers += _corrections(x for x in setup_found if x.severity is not Severity.INFO)
+            self.reps.restart()
+            setup_found = self.setup.calibrated(t, kin, self.measure)
+            offers += corrections(x for x in setup_found if x.severity is not Severity.INFO)
         if self.measure.state is StageState.COLLECTING:
             self.reps.abandon_rep()
-        self.setup.live_checks(kin, post, self.measure, self.placement)
+        self.setup.live_checks(kin, post, self.measure, self.setup.placement)
         step = self._step(t, self._phase, kinematics=kin, body=body, in_frame=in_frame(pose))
         step.new_findings.extend(setup_found)
         if kin is None:
@@ -96,56 +83,35 @@ class Engine:
             if not post.side_lying:
                 offers.append(Offer("not_side_lying", CueKind.INFO))
         elif self.setup.result is not None:
-            offers += self._rep_step(t, kin, step)
+            got = self.reps.push(t, kin, self.setup.roll_visible)
+            step.show(got)
+            self._phase = got.phase
+            offers += [Offer(code) for code in got.live]
+            offers += self.coach.after_rep(got.rep) if got.rep is not None else []
         step.phase = self._phase
         step.rep_count = len(self.reps.done)
         step.cue = self.coach.choose(t, offers)
         self.series.add(t, step.phase, kin, body.image)
         return step
 
-    def _calibrated(self, t: float, kin: Kinematics | None) -> tuple[Finding, ...]:
-        """The measurement stage has (re)fitted the setup: judge it the first time."""
-        assert self.measure.setup is not None
-        self.placement = assess(self.measure.setup, self.measure.noise_px(), self.proto.roll_back.max_sd_deg)
-        self.reps.restart()
-        if self.setup.result is not None or kin is None:
-            return ()
-        result = self.setup.judge(t, kin, self.measure, self.placement)
-        self._phase = Phase.READY
-        self._settled_at = t
-        return result.findings
-
-    def _rep_step(self, t: float, kin: Kinematics, step: Step) -> list[Offer]:
-        got = self.reps.push(t, kin, self.roll_judged)
-        self._phase = got.phase
-        step.opening_deg, step.opening_sd_deg = got.opening_deg, got.opening_sd_deg
-        step.roll_change_deg, step.roll_sd_deg, step.hold_s = got.roll_change_deg, got.roll_sd_deg, got.hold_s
-        offers = [Offer(code, CueKind.CORRECTION) for code in got.live]
-        if got.rep is not None:
-            step.new_reps.append(got.rep)
-            step.new_findings.extend(got.rep.findings)
-            offers += _corrections(got.rep.findings)
-            if self.coach.praise_due(clean=all(x.severity is Severity.INFO for x in got.rep.findings)):
-                offers.append(Offer("praise_control", CueKind.PRAISE))
-        return offers
-
     def _no_body(self, t: float) -> Step:
         self.reps.no_body(t)
-        offers = [Offer("get_in_frame", CueKind.INFO)] if t - self._last_seen > 2.0 else []
         self.series.add(t, Phase.NO_PERSON, None, None)
-        return self._step(t, Phase.NO_PERSON, rep_count=len(self.reps.done), cue=self.coach.choose(t, offers))
+        cue = self.coach.choose(t, self.coach.nobody(t - self._last_seen))
+        return self._step(t, Phase.NO_PERSON, rep_count=len(self.reps.done), cue=cue)
 
     def _step(self, t: float, phase: Phase, **what) -> Step:
         return Step(t=t, phase=phase, setup_checks=dict(self.setup.checks), setup_ok=self.setup.result is not None,
-                    view=self.view, view_can_see_roll=self.roll_judged, **what)
+                    view=self.setup.view, view_can_see_roll=self.setup.roll_visible, **what)
 
     def finish(self) -> Analysis:
         reps = tuple(self.reps.done)
+        setup = self.setup.result or self.setup.never_settled()
         return Analysis(
-            protocol=self.proto, setup=self.setup.result or self.setup.never_settled(), reps=reps,
-            frames=self.series.build(reps), view=self.view, view_can_see_roll=self.roll_judged,
+            protocol=self.proto, setup=setup, reps=reps, frames=self.series.build(reps),
+            view=self.setup.view, view_can_see_roll=self.setup.roll_visible,
             top_side=self.body.top_side.value if self.body.top_side else None,
             pose_coverage=self.n_pose / self.n_frames if self.n_frames else 0.0,
             n_frames=self.n_frames, measurement=measurement_provenance(self.measure),
-            set_findings=self.reps.set_findings(self._settled_at, self._last_t),
+            set_findings=self.reps.set_findings(setup.t, self._last_t),
         )

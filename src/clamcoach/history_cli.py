@@ -32,6 +32,14 @@ def add_store_parser(subparsers: argparse._SubParsersAction, name: str,
     return parser
 
 
+def add_patient_parser(subparsers: argparse._SubParsersAction, name: str,
+                       handler: Callable[..., int], **parser_options: Any) -> argparse.ArgumentParser:
+    """A history subcommand about one patient, who is named first on its command line."""
+    parser = add_store_parser(subparsers, name, handler, **parser_options)
+    parser.add_argument("patient")
+    return parser
+
+
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p = add_store_parser(
         subparsers, "history", run_history_or_sync,
@@ -44,12 +52,11 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
                    help="first save the sessions waiting in the local outbox (kept when the "
                         "database could not be reached)")
 
-    p = add_store_parser(
+    p = add_patient_parser(
         subparsers, "prescribe", run_prescribe,
         help="set or show a patient's prescription",
         description="Add a new prescription version for a patient. Options not given keep "
                     "the previous version's values. With no options, show the active one.")
-    p.add_argument("patient")
     p.add_argument("--sets", type=int)
     p.add_argument("--reps", type=int, help="reps per set")
     p.add_argument("--hold", type=float, dest="hold_s", metavar="SECONDS",
@@ -67,23 +74,21 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--note", help="a note for this version")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    p = add_store_parser(
+    p = add_patient_parser(
         subparsers, "export", run_export,
         help="export a patient's history to CSV or JSON",
         description="Write a patient's history: CSV has one row per rep; JSON has everything "
                     "(prescriptions, sessions with reps and findings, weekly trends).")
-    p.add_argument("patient")
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--csv", metavar="FILE")
     out.add_argument("--json", metavar="FILE")
 
-    p = add_store_parser(
+    p = add_patient_parser(
         subparsers, "erase", run_erase,
         help="erase a patient's whole record",
         description="Erase everything stored about a patient (sessions, prescriptions, pain "
                     "ratings, sign-in, audit entries about their data); a tombstone entry "
                     "remains in the audit log. Export first if the record must be kept.")
-    p.add_argument("patient")
     p.add_argument("--yes", action="store_true", help="really erase (required)")
 
     p = add_store_parser(subparsers, "patients", run_patients, help="list the patients in the history")

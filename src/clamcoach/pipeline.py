@@ -31,6 +31,7 @@ from clamcoach.io.video import (
 )
 from clamcoach.jsonio import rounded
 from clamcoach.measure.profiles import BLAZEPOSE, LandmarkProfile
+from clamcoach.notices import Notice, WarningCode
 from clamcoach.pose import PoseEstimator, open_estimator
 from clamcoach.pose.segments import available_cores, open_file_estimator, pose_threads
 from clamcoach.protocol import Protocol
@@ -173,10 +174,9 @@ def analyze_video(
         if own:
             est.close()
     if reader.stopped_early_at_s is not None:
-        analysis = analysis.with_notes(
-            f"The video is damaged: analysed up to {reader.stopped_early_at_s:.1f} s "
-            f"({reader.decode_error or 'decoding stopped'})."
-        )
+        why = reader.decode_error
+        analysis = analysis.with_notes(Notice(WarningCode.VIDEO_DAMAGED if why else WarningCode.VIDEO_STOPPED,
+                                              dict(at_s=reader.stopped_early_at_s, why=why)))
     analysis = analysis.with_notes(*gap_notes(analysis.frames))
     if not math.isfinite(declared_s):  # the file did not say: judge by what was read
         check_long_enough(last_t + 1.0 / (reader.info.fps or 30.0), min_s=min_duration_s)
@@ -249,7 +249,7 @@ def prefetched(frames, depth: int = 2):
         thread.join(timeout=5)
 
 
-def gap_notes(frames: FrameSeries, min_gap_s: float = 0.5) -> list[str]:
+def gap_notes(frames: FrameSeries, min_gap_s: float = 0.5) -> list[Notice]:
     """Where the person was out of view (gaps in the pose), as a note (or none)."""
     gaps: list[tuple[float, float]] = []
     start = None
@@ -266,5 +266,5 @@ def gap_notes(frames: FrameSeries, min_gap_s: float = 0.5) -> list[str]:
     if not long:
         return []
     spans = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in long[:6])
-    more = f" and {len(long) - 6} more" if len(long) > 6 else ""
-    return [f"No usable pose (out of view or hidden) at {spans}{more}."]
+    code = WarningCode.POSE_GAPS_MORE if len(long) > 6 else WarningCode.POSE_GAPS
+    return [Notice(code, dict(spans=spans, more=len(long) - 6))]

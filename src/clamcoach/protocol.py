@@ -89,6 +89,8 @@ class Protocol:
     cues: dict[str, str]
     messages: dict[str, str]
     labels: dict[str, str]
+    #: The analysis warnings' texts by code (``clamcoach.notices.WarningCode``).
+    warnings: dict[str, str]
     raw: dict[str, Any]
 
     def cue(self, code: str) -> str:
@@ -99,6 +101,9 @@ class Protocol:
 
     def label(self, code: str) -> str:
         return label(code, self.labels)
+
+    def warning(self, code: str) -> str:
+        return self.warnings[code]
 
 
 def label(code: str, labels: Mapping[str, str] | None = None) -> str:
@@ -237,6 +242,7 @@ def from_dict(data: dict[str, Any]) -> Protocol:
         cues=dict(data["cues"]),
         messages=dict(data["messages"]),
         labels=dict(data["labels"]),
+        warnings=dict(data["warnings"]),
         raw=copy.deepcopy(data),
         **built,
     )

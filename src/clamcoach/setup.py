@@ -11,7 +11,7 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
-from clamcoach.measure.placement import MOVE_TEXT, Placement
+from clamcoach.measure.placement import MOVE_TEXT, Placement, assess
 from clamcoach.measure.stage import MeasureStage
 from clamcoach.posture import Posture
 from clamcoach.protocol import Protocol
@@ -19,6 +19,11 @@ from clamcoach.rules import SetupMeasures, check_setup
 from clamcoach.types import Finding, Kinematics
 
 SETUP_CHECKS = ("side_lying", "hips_knees_bent", "rolled_forward", "hand_on_hip")
+
+
+def roll_visible(placement: Placement | None, proto: Protocol) -> bool:
+    """This camera placement measures the pelvis roll well enough to judge a roll-back."""
+    return placement is not None and placement.roll_sd_deg <= proto.roll_back.max_sd_deg
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,8 @@ class SetupMonitor:
         self.result: SetupResult | None = None
         self.checks: dict[str, bool | None] = {k: None for k in SETUP_CHECKS}
         self.side_lying_seen = False
+        #: Where the camera is and what it can see, from the latest setup fit (None before one).
+        self.placement: Placement | None = None
         self._hands: deque[tuple[float, bool | None]] = deque()
 
     def observe(self, t: float, post: Posture) -> None:
@@ -42,6 +49,23 @@ class SetupMonitor:
         self._hands.append((t, post.hand_on_hip))
         while self._hands and self._hands[0][0] < t - 2.0:
             self._hands.popleft()
+
+    @property
+    def view(self) -> str:
+        return self.placement.view if self.placement else "unknown"
+
+    @property
+    def roll_visible(self) -> bool:
+        return roll_visible(self.placement, self.proto)
+
+    def calibrated(self, t: float, kin: Kinematics | None, stage: MeasureStage) -> tuple[Finding, ...]:
+        """The measurement stage has (re)fitted the setup: place the camera again, and judge the
+        setup the first time (its findings; none on a later fit)."""
+        assert stage.setup is not None
+        self.placement = assess(stage.setup, stage.noise_px(), self.proto.roll_back.max_sd_deg)
+        if self.result is not None or kin is None:
+            return ()
+        return self.judge(t, kin, stage, self.placement).findings
 
     def live_checks(self, kin: Kinematics | None, post: Posture, stage: MeasureStage,
                     placement: Placement | None) -> dict[str, bool | None]:
@@ -65,7 +89,7 @@ class SetupMonitor:
     def judge(self, t: float, kin: Kinematics, stage: MeasureStage, placement: Placement) -> SetupResult:
         """The verdict the moment the measurement stage has its setup."""
         roll_sd = stage.roll_sd_at_setup
-        can_see = placement.roll_sd_deg <= self.proto.roll_back.max_sd_deg
+        can_see = roll_visible(placement, self.proto)
         m = SetupMeasures(
             side_lying=True,
             hip_flexion_deg=kin.hip_flexion_deg,
@@ -93,4 +117,4 @@ class SetupMonitor:
         return SetupResult(m, found, math.nan)
 
 
-__all__ = ["SetupMonitor", "SetupResult", "SETUP_CHECKS"]
+__all__ = ["SetupMonitor", "SetupResult", "SETUP_CHECKS", "roll_visible"]

@@ -18,6 +18,7 @@ import numpy as np
 
 from clamcoach.engine import Engine
 from clamcoach.io.video import VideoFrame, VideoInfo, VideoReader
+from clamcoach.notices import Notice, WarningCode
 from clamcoach.pose import PoseEstimator
 from clamcoach.protocol import Protocol
 from clamcoach.types import lr_pair
@@ -137,7 +138,5 @@ def find_orientation(reader: VideoReader, protocol: Protocol,
     return max(candidates, key=lambda o: (o.floor_down, o.lying_share), default=upright)
 
 
-def sideways_warning(quarter_turns: int) -> str:
-    way = "counter-clockwise" if quarter_turns == 1 else "clockwise"
-    return (f"The video was recorded sideways (no rotation flag): it was analysed turned a "
-            f"quarter turn {way}, so that you lie on your side in it.")
+def sideways_warning(quarter_turns: int) -> Notice:
+    return Notice(WarningCode.SIDEWAYS_COUNTER_CLOCKWISE if quarter_turns == 1 else WarningCode.SIDEWAYS_CLOCKWISE)

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 from clamcoach.coach import Cue
+from clamcoach.rep_stage import RepFrame
 from clamcoach.types import BodyFrame, Finding, Kinematics, Phase, Rep
 
 
@@ -32,6 +33,15 @@ class Step:
     view: str = "unknown"
     view_can_see_roll: bool = False
     in_frame: bool = False
+
+    def show(self, got: RepFrame) -> None:
+        """Take the rep stage's readings of this frame (and the rep that ended on it)."""
+        self.phase = got.phase
+        self.opening_deg, self.opening_sd_deg = got.opening_deg, got.opening_sd_deg
+        self.roll_change_deg, self.roll_sd_deg, self.hold_s = got.roll_change_deg, got.roll_sd_deg, got.hold_s
+        if got.rep is not None:
+            self.new_reps.append(got.rep)
+            self.new_findings.extend(got.rep.findings)
 
 
 __all__ = ["Step"]

@@ -50,3 +50,48 @@ def test_focal_lengths():
     # A 43.27 mm equivalent lens has a diagonal field of view of 2*atan(0.5) = 53.1 deg.
     f = focal_from_35mm(640, 480, 43.27)
     assert math.degrees(2 * math.atan(400 / f)) == pytest.approx(53.13, abs=0.01)
+
+
+@pytest.mark.parametrize("width, hfov, f", [(640, 60.0, 320.0 * math.sqrt(3)), (1920, 120.0, 960.0 / math.sqrt(3)),
+                                            (1000, 2 * math.degrees(math.atan(0.25)), 2000.0)])
+def test_the_focal_length_of_a_field_of_view_in_closed_form(width, hfov, f):
+    # half the width over the tangent of half the angle
+    assert focal_from_hfov(width, hfov) == pytest.approx(f, rel=1e-12)
+
+
+def test_without_a_target_a_camera_places_itself_about_the_body_frames_origin():
+    import numpy as np
+
+    cam = camera_at(35, 20)
+    assert cam.elevation_deg() == cam.elevation_deg(np.zeros(3))
+    assert cam.azimuth_deg() == cam.azimuth_deg(np.zeros(3))
+    # the origin (the bottom hip) is off the body's middle that camera_at aims at
+    assert cam.elevation_deg() != pytest.approx(35, abs=0.5)
+
+
+def test_rotation_vectors_in_closed_form_including_half_turns():
+    import numpy as np
+
+    # a quarter turn about x takes y to z; half a radian about z is the plane rotation
+    assert np.allclose(rodrigues(np.array([math.pi / 2, 0.0, 0.0])) @ [0.0, 1.0, 0.0], [0.0, 0.0, 1.0])
+    c, s = math.cos(0.5), math.sin(0.5)
+    assert np.allclose(rodrigues(np.array([0.0, 0.0, 0.5])), [[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    assert np.array_equal(rotation_vector(np.eye(3)), np.zeros(3))
+    # half turns: the axis comes from the symmetric part (the usual formula divides by sin pi)
+    for axis in ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 1.0, 0.0], [1.0, -2.0, 2.0]):
+        k = np.array(axis) / np.linalg.norm(axis)
+        R = 2.0 * np.outer(k, k) - np.eye(3)        # a half turn about k, exactly
+        v = rotation_vector(R)
+        assert np.linalg.norm(v) == pytest.approx(math.pi, abs=1e-9)
+        assert abs(float(v @ k)) == pytest.approx(math.pi, abs=1e-9)   # along the axis, either way
+        assert np.allclose(rodrigues(v), R, atol=1e-9)
+
+
+def test_a_point_close_to_the_camera_projects_by_the_pinhole():
+    import numpy as np
+
+    from clamcoach.measure.camera import Camera
+
+    cam = Camera(R=np.eye(3), t=np.zeros(3), fx=500.0, fy=400.0, cx=320.0, cy=240.0)
+    assert np.allclose(cam.project(np.array([[0.1, 0.2, 0.5], [0.3, -0.3, 3.0]])),
+                       [[320.0 + 100.0, 240.0 + 160.0], [320.0 + 50.0, 240.0 - 40.0]], atol=1e-9)

@@ -47,6 +47,6 @@ def test_a_profile_must_list_its_priors_in_parameter_order():
     from clamcoach.measure.profiles import BLAZEPOSE
 
     shuffled = dict(reversed(list(BLAZEPOSE.priors.items())))
-    with pytest.raises(AssertionError, match="BODY_PARAMS order"):
+    with pytest.raises(AssertionError, match=r"^a profile's priors are in BODY_PARAMS order$"):
         dataclasses.replace(BLAZEPOSE, priors=shuffled)
     assert dataclasses.replace(BLAZEPOSE, name="copy").priors == BLAZEPOSE.priors

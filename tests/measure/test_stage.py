@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from clamcoach.engine import Engine
@@ -124,6 +125,142 @@ def test_landmarks_wandering_closer_by_a_few_pixels_do_not_restart_the_setup():
             frame.image[top, :2] += 0.6 * (frame.image[bottom, :2] - frame.image[top, :2])
         eng.push(frame, t)
     assert eng.measure.calibrations == 1
+
+
+# -- the stage alone, on exact landmarks (no engine) ----------------------------------------
+
+def _bodies(times, pose=None):
+    from clamcoach.body import BodyTracker
+
+    tracker = BodyTracker()
+    for t in times:
+        yield tracker.push(pose_frame(pose or Pose(), CAM, t=t))
+
+
+def _stage(**kw):
+    from clamcoach.measure.stage import MeasureStage
+
+    return MeasureStage(profile=JOINT_CENTRES, **kw)
+
+
+def test_a_fresh_stage_has_no_setup_and_measures_nothing():
+    s = _stage(focal_px=CAM.focal_px)
+    assert s.state is StageState.COLLECTING and s.setup is None and s.model is None
+    assert s.calibrations == 0 and s.setup_held_s == 0.0 and s.last_estimate is None
+    assert math.isnan(s.roll_sd_at_setup)
+
+
+def test_the_setup_is_fitted_the_first_frame_the_body_has_been_still_for_settle_s():
+    """Still from t = 5 s, settle_s 0.75 s, frames every 0.25 s (exact in binary): the setup
+    comes at 5.75 s, held 0.75 s."""
+    from clamcoach.measure.stage import MeasureParams
+
+    s = _stage(focal_px=CAM.focal_px, params=MeasureParams(settle_s=0.75))
+    times = [5.0 + k / 4 for k in range(6)]
+    got = [s.push(b) for b in _bodies(times)]
+    first = next(i for i, k in enumerate(got) if k is not None)
+    assert times[first] == 5.75 and s.calibrations == 1
+    assert s.setup_held_s == 0.75 and s.state is StageState.TRACKING
+    assert s.last_estimate is not None and s.model is not None
+
+
+def test_no_setup_is_fitted_while_calibrating_is_not_allowed():
+    s = _stage(focal_px=CAM.focal_px)
+    assert all(s.push(b, may_calibrate=False) is None for b in _bodies([k / 10 for k in range(15)]))
+    assert s.setup is None and s.calibrations == 0
+
+
+def test_without_a_known_focal_length_the_setup_assumes_the_default_field_of_view():
+    from clamcoach.measure.camera import DEFAULT_HFOV_DEG, focal_from_hfov
+
+    s = _stage()
+    for b in _bodies([k / 10 for k in range(10)]):
+        s.push(b)
+    assert s.setup is not None
+    cam = s.setup.camera
+    assert cam.fx == cam.fy == pytest.approx(focal_from_hfov(CAM.width, DEFAULT_HFOV_DEG))
+    assert (cam.cx, cam.cy) == (CAM.width / 2, CAM.height / 2)
+
+
+def test_the_measures_sds_are_the_fits_propagated():
+    """The pelvis roll's SD is the roll's; the trunk's adds the twist's (var r + var w + 2 cov)."""
+    s = _stage(focal_px=CAM.focal_px)
+    kin = [s.push(b) for b in _bodies([k / 10 for k in range(12)], Pose(opening=0.0))][-1]
+    cov = s.last_estimate.cov
+    assert kin.sd.pelvis_roll_deg == pytest.approx(math.degrees(math.sqrt(cov[0, 0])), rel=1e-12)
+    assert kin.sd.trunk_roll_deg == pytest.approx(
+        math.degrees(math.sqrt(cov[0, 0] + cov[1, 1] + 2 * cov[0, 1])), rel=1e-12)
+    assert kin.fit_cost == s.last_estimate.cost
+
+
+def test_the_measures_of_a_still_setup_body_are_its_own():
+    """At the setup's rest: the knee has lifted 0 cm, the angles read the skeleton's (hips and
+    knees 45 deg, rolled forward 10 deg), the roll is the setup's plus the frame's, and each
+    absolute angle's SD is the setup fit's and the profile's spread together."""
+    s = _stage(focal_px=CAM.focal_px)
+    kin = [s.push(b) for b in _bodies([k / 10 for k in range(12)])][-1]
+    est, fit, pr = s.last_estimate, s.setup, JOINT_CENTRES
+    assert abs(kin.knee_lift_cm) < 0.5 and abs(kin.opening_deg) < 1.0
+    assert kin.hip_flexion_deg == pytest.approx(45.0, abs=2.0)
+    assert kin.knee_flexion_deg == pytest.approx(45.0, abs=2.0)
+    assert kin.pelvis_roll_deg == pytest.approx(10.0, abs=3.5)  # measured 6.9: the least determined angle
+    assert kin.pelvis_roll_deg == pytest.approx(
+        math.degrees(fit.rest.roll0 + est.pose[0]) + pr.hip_line_roll_bias_deg, rel=1e-12)
+    assert kin.sd.hip_flexion_deg == pytest.approx(
+        math.hypot(math.degrees(fit.param("hip_flexion")[1]), pr.flexion_sd_deg), rel=1e-12)
+    assert kin.sd.knee_flexion_deg == pytest.approx(
+        math.hypot(math.degrees(fit.param("knee_flexion")[1]), pr.flexion_sd_deg), rel=1e-12)
+
+
+def _still(pose, times):
+    """A body frame of ``pose`` at each time (exact landmarks, no smoothing between them)."""
+    import dataclasses
+
+    (body,) = list(_bodies([0.0], pose))
+    return [dataclasses.replace(body, t=t) for t in times]
+
+
+def _tracking(params, pose=None):
+    s = _stage(focal_px=CAM.focal_px, params=params)
+    for b in _still(pose or Pose(), [k / 4 for k in range(4)]):   # settled at 0.75 s
+        s.push(b)
+    assert s.state is StageState.TRACKING
+    return s
+
+
+def test_the_setup_is_dropped_once_the_model_has_failed_the_landmarks_for_lost_s():
+    """The person moved in the picture (150 px): from 2.0 s every frame costs far more than
+    lost_cost; at 2.75 s (lost_s 0.75 later) the stage collects again; a good frame between
+    restarts the count."""
+    import dataclasses
+
+    from clamcoach.measure.stage import MeasureParams
+
+    s = _tracking(MeasureParams(settle_s=0.75, lost_s=0.75))
+    (good,) = _still(Pose(), [1.0])
+    moved = dataclasses.replace(good, image=good.image + np.array([150.0, 0.0, 0.0]))
+    frames = [dataclasses.replace(moved, t=1.5), dataclasses.replace(good, t=1.75)]     # bad, then good again
+    frames += [dataclasses.replace(moved, t=2.0 + k / 4) for k in range(4)]            # 2.0 ... 2.75
+    states = []
+    for b in frames:
+        s.push(b, may_calibrate=False)
+        states.append(s.state)
+    assert s.last_estimate.cost > 25.0
+    assert states == [StageState.TRACKING] * 5 + [StageState.COLLECTING]
+
+
+def test_a_setup_taken_open_is_dropped_once_the_knees_have_been_closer_for_closed_below_s():
+    import dataclasses
+
+    from clamcoach.measure.stage import MeasureParams
+
+    s = _tracking(MeasureParams(settle_s=0.75, closed_below_s=0.5), Pose(opening=30.0))
+    (closed,) = _still(Pose(opening=0.0), [0.0])
+    states = []
+    for t in (1.0, 1.25, 1.5):
+        s.push(dataclasses.replace(closed, t=t), may_calibrate=False)
+        states.append(s.state)
+    assert states == [StageState.TRACKING, StageState.TRACKING, StageState.COLLECTING]
 
 
 def test_one_frame_of_swapped_knee_points_does_not_split_the_rep():

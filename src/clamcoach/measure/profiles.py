@@ -58,29 +58,37 @@ class LandmarkProfile:
         assert tuple(self.priors) == BODY_PARAMS, "a profile's priors are in BODY_PARAMS order"
 
 
+#: Each body parameter's prior in each landmark geometry: (BlazePose's, joint centres'), in
+#: BODY_PARAMS order, side by side so the two geometries read against each other.
+_PRIORS: dict[str, tuple[Prior, Prior]] = {
+    # BlazePose: sizes consistent with its ratios below (thigh 0.41 m times each ratio).
+    "thigh": (Prior(0.41, 0.05), Prior(0.42, 0.05)),
+    "shin": (Prior(0.414, 0.06), Prior(0.41, 0.06)),
+    "half_pelvis": (Prior(0.0925, 0.03), Prior(0.09, 0.015)),
+    "half_shoulders": (Prior(0.141, 0.04), Prior(0.18, 0.025)),
+    "trunk": (Prior(0.51, 0.07), Prior(0.49, 0.06)),
+    # The method asks for a little forward roll; BlazePose's hip line reads ~10 deg less.
+    "roll0": (Prior(r(0.0), r(15.0)), Prior(r(8.0), r(15.0))),
+    # BlazePose's shoulder line reads a little behind its hip line on a lying body.
+    "trunk_twist0": (Prior(r(-4.0), r(7.0)), Prior(r(0.0), r(6.0))),
+    "shoulder_dy": (Prior(0.003, 0.02), Prior(0.0, 0.03)),
+    "shoulder_dz": (Prior(0.075, 0.03), Prior(0.0, 0.04)),
+    # BlazePose-point angles read ~7 and ~5 deg under the joint centres' (biases below).
+    "hip_flexion": (Prior(r(40.0), r(15.0)), Prior(r(45.0), r(15.0))),
+    "knee_flexion": (Prior(r(46.0), r(20.0)), Prior(r(50.0), r(20.0))),
+    "thigh_drop": (Prior(r(2.5), r(3.0)), Prior(r(0.0), r(5.0))),
+    # Knees and ankles stacked (a pillow between the knees moves the knees apart).
+    "knee_dx": (Prior(0.006, 0.015), Prior(0.0, 0.02)),
+    "knee_dy": (Prior(-0.01, 0.025), Prior(0.0, 0.03)),
+    "knee_dz": (Prior(0.15, 0.04), Prior(0.12, 0.04)),
+    "ankle_dx": (Prior(-0.004, 0.015), Prior(0.0, 0.02)),
+    "ankle_dy": (Prior(0.0, 0.015), Prior(0.0, 0.02)),
+    "ankle_dz": (Prior(0.066, 0.02), Prior(0.07, 0.02)),
+}
+
 BLAZEPOSE = LandmarkProfile(
     name="blazepose",
-    priors={
-        # Sizes consistent with the ratios below (thigh 0.41 m times each ratio).
-        "thigh": Prior(0.41, 0.05),
-        "shin": Prior(0.414, 0.06),
-        "half_pelvis": Prior(0.0925, 0.03),
-        "half_shoulders": Prior(0.141, 0.04),
-        "trunk": Prior(0.51, 0.07),
-        # The method asks for a little forward roll; BlazePose's hip line reads ~10 deg less.
-        "roll0": Prior(r(0.0), r(15.0)),
-        # BlazePose's shoulder line reads a little behind its hip line on a lying body.
-        "trunk_twist0": Prior(r(-4.0), r(7.0)),
-        "shoulder_dy": Prior(0.003, 0.02),
-        "shoulder_dz": Prior(0.075, 0.03),
-        # BlazePose-point angles read ~7 and ~5 deg under the joint centres' (biases below).
-        "hip_flexion": Prior(r(40.0), r(15.0)),
-        "knee_flexion": Prior(r(46.0), r(20.0)),
-        "thigh_drop": Prior(r(2.5), r(3.0)),
-        # Knees and ankles stacked (a pillow between the knees moves the knees apart).
-        "knee_dx": Prior(0.006, 0.015), "knee_dy": Prior(-0.01, 0.025), "knee_dz": Prior(0.15, 0.04),
-        "ankle_dx": Prior(-0.004, 0.015), "ankle_dy": Prior(0.0, 0.015), "ankle_dz": Prior(0.066, 0.02),
-    },
+    priors={name: blazepose for name, (blazepose, _) in _PRIORS.items()},
     # 23 tuning sets (benchmarks/measure_priors.py): hip width / thigh 0.451 +- 0.050, shoulder
     # width 0.687 +- 0.075, trunk 1.245 +- 0.078, shin 1.012 +- 0.057.
     ratios=(("shin", 1.01, 0.06), ("half_pelvis", 0.2255, 0.025), ("half_shoulders", 0.344, 0.038),
@@ -94,22 +102,7 @@ BLAZEPOSE = LandmarkProfile(
 
 JOINT_CENTRES = LandmarkProfile(
     name="joint-centres",
-    priors={
-        "thigh": Prior(0.42, 0.05),
-        "shin": Prior(0.41, 0.06),
-        "half_pelvis": Prior(0.09, 0.015),
-        "half_shoulders": Prior(0.18, 0.025),
-        "trunk": Prior(0.49, 0.06),
-        "roll0": Prior(r(8.0), r(15.0)),
-        "trunk_twist0": Prior(r(0.0), r(6.0)),
-        "shoulder_dy": Prior(0.0, 0.03),
-        "shoulder_dz": Prior(0.0, 0.04),
-        "hip_flexion": Prior(r(45.0), r(15.0)),
-        "knee_flexion": Prior(r(50.0), r(20.0)),
-        "thigh_drop": Prior(r(0.0), r(5.0)),
-        "knee_dx": Prior(0.0, 0.02), "knee_dy": Prior(0.0, 0.03), "knee_dz": Prior(0.12, 0.04),
-        "ankle_dx": Prior(0.0, 0.02), "ankle_dy": Prior(0.0, 0.02), "ankle_dz": Prior(0.07, 0.02),
-    },
+    priors={name: centres for name, (_, centres) in _PRIORS.items()},
     ratios=(("shin", 0.97, 0.06), ("half_pelvis", 0.21, 0.02), ("half_shoulders", 0.43, 0.04),
             ("trunk", 1.17, 0.1)),
     flexion_sd_deg=4.0,

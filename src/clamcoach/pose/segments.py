@@ -36,9 +36,9 @@ from clamcoach.types import PoseFrame
 log = logging.getLogger(__name__)
 
 #: A segment is at least this long (and under twice this): shorter clips are not split.
-SEGMENT_S = 30.0
+SEGMENT_S: float = 30.0
 #: Each segment's fresh tracker first sees this much of the video before its segment.
-WARMUP_S = 1.0
+WARMUP_S: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)

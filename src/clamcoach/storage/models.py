@@ -44,6 +44,14 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class PatientRecord:
+    """A row of a patient's record (a prescription version, a session, a pain rating): its id,
+    and the patient it belongs to, whose erasure erases it. First in the table (sort_order)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), sort_order=-1)
+
+
 class Patient(Base):
     __tablename__ = "patients"
 
@@ -55,14 +63,12 @@ class Patient(Base):
     prescriptions: Mapped[list[Prescription]] = relationship(back_populates="patient")
 
 
-class Prescription(Base):
+class Prescription(PatientRecord, Base):
     """One version of a patient's prescription; a change adds a version, never edits one."""
 
     __tablename__ = "prescriptions"
     __table_args__ = (UniqueConstraint("patient_id", "version", name="uq_prescriptions_version"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sets: Mapped[int | None] = mapped_column(Integer)
@@ -79,7 +85,7 @@ class Prescription(Base):
     patient: Mapped[Patient] = relationship(back_populates="prescriptions")
 
 
-class Session(Base):
+class Session(PatientRecord, Base):
     """One analysed video or live session: its numbers, never its pictures."""
 
     __tablename__ = "sessions"
@@ -88,8 +94,6 @@ class Session(Base):
         Index("ix_sessions_patient_recorded", "patient_id", "recorded_at"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
     prescription_id: Mapped[int | None] = mapped_column(
         ForeignKey("prescriptions.id", ondelete="SET NULL")
     )
@@ -247,7 +251,7 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-class PainRating(Base):
+class PainRating(PatientRecord, Base):
     """A patient's pain after a set or an upload: 0-10 on the numeric rating scale."""
 
     __tablename__ = "pain_ratings"
@@ -256,8 +260,6 @@ class PainRating(Base):
         Index("ix_pain_ratings_patient_at", "patient_id", "recorded_at"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
     session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     rating: Mapped[int] = mapped_column(Integer)

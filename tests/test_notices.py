@@ -1,0 +1,74 @@
+"""The analysis warnings: typed codes, their words in the protocol file (the one registry of
+texts), the sentences as the user reads them."""
+
+import string
+
+import pytest
+
+from clamcoach.notices import Notice, WarningCode
+from clamcoach.pipeline import gap_notes
+from clamcoach.protocol import load_protocol
+from clamcoach.series import SeriesBuilder
+from clamcoach.sideways import sideways_warning
+from clamcoach.types import Phase
+
+PROTO = load_protocol()
+#: The values each text may name (the protocol file's [warnings] comment says the same).
+VALUES = {"sd", "need", "move", "at_s", "why", "spans", "more"}
+
+
+@pytest.mark.parametrize("code", list(WarningCode))
+def test_every_code_has_a_text_that_names_only_known_values(code):
+    text = PROTO.warning(code.value)
+    assert text.endswith(".")
+    named = {field for _, field, _, _ in string.Formatter().parse(text) if field}
+    assert named <= VALUES, named
+
+
+def test_the_protocol_has_no_text_without_a_code():
+    assert set(PROTO.warnings) == {c.value for c in WarningCode}
+
+
+def test_a_notice_reads_as_its_sentence_with_the_values_filled_in():
+    roll = Notice(WarningCode.ROLL_NOT_SEEN_MOVE, {"sd": 6.4, "need": 4.0, "move": "lower the camera a little"})
+    assert roll.text(PROTO) == (
+        "From this camera position the pelvis roll is measured too loosely to judge a roll-back "
+        "(standard deviation 6 deg, needs 4): the roll-back check is off. To have it checked, "
+        "lower the camera a little.")
+    stopped = Notice(WarningCode.VIDEO_STOPPED, {"at_s": 12.345, "why": None})
+    assert stopped.text(PROTO) == "The video is damaged: analysed up to 12.3 s (decoding stopped)."
+    assert Notice(WarningCode.VIDEO_DAMAGED, {"at_s": 2.0, "why": "bad frame"}).text(PROTO) == (
+        "The video is damaged: analysed up to 2.0 s (bad frame).")
+
+
+def test_a_therapist_may_reword_a_warning_in_a_protocol_file():
+    own = load_protocol(overrides=['warnings.no_setup="Lie still on your side first."'])
+    assert Notice(WarningCode.NO_SETUP).text(own) == "Lie still on your side first."
+
+
+def _series(gone):
+    """Frames every 0.1 s for 6 s, nobody in view where ``gone(t)``."""
+    b = SeriesBuilder(keep_landmarks=False)
+    for i in range(61):
+        t = round(0.1 * i, 1)
+        b.add(t, Phase.NO_PERSON if gone(t) else Phase.SETUP, None, None)
+    return b.build(())
+
+
+def test_a_gap_in_the_pose_is_said_with_its_times_and_short_gaps_are_not():
+    assert gap_notes(_series(lambda t: 1.0 <= t <= 2.0))[0].text(PROTO) == (
+        "No usable pose (out of view or hidden) at 1.0-2.1 s.")
+    assert gap_notes(_series(lambda t: 1.0 <= t <= 1.3)) == []        # 0.4 s: under min_gap_s
+    assert gap_notes(_series(lambda t: t >= 5.0))[0].values["spans"] == "5.0-6.0 s"  # to the end
+
+
+def test_more_than_six_gaps_are_said_as_six_and_how_many_more():
+    eight = gap_notes(_series(lambda t: int(t * 10) % 7 < 5 and t < 5.6))
+    assert eight[0].code is WarningCode.POSE_GAPS_MORE
+    assert eight[0].text(PROTO) == ("No usable pose (out of view or hidden) at 0.0-0.5 s, 0.7-1.2 s, "
+                                    "1.4-1.9 s, 2.1-2.6 s, 2.8-3.3 s, 3.5-4.0 s and 2 more.")
+
+
+def test_sideways_says_which_way_the_video_was_turned():
+    assert sideways_warning(1).text(PROTO).endswith("quarter turn counter-clockwise, so that you lie on your side in it.")
+    assert sideways_warning(3).text(PROTO).endswith("quarter turn clockwise, so that you lie on your side in it.")
