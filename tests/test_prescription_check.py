@@ -97,6 +97,7 @@ def test_hold_note_exactly_outside_the_tolerance(hold, target):
     (["roll_back.warn_deg=20"], "'roll_back.warn_deg' (20) is above 'roll_back.error_deg' (15)"),
     (["prescription.hold_s=0"], "'prescription.hold_s' must be above 0, got 0"),
     (["prescription.reps=-2"], "'prescription.reps' must be above 0, got -2"),
+    (["roll_back.sustain_s=0"], "'roll_back.sustain_s' must be above 0, got 0"),
     (["opening.typical_min_deg=40"], "'opening.typical_min_deg' (40) is above 'opening.typical_max_deg' (30)"),
     (['prescription.tempo="3-3"'], "'prescription.tempo' must be up-hold-down seconds"),
     (['prescription.tempo="2-3-2"'], "contradicts the hold of 'prescription.tempo' 2-3-2 (3 s)"),

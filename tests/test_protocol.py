@@ -141,3 +141,12 @@ def test_overrides_as_strings_equal_the_same_patch(values):
     for key, value in values.items():
         section, name = key.split(".")
         assert getattr(getattr(by_strings, section), name) == value
+
+
+def test_every_camera_move_has_its_words_in_the_protocol():
+    from clamcoach.measure.placement import CameraMove
+
+    proto = load_protocol()
+    moves = {m.value for m in CameraMove if m is not CameraMove.NONE}
+    assert set(proto.camera_moves) == moves
+    assert all(proto.camera_moves[m].strip() for m in moves)

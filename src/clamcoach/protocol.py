@@ -91,6 +91,8 @@ class Protocol:
     labels: dict[str, str]
     #: The analysis warnings' texts by code (``clamcoach.notices.WarningCode``).
     warnings: dict[str, str]
+    #: How to move the camera, in words, by ``clamcoach.measure.placement.CameraMove`` value.
+    camera_moves: dict[str, str]
     raw: dict[str, Any]
 
     def cue(self, code: str) -> str:
@@ -176,9 +178,10 @@ _ORDERED = (
     ("opening", "typical_min_deg", "typical_max_deg"),
     ("opening", "min_rep_deg", "too_high_deg"),
 )
-#: Values that must be above zero (a 0 s hold or 0 reps prescribe nothing).
+#: Values that must be above zero (a 0 s hold or 0 reps prescribe nothing; a roll-back that
+#: need not last is no sustained roll-back, and the check's window cannot be empty).
 _POSITIVE = (("prescription", "sets"), ("prescription", "reps"), ("prescription", "hold_s"),
-             ("roll_back", "warn_deg"))
+             ("roll_back", "warn_deg"), ("roll_back", "sustain_s"))
 
 
 def contradictions(data: Mapping[str, Any]) -> list[str]:
@@ -243,6 +246,7 @@ def from_dict(data: dict[str, Any]) -> Protocol:
         messages=dict(data["messages"]),
         labels=dict(data["labels"]),
         warnings=dict(data["warnings"]),
+        camera_moves=dict(data["camera_moves"]),
         raw=copy.deepcopy(data),
         **built,
     )

@@ -11,7 +11,7 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
-from clamcoach.measure.placement import MOVE_TEXT, Placement, assess
+from clamcoach.measure.placement import CameraMove, Placement, assess
 from clamcoach.measure.stage import MeasureStage
 from clamcoach.posture import Posture
 from clamcoach.protocol import Protocol
@@ -103,7 +103,7 @@ class SetupMonitor:
             view=placement.view,
             camera_elevation_deg=placement.elevation_deg,
             camera_azimuth_deg=placement.azimuth_deg,
-            move_camera=MOVE_TEXT.get(placement.move, ""),
+            move_camera="" if placement.move is CameraMove.NONE else self.proto.camera_moves[placement.move.value],
         )
         self.result = SetupResult(m, check_setup(m, self.proto), t)
         return self.result

@@ -28,13 +28,6 @@ class CameraMove(str, Enum):
     TOWARD_FEET = "toward_feet"
 
 
-#: Plain words for each move, said in the camera advice.
-MOVE_TEXT = {
-    CameraMove.RAISE: "raise the camera so it looks down at you (about 35 degrees)",
-    CameraMove.LOWER: "lower the camera a little",
-    CameraMove.TOWARD_HEAD: "move the camera round toward your head end",
-    CameraMove.TOWARD_FEET: "move the camera round toward your feet",
-}
 _TRIES = {
     CameraMove.RAISE: (35.0, 0.0),
     CameraMove.LOWER: (-20.0, 0.0),
