@@ -110,9 +110,17 @@ def decode_only(path: Path) -> tuple[int, float]:
     return n, time.perf_counter() - start
 
 
+#: The end-to-end run and its pose-only baseline both run on this many cores (the pose model's
+#: threads follow the cores it is given: pose.segments.pose_threads).
+E2E_CORES = 1
+
+
 def decode_and_pose(path: Path, backend: str = "blazepose") -> tuple[int, float, float, int]:
-    """(frames, seconds inside the estimator, total seconds, frames with a pose)."""
-    with open_estimator(backend) as estimator:
+    """(frames, seconds inside the estimator, total seconds, frames with a pose), the estimator
+    on E2E_CORES cores, as ``analyze`` gives it."""
+    from clamcoach.pose.segments import pose_threads
+
+    with open_estimator(backend, threads=pose_threads(E2E_CORES)) as estimator:
         estimator.estimate(np.zeros((64, 64, 3), np.uint8), -1.0)  # warm-up outside the timing
         estimator.reset()
         pose_s, n, found = 0.0, 0, 0
@@ -130,7 +138,7 @@ def analyze(path: Path) -> tuple[int, float]:
     from clamcoach.protocol import load_protocol
 
     start = time.perf_counter()
-    result = analyze_video(path, load_protocol(), require_person=False, pose_workers=1)
+    result = analyze_video(path, load_protocol(), require_person=False, pose_workers=E2E_CORES)
     return result.frames_read, time.perf_counter() - start
 
 
