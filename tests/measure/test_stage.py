@@ -285,3 +285,310 @@ def test_one_frame_of_swapped_knee_points_does_not_split_the_rep():
     dip = min(readings[t] for t in readings if swap_at <= t <= swap_at + 0.3)
     assert dip >= 0.3 * before
     assert len(eng.finish().reps) == 1
+
+
+# -- how the stage reads its landmarks and the setup's checks --------------------------------
+
+def _frames(times, pose=None, edit=None):
+    """Exact body frames of ``pose`` at ``times``; ``edit(k, image)`` may change frame k's image."""
+    import dataclasses
+
+    (body,) = list(_bodies([0.0], pose))
+    out = []
+    for k, t in enumerate(times):
+        image = body.image.copy()
+        if edit is not None:
+            edit(k, image)
+        out.append(dataclasses.replace(body, t=t, image=image))
+    return out
+
+
+def _calibrations(frames, **kw):
+    s = _stage(focal_px=CAM.focal_px, **kw)
+    for b in frames:
+        s.push(b)
+    return s
+
+
+def _indices():
+    from clamcoach.measure.landmarks import landmark_indices
+    from clamcoach.types import Side
+
+    return landmark_indices(Side.LEFT)
+
+
+def test_the_sustained_timer_counts_from_the_first_frame_the_condition_holds_and_restarts_on_a_break():
+    from clamcoach.measure.stage import _Sustained
+
+    timer = _Sustained()
+    got = [timer.update(h, t) for h, t in [(False, 0.0), (True, 1.0), (True, 1.5), (True, 2.25),
+                                            (False, 2.5), (True, 3.0), (True, 3.5)]]
+    assert got == [0.0, 0.0, 0.5, 1.25, 0.0, 0.0, 0.5]
+
+
+@pytest.mark.parametrize("visibility, measured", [(0.3, True), (0.29, False)])
+def test_a_landmark_is_used_from_min_visibility_on(visibility, measured):
+    def edit(k, image):
+        image[:, 2] = visibility
+
+    s = _calibrations(_frames([k / 10 for k in range(12)], edit=edit))
+    assert (s.calibrations == 1) is measured
+
+
+def test_the_setup_is_fitted_with_the_feet_unseen_and_measures_the_same_angles():
+    """The heel and toe points help, but the core (hips, knees, ankles, shoulders) is enough."""
+    feet = _indices()[8:]
+
+    def edit(k, image):
+        image[feet, 2] = 0.0
+
+    times = [k / 10 for k in range(12)]
+    seen, unseen = _calibrations(_frames(times)), _calibrations(_frames(times, edit=edit))
+    assert unseen.calibrations == 1
+    assert np.all(np.isfinite(unseen.setup.rest.points()))
+    assert unseen.setup.param("hip_flexion")[0] == pytest.approx(seen.setup.param("hip_flexion")[0], abs=0.05)
+
+
+def test_stillness_is_judged_on_the_core_points_only():
+    """The foot points wander (BlazePose's heels and toes do, by 10% of the body here); the
+    body is still: the setup comes at settle_s."""
+    from clamcoach.measure.setup_fit import body_size_px
+    from clamcoach.measure.stage import MeasureParams
+
+    feet = _indices()[8:]
+    (first,) = _frames([0.0])
+    size = body_size_px(np.where(np.ones((12, 1)), first.image[_indices(), :2], 0))
+
+    def edit(k, image):
+        image[feet, 0] += 0.1 * size * (k % 2)
+
+    s = _calibrations(_frames([k / 4 for k in range(5)], edit=edit), params=MeasureParams(settle_s=0.75))
+    assert s.calibrations == 1 and s.setup_held_s == 0.75
+
+
+def test_a_body_still_within_still_rel_at_every_point_is_still():
+    """Each core point jitters by 0.6 still_rel of the body about its place: still (judged point
+    by point, not on all points together)."""
+    from clamcoach.measure.setup_fit import body_size_px
+    from clamcoach.measure.stage import MeasureParams
+
+    core = _indices()[:8]
+    (first,) = _frames([0.0])
+    size = body_size_px(first.image[_indices(), :2])
+    step = 0.6 * MeasureParams().still_rel * size
+
+    def edit(k, image):
+        image[core, 1] += step * (k % 2)
+
+    s = _calibrations(_frames([k / 4 for k in range(5)], edit=edit), params=MeasureParams(settle_s=0.75))
+    assert s.calibrations == 1 and s.setup_held_s == 0.75
+
+
+def test_a_frame_that_moved_does_not_count_toward_the_stillness_of_the_next():
+    """settle_s of one frame: the first frame has the knee open, the next closed. The setup is
+    taken one frame after the closed one (not from the open and the closed frame together)."""
+    import dataclasses
+
+    from clamcoach.measure.stage import MeasureParams
+
+    (opened,) = _frames([0.0], Pose(opening=30.0))
+    closed = _frames([0.25, 0.5, 0.75])
+    s = _stage(focal_px=CAM.focal_px, params=MeasureParams(settle_s=0.25))
+    taken = []
+    for b in [dataclasses.replace(opened, t=0.0), *closed]:
+        s.push(b)
+        taken.append(s.calibrations)
+    assert taken == [0, 0, 1, 1] and s.setup_held_s == 0.25
+
+
+def test_a_body_with_straight_legs_gets_no_setup():
+    """Standing or walking past the camera: hips and knees bent under min_setup_bend_deg."""
+    s = _calibrations(_frames([k / 10 for k in range(15)], Pose(hip=3.0, knee=3.0)))
+    assert s.calibrations == 0
+
+
+def test_landmarks_the_model_cannot_explain_get_no_setup():
+    """The bottom hip's point half the body away from the hip (a pillow, another person): the
+    model cannot explain it (RMS 0.10 of the body, above max_setup_rms_rel), whatever the
+    angles it reads."""
+    from clamcoach.measure.setup_fit import body_size_px
+    from clamcoach.measure.stage import MeasureParams
+
+    idx = _indices()
+    (first,) = _frames([0.0])
+    size = body_size_px(first.image[idx, :2])
+
+    def edit(k, image):
+        image[idx[0], :2] += np.array([0.0, -0.5 * size])
+
+    frames = _frames([k / 10 for k in range(15)], edit=edit)
+    assert _calibrations(frames).calibrations == 0
+    lenient = _calibrations(frames, params=MeasureParams(max_setup_rms_rel=1.0))
+    assert lenient.calibrations == 1 and lenient.setup.rms_rel > 0.06  # the angles pass
+
+
+@pytest.mark.parametrize("change", [dict(hip_line_roll_bias_deg=45.0), dict(hip_flexion_bias_deg=-36.0),
+                                    dict(knee_flexion_bias_deg=-36.0)])
+def test_the_setup_checks_read_the_angles_as_the_profile_corrects_them(change):
+    """A profile whose corrections turn this 10-deg roll into 55 deg, or these 45-deg hips or
+    knees into 9 deg: the setup is refused (roll beyond 50, bend under 15)."""
+    import dataclasses
+
+    from clamcoach.measure.stage import MeasureStage
+
+    s = MeasureStage(profile=dataclasses.replace(JOINT_CENTRES, **change), focal_px=CAM.focal_px)
+    for b in _frames([k / 10 for k in range(15)]):
+        s.push(b)
+    assert s.calibrations == 0
+
+
+def test_the_profiles_corrections_are_added_to_the_angles_read():
+    """The same landmarks through a profile that only adds corrections: each angle reads the
+    correction more, nothing else changes."""
+    import dataclasses
+
+    from clamcoach.measure.stage import MeasureStage
+
+    change = dict(hip_flexion_bias_deg=3.0, knee_flexion_bias_deg=4.0, hip_line_roll_bias_deg=5.0,
+                  shoulder_line_roll_bias_deg=6.0)
+    read = []
+    for profile in (JOINT_CENTRES, dataclasses.replace(JOINT_CENTRES, **change)):
+        s = MeasureStage(profile=profile, focal_px=CAM.focal_px)
+        read.append([s.push(b) for b in _frames([k / 10 for k in range(12)], Pose(opening=20.0))][-1])
+    plain, corrected = read
+    assert corrected.hip_flexion_deg - plain.hip_flexion_deg == pytest.approx(3.0, abs=1e-9)
+    assert corrected.knee_flexion_deg - plain.knee_flexion_deg == pytest.approx(4.0, abs=1e-9)
+    assert corrected.pelvis_roll_deg - plain.pelvis_roll_deg == pytest.approx(5.0, abs=1e-9)
+    assert corrected.trunk_roll_deg - plain.trunk_roll_deg == pytest.approx(6.0, abs=1e-9)
+    assert corrected.opening_deg == pytest.approx(plain.opening_deg, abs=1e-9)
+
+
+def _tracked(setup_pose, frame_pose):
+    """Kinematics of ``frame_pose`` after a setup on ``setup_pose``."""
+    s = _tracking(_default_params(), setup_pose)
+    at_setup = s.kinematics(0.75, s.last_estimate)
+    # Two seconds on: past gap_restart_s, so no motion prior holds the fit near the setup's pose.
+    (b,) = _frames([2.75], frame_pose)
+    return s, at_setup, s.push(b, may_calibrate=False)
+
+
+def _default_params():
+    from clamcoach.measure.stage import MeasureParams
+
+    return MeasureParams(settle_s=0.75)
+
+
+def _rolled(to: Pose, ramp_s: float = 0.5):
+    """Kinematics at setup (rest, rolled forward 10 deg) and 1.75 s later, after moving to
+    ``to`` over ``ramp_s`` (30 frames/s, exact landmarks)."""
+    s = _tracking(_default_params(), Pose())
+    rest = s.kinematics(0.75, s.last_estimate)
+    for t in np.arange(0.75 + 1 / 30, 2.5, 1 / 30):
+        a = min(1.0, (t - 0.75) / ramp_s)
+        (b,) = _frames([t], Pose(opening=a * to.opening, roll=10 + a * (to.roll - 10), base_roll=10.0,
+                                 trunk_roll=None if to.trunk_roll is None else 10 + a * (to.trunk_roll - 10)))
+        kin = s.push(b, may_calibrate=False)
+    return rest, kin
+
+
+def test_a_roll_back_during_a_rep_reads_as_the_pelvis_and_trunk_turned():
+    """The pelvis and trunk roll back 15 deg together while the knee opens 30 (the legs
+    stay stacked as set up): both rolls read 15 less than at setup, the opening 30."""
+    rest, kin = _rolled(Pose(opening=30.0, roll=-5.0))
+    assert kin.pelvis_roll_deg - rest.pelvis_roll_deg == pytest.approx(-15.0, abs=2.5)
+    assert kin.trunk_roll_deg - rest.trunk_roll_deg == pytest.approx(-15.0, abs=2.5)
+    assert kin.opening_deg == pytest.approx(30.0, abs=3.0)
+
+
+def test_the_trunk_roll_adds_the_shoulders_twist_to_the_pelvis_roll():
+    """The shoulders roll back 25 deg, the pelvis 15: the trunk reads about 25 less (23.6
+    measured from 35 deg; the fit gives part of the twist to the pelvis, 20.8 for 15)."""
+    rest, kin = _rolled(Pose(opening=30.0, roll=-5.0, trunk_roll=-15.0))
+    assert kin.trunk_roll_deg - rest.trunk_roll_deg == pytest.approx(-25.0, abs=2.5)
+
+
+def test_the_lengths_are_the_models_metres_in_centimetres():
+    """The knee opened 30 deg: it lifted by the knees' distance's growth (the skeleton's own:
+    7.3 cm), the ankles stayed as far apart as stacked, the shin is the model's."""
+    s, rest, kin = _tracked(Pose(), Pose(opening=30.0))
+    X, r = s.last_estimate.joints, s.setup.rest
+    from clamcoach.measure.model import J
+
+    gap = np.linalg.norm(X[J["top_knee"]] - X[J["bottom_knee"]]) - np.linalg.norm(r.top_knee - r.bottom_knee)
+    assert kin.knee_lift_cm == pytest.approx(100 * gap, rel=1e-9)
+    assert kin.ankle_gap_cm == pytest.approx(100 * np.linalg.norm(X[J["top_ankle"]] - X[J["bottom_ankle"]]), rel=1e-9)
+    assert kin.shin_length_cm == pytest.approx(100 * s.model.l2, rel=1e-9)
+    assert kin.knee_lift_cm == pytest.approx(7.3, abs=1.0)
+    assert kin.ankle_gap_cm == pytest.approx(7.0, abs=1.0)  # the stacked ankles, 7 cm apart
+    assert 30.0 < kin.shin_length_cm < 55.0
+
+
+def test_the_lengths_sds_follow_the_angles_sds_along_their_circles():
+    """The knee moves on a circle about the hip-ankle line, the ankle on one about the hip: a
+    length's SD is its circle's radius times its angle's SD (radians)."""
+    from clamcoach.measure.model import J
+
+    s, rest, kin = _tracked(Pose(), Pose(opening=30.0, feet_apart=5.0))
+    X, est = s.last_estimate.joints, s.last_estimate
+    hip, knee, ankle = X[J["top_hip"]], X[J["top_knee"]], X[J["top_ankle"]]
+    axis = (ankle - hip) / np.linalg.norm(ankle - hip)
+    radius = np.linalg.norm(np.cross(knee - hip, axis))
+    assert kin.sd.knee_lift_cm == pytest.approx(100 * radius * math.radians(kin.sd.opening_deg), rel=1e-6)
+    assert kin.sd.ankle_gap_cm == pytest.approx(100 * np.linalg.norm(ankle - hip) * est.sd[3], rel=1e-9)
+    assert 0 < kin.sd.knee_lift_cm < 5 and 0 < kin.sd.ankle_gap_cm < 5
+
+
+def test_the_noise_in_pixels_is_the_noise_table_times_the_body_size():
+    from clamcoach.measure.landmarks import GROUP_OF
+    from clamcoach.measure.stage import NOISE_REL
+
+    s = _tracking(_default_params())
+    want = [NOISE_REL[g] * s.setup.body_px for g in GROUP_OF]
+    assert s.noise_px() == pytest.approx(want, rel=1e-12)
+    assert 100 < s.setup.body_px < 640
+
+
+def test_the_openings_sd_is_its_gradient_through_the_poses_covariance():
+    """Checked against a central difference of the model's opening and a made-up covariance."""
+    from clamcoach.measure.stage import _knee_opening
+
+    s = _tracking(_default_params())
+    q = np.array([0.1, -0.05, 0.5, 0.08])
+    A = np.array([[2.0, 0.3, 0.1, 0.0], [0.3, 1.0, 0.2, 0.1], [0.1, 0.2, 3.0, 0.4], [0.0, 0.1, 0.4, 1.5]])
+    cov = 1e-3 * A
+    h = 1e-6
+    grad = np.array([(s.model.knee_opening(np.array([q + h * e]))[0]
+                      - s.model.knee_opening(np.array([q - h * e]))[0]) / (2 * h) for e in np.eye(4)])
+    value, sd = _knee_opening(s.model, q, cov)
+    assert value == pytest.approx(s.model.knee_opening(np.array([q]))[0], rel=1e-12)
+    assert sd == pytest.approx(math.sqrt(grad @ cov @ grad), rel=1e-3)
+    assert _knee_opening(s.model, q, np.zeros((4, 4)))[1] == 0.0
+
+
+def test_the_knees_circle_radius_is_its_distance_from_the_hip_ankle_line():
+    from clamcoach.measure.model import J
+    from clamcoach.measure.stage import _circle_radius
+
+    X = np.zeros((max(J.values()) + 1, 3))
+    hip = np.array([1.0, 2.0, 3.0])
+    X[J["top_hip"]], X[J["top_ankle"]], X[J["top_knee"]] = hip, hip + [2.0, 0, 0], hip + [1.5, 0.3, 0.4]
+    assert _circle_radius(X) == pytest.approx(0.5, rel=1e-12)
+
+
+def test_knees_a_little_closer_than_at_setup_do_not_restart_it():
+    """Set up with the knee open 70 deg, then held at 50: closer by more than closed_drop_rel,
+    but not below closed_share of the setup's gap. That is a lower hold, not a rest."""
+    import dataclasses
+
+    from clamcoach.measure.stage import MeasureParams, _knee_gap
+    from clamcoach.measure.landmarks import observe
+
+    params = MeasureParams(settle_s=0.75, closed_below_s=0.5)
+    s = _tracking(params, Pose(opening=70.0))
+    (lower,) = _frames([0.0], Pose(opening=50.0))
+    (setup,) = _frames([0.0], Pose(opening=70.0))
+    g_setup, g_lower = (_knee_gap(observe(b.image, b.top)[0]) for b in (setup, lower))
+    assert params.closed_share * g_setup < g_lower < g_setup - params.closed_drop_rel
+    for t in (1.0, 1.25, 1.5, 1.75):
+        s.push(dataclasses.replace(lower, t=t), may_calibrate=False)
+    assert s.state is StageState.TRACKING and s.calibrations == 1

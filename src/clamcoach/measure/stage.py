@@ -12,6 +12,7 @@ deviation the fit gives them, so what one placement cannot see shows up as a lar
 from __future__ import annotations
 
 import math
+import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
@@ -74,6 +75,22 @@ def _sigmas(table: dict[str, float]) -> np.ndarray:
 
 
 @dataclass
+class _Sustained:
+    """How long a condition has held without a break, frame by frame."""
+
+    since: float | None = None
+
+    def update(self, holds: bool, t: float) -> float:
+        """Seconds the condition has held up to ``t`` (0 when it does not hold now)."""
+        if not holds:
+            self.since = None
+            return 0.0
+        if self.since is None:
+            self.since = t
+        return t - self.since
+
+
+@dataclass
 class MeasureStage:
     params: MeasureParams = field(default_factory=MeasureParams)
     #: Focal length in pixels when the video says it (else from ``params.hfov_deg``).
@@ -89,8 +106,8 @@ class MeasureStage:
         self._window: deque[tuple[float, np.ndarray]] = deque()
         self._q = np.zeros(4)
         self._last_t = -math.inf
-        self._bad_since: float | None = None
-        self._open_since: float | None = None
+        self._badly_explained = _Sustained()
+        self._knees_closer = _Sustained()
         self._setup_knee_gap = math.nan
         self.setup_held_s = 0.0  # how long the body had been still when the setup was taken
         self._top: Side | None = None
@@ -112,8 +129,8 @@ class MeasureStage:
         """Forget the setup (the person or camera moved)."""
         self.state = StageState.COLLECTING
         self._window.clear()
-        self._bad_since = None
-        self._open_since = None
+        self._badly_explained = _Sustained()
+        self._knees_closer = _Sustained()
 
     # -- collecting ---------------------------------------------------------------------------
     def _collect(self, body: BodyFrame, obs: np.ndarray, may_calibrate: bool) -> None:
@@ -133,7 +150,9 @@ class MeasureStage:
             self._window.popleft()
         if body.t - self._window[0][0] < self.params.settle_s:
             return
-        median = np.nanmedian(np.array([o for _, o in self._window]), axis=0)
+        with warnings.catch_warnings():  # a point unseen in every frame stays NaN, weight 0
+            warnings.simplefilter("ignore", RuntimeWarning)
+            median = np.nanmedian(np.array([o for _, o in self._window]), axis=0)
         f = self.focal_px or focal_from_hfov(body.width, self.params.hfov_deg)
         fit = fit_setup(median, np.where(np.isfinite(median[:, 0]), 1.0, 0.0),
                         fx=f, fy=f, cx=body.width / 2, cy=body.height / 2,
@@ -163,31 +182,24 @@ class MeasureStage:
     def _track(self, body: BodyFrame, obs: np.ndarray) -> Kinematics:
         assert self._fitter is not None and self.setup is not None and self.model is not None
         dt = body.t - self._last_t
-        if dt > self.params.gap_restart_s:
+        restart = dt > self.params.gap_restart_s
+        if restart:
             self._q = np.zeros(4)
         self._last_t = body.t
-        sigma = _sigmas(self.noise_rel) * self.setup.body_px
-        motion = None if dt > self.params.gap_restart_s else MAX_SPEED_RAD_S * max(dt, MIN_FRAME_S)
-        est = self._fitter.fit(obs, sigma, self._q, motion_sd=motion)
+        motion = None if restart else MAX_SPEED_RAD_S * max(dt, MIN_FRAME_S)
+        est = self._fitter.fit(obs, self.noise_px(), self._q, motion_sd=motion)
         self.last_estimate = est
         self._q = est.pose
-        if est.cost > self.params.lost_cost:
-            self._bad_since = self._bad_since if self._bad_since is not None else body.t
-            if body.t - self._bad_since >= self.params.lost_s:
-                self.reset()
-        else:
-            self._bad_since = None
+        if self._badly_explained.update(est.cost > self.params.lost_cost, body.t) >= self.params.lost_s:
+            self.reset()
         # A hold is as still as a rest: after a setup taken during one, the knees come closer
         # together than they were at the setup (seen in the picture, whatever the fit makes of
         # it). Then measure the setup again, at the next still rest.
         gap = _knee_gap(obs)
-        if (gap < self.params.closed_share * self._setup_knee_gap
-                and gap < self._setup_knee_gap - self.params.closed_drop_rel):
-            self._open_since = self._open_since if self._open_since is not None else body.t
-            if body.t - self._open_since >= self.params.closed_below_s:
-                self.reset()
-        else:
-            self._open_since = None
+        closer = (gap < self.params.closed_share * self._setup_knee_gap
+                  and gap < self._setup_knee_gap - self.params.closed_drop_rel)
+        if self._knees_closer.update(closer, body.t) >= self.params.closed_below_s:
+            self.reset()
         return self.kinematics(body.t, est)
 
     def kinematics(self, t: float, est: PoseEstimate) -> Kinematics:
@@ -211,7 +223,7 @@ class MeasureStage:
         knee = (knee_flexion_deg(X[J["top_hip"]], X[J["top_knee"]], X[J["top_ankle"]])
                 + knee_flexion_deg(X[J["bottom_hip"]], X[J["bottom_knee"]], X[J["bottom_ankle"]])) / 2
         # Knee lift: how far the knee's circle carries it (radius times the opening's change).
-        radius = _circle_radius(X, self.model)
+        radius = _circle_radius(X)
         pr = self.profile
         # The setup's absolute angles are the least determined numbers (the camera's elevation
         # trades off against them): their SD is the setup fit's, plus the profile's spread.
@@ -226,7 +238,6 @@ class MeasureStage:
             pelvis_roll_deg=deg(roll) + pr.hip_line_roll_bias_deg,
             trunk_roll_deg=deg(rest.trunk_roll0 + q[0] + q[1]) + pr.shoulder_line_roll_bias_deg,
             ankle_gap_cm=100 * ankle_gap,
-            hand_on_hip=None,
             shin_length_cm=100 * l2,
             sd=Spread(
                 hip_flexion_deg=hip_sd, knee_flexion_deg=knee_sd,
@@ -266,7 +277,8 @@ def _knee_gap(obs: np.ndarray) -> float:
     return float(np.linalg.norm(obs[J["top_knee"]] - obs[J["bottom_knee"]])) / body_size_px(obs)
 
 
-def _circle_radius(X: np.ndarray, model: BodyModel) -> float:
+def _circle_radius(X: np.ndarray) -> float:
+    """The top knee's distance from the line through the top hip and ankle (its circle's radius)."""
     hip, ankle, knee = X[J["top_hip"]], X[J["top_ankle"]], X[J["top_knee"]]
     a = ankle - hip
     a = a / (np.linalg.norm(a) + 1e-12)
