@@ -94,8 +94,8 @@ def test_a_camera_below_the_bed_is_put_on_the_beds_surface(elev):
 
 
 def test_a_camera_a_metre_from_the_body_is_found():
-    """A phone on a chair beside the bed: every joint is 0.4 m or more in front of it, clear
-    of the 30 cm the fit keeps the body from the lens."""
+    """A phone on a chair beside the bed: every joint 85 cm to 1.15 m in front of it, well clear
+    of the 30 cm the fit keeps the body from the lens (measured: found within 1.5 cm)."""
     cam = camera_at(35.0, distance=1.0)
     found = fit(cam)
     assert found.rms_rel < 0.002
