@@ -491,3 +491,32 @@ def test_the_rest_before_a_rep_is_the_last_three_seconds():
     (ev,) = detect(samples)
     span = ev.rest_samples[-1].t - ev.rest_samples[0].t
     assert 2.9 <= span <= 3.0
+
+
+def test_a_rep_split_at_its_valley_ends_on_the_valleys_last_frame_and_the_next_rises_from_it():
+    """The knee comes down to 1.8 deg above rest and stays there for three frames (not long
+    enough to settle), then rises into the next rep: the first rep keeps every frame up to the
+    last of the valley's, the next one rises from the valley's level."""
+    first, truth = signal(1, 10.0, up=1.0, hold=1.5, down=1.0, rest=0.0, fps=15, lead=2.0)
+    offset = 1.8
+    t_low = next(t for t, v in first if t > truth[0][2] and v <= offset)  # first frame down there
+    valley = [(t, v) for t, v in first if t < t_low] + [(t_low + k / 15, offset) for k in range(3)]
+    second, _ = signal(1, 30.0, up=1.0, hold=1.5, down=1.0, rest=2.0, fps=15, lead=0.0)
+    t_next = valley[-1][0] + 1 / 15
+    reps = detect(valley + [(t_next + t, offset + v) for t, v in second[1:]])
+    assert len(reps) == 2
+    last_valley_t = valley[-1][0]
+    assert reps[0].samples[-1].t == pytest.approx(last_valley_t)
+    assert reps[1].start_level == pytest.approx(offset) and reps[1].start_s > last_valley_t
+
+
+def test_a_rep_that_comes_down_to_within_end_fraction_of_its_amplitude_ends_there():
+    """A 40-deg rep that comes back to 2.8 deg above its rest (7%, under end_fraction 8% of the
+    amplitude, but above end_margin_deg): it ends on the first frame at that level, without
+    waiting to settle."""
+    samples, truth = signal(1, 40.0, up=1.0, hold=1.0, down=1.0, rest=3.0, fps=30)
+    low = 2.8
+    samples = [(t, max(v, low) if t > truth[0][1] else v) for t, v in samples]
+    (rep,) = detect(samples)
+    first_low = next(t for t, v in samples if t > truth[0][2] and v <= low)
+    assert rep.samples[-1].t == pytest.approx(first_low)
