@@ -173,3 +173,29 @@ def test_page_errors_are_still_value_errors_where_callers_catch_value_error():
         parse_frame(b"\x00", 0.0)
     with pytest.raises(BadReport, match="not a number"):
         num("abc", "opening")
+
+
+def test_the_tree_drawn_in_errors_docstring_is_the_tree_of_the_classes():
+    """A newcomer reads the tree at the top of errors.py: each class is drawn under its parent,
+    with its exit code."""
+    import re
+
+    import clamcoach.errors as errors
+
+    parents: list[str] = []
+    drawn = {}
+    for line in errors.__doc__.splitlines():
+        m = re.match(r"^    ([│├└─ ]*)(\w+) \((\d+)\)", line)
+        if not m:
+            continue
+        depth = len(m.group(1)) // 4
+        name, code = m.group(2), int(m.group(3))
+        parents[depth:] = [name]
+        drawn[name] = (parents[depth - 1] if depth else None, code)
+    classes = {n: c for n, c in vars(errors).items() if isinstance(c, type) and issubclass(c, ClamcoachError)}
+    assert set(drawn) == set(classes)
+    for name, (parent, code) in drawn.items():
+        cls = classes[name]
+        assert cls.exit_code == code, name
+        if parent is not None:
+            assert cls.__bases__[0] is classes[parent], name

@@ -6,15 +6,15 @@
     ├── InputError (4)
     │   ├── InputNotFound (4)       the file does not exist
     │   ├── NotAVideo (5)           the file is not a video we can decode
-    │   └── EmptyVideo (6)          the video has no decodable frame
+    │   ├── EmptyVideo (6)          the video has no decodable frame
+    │   ├── TooShort (12)           the video is too short to judge a rep
+    │   └── InputChanged (13)       the file grew or changed while it was read
     ├── NoPersonError (7)           nobody was found in view
     │   └── NobodyLyingDown (7)     someone is in view, but nobody lies on their side
     ├── ModelMissing (8)            pose model files are not installed (run `make setup`)
     ├── OutputError (9)             an output could not be written (nothing half-written is left)
     ├── OptionalDependencyMissing (10)  an optional extra is not installed (with the hint)
-    ├── StorageError (11)           the history database failed (the save was rolled back)
-    ├── TooShort (12)               the video is too short to judge a rep (InputError)
-    └── InputChanged (13)           the file grew or changed while it was read (InputError)
+    └── StorageError (11)           the history database failed (the save was rolled back)
 
 Third-party errors (PyAV, mediapipe, SQLAlchemy) are mapped into this tree where they are
 caught, so callers never see them.
