@@ -70,10 +70,6 @@ def band_of(elev: float) -> str:
     return next(name for lo, hi, name in BANDS if lo <= elev < hi)
 
 
-FRAME_KEYS = ("t", "hip_flexion_deg", "knee_flexion_deg", "opening_deg", "opening_sd_deg",
-              "pelvis_roll_deg", "pelvis_roll_sd_deg")
-
-
 def analyse_clip(job: tuple[str, str, bool]) -> dict:
     video, backend, cached = job
     from clamcoach.engine import Engine
@@ -98,10 +94,8 @@ def analyse_clip(job: tuple[str, str, bool]) -> dict:
             analysis, report = result.analysis, result.report()
     except ClamcoachError as exc:
         return {"video": str(path), "error": str(exc)}
-    from posecache import series_rows
-
-    rows = series_rows(analysis.frames, FRAME_KEYS)
-    return {"video": str(path), "report": report, "frames": rows, "seconds": time.perf_counter() - t0}
+    return {"video": str(path), "report": report, "frames": analysis.frames.without_landmarks(),
+            "seconds": time.perf_counter() - t0}
 
 
 def clips(data: Path) -> list[Path]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_accuracy import clips, frame_truth, truth_reps  # noqa: E402
-from posecache import pose_frames, series_rows  # noqa: E402
+from posecache import pose_frames  # noqa: E402
 
 from clamcoach.engine import Engine  # noqa: E402
 from clamcoach.evaluation import SCORED_CODES, Counts, mean, score_clip  # noqa: E402
@@ -41,8 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             eng.push(pose, t)
         a = eng.finish()
         report = a.to_dict({"path": str(video)})
-        frames = series_rows(a.frames, ("t", "hip_flexion_deg", "knee_flexion_deg"))
-        s = score_clip(report, truth_reps(gt), frame_truth(gt), frames)
+        s = score_clip(report, truth_reps(gt), frame_truth(gt), a.frames)
         per_view[gt["camera"]["view"]].append(s)
         if args.v:
             found = " ".join(f"{r['index']}:{r['opening_deg']:.0f}/{(r['roll_back_deg'] or 0):.0f}:"

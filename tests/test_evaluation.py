@@ -61,3 +61,27 @@ def test_counts_f1():
     assert c.precision == pytest.approx(0.9) and c.recall == pytest.approx(0.9) and c.f1 == pytest.approx(0.9)
     assert math.isnan(Counts().f1)
     assert Counts(fp=2).f1 == 0.0
+
+
+def _series(**columns):
+    from clamcoach.series import FrameSeries
+
+    return FrameSeries.from_dict(columns)
+
+
+def test_frames_are_scored_against_the_nearest_truth_frame():
+    """Hip and knee errors per frame (a gap is skipped); after the setup, the opening and the
+    roll as changes from the first measured frame, against the truth's changes, each with the
+    SD the analysis stated."""
+    frames = _series(t=[0.0, 1.0, 2.0, 3.0], hip_flexion_deg=[40.0, 41.0, None, 45.0],
+                     knee_flexion_deg=[50.0, 50.0, 50.0, 50.0], opening_deg=[None, 0.0, 10.0, 20.0],
+                     opening_sd_deg=[None, 1.0, 2.0, 3.0], pelvis_roll_deg=[5.0, 5.0, 3.0, 1.0],
+                     pelvis_roll_sd_deg=[None, 0.5, 0.5, 0.5])
+    truth_frames = [dict(t=t, hip_flexion_deg=42.0, knee_flexion_deg=48.0, opening_deg=o, pelvis_roll_deg=r)
+                    for t, o, r in [(0.02, 0.0, 10.0), (0.98, 1.0, 10.0), (2.03, 13.0, 9.0), (3.01, 21.0, 7.0)]]
+    s = score_clip({"reps": [], "setup": {"settled_at_s": 0.5}}, [], truth_frames, frames)
+    assert s.hip_errors == pytest.approx([2.0, 1.0, 3.0])
+    assert s.knee_errors == pytest.approx([2.0] * 4)
+    # Changes from the frame at 1.0 s: opening 0, 10, 20 against truth 0, 12, 20; roll 0, -2, -4 against 0, -1, -3.
+    assert [x for pair in s.intervals["opening"] for x in pair] == pytest.approx([0.0, 1.0, -2.0, 2.0, 0.0, 3.0])
+    assert [x for pair in s.intervals["roll"] for x in pair] == pytest.approx([0.0, 0.5, -1.0, 0.5, -1.0, 0.5])

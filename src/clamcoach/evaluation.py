@@ -13,6 +13,10 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from clamcoach.series import FrameSeries
+
 SCORED_CODES = ("roll_back", "lift_too_high", "feet_apart")
 
 
@@ -100,8 +104,9 @@ def match_reps(detected: list[dict], truth: list[TruthRep]) -> list[tuple[int, i
 
 
 def score_clip(report: dict, truth: list[TruthRep], frame_truth: list[dict] | None = None,
-               frames: list[dict] | None = None, setup_roll_deg: float | None = None) -> ClipScore:
-    """Score one analysis report (the JSON contract) against the clip's truth."""
+               frames: FrameSeries | None = None, setup_roll_deg: float | None = None) -> ClipScore:
+    """Score one analysis report (the JSON contract) and its frame series against the clip's
+    truth (the renderer's JSON: reps and per-frame angles)."""
     detected = report["reps"]
     roll_judged = bool(report.get("view_can_see_roll", True))
     score = ClipScore(n_truth=len(truth), n_detected=len(detected), roll_judged=roll_judged)
@@ -141,7 +146,7 @@ def score_clip(report: dict, truth: list[TruthRep], frame_truth: list[dict] | No
     measured = report.get("setup", {}).get("forward_roll_deg")
     if setup_roll_deg is not None and measured is not None:
         score.setup_roll_error = abs(measured - setup_roll_deg)
-    if frame_truth and frames:
+    if frame_truth and frames is not None and len(frames):
         _frame_errors(score, frames, frame_truth)
         settled = report.get("setup", {}).get("settled_at_s")
         if settled is not None:
@@ -158,37 +163,39 @@ def _nearest(truth_t: list[float], t: float) -> int:
     return k
 
 
-def _interval_errors(score: ClipScore, frames: list[dict], frame_truth: list[dict], settled: float) -> None:
+def _interval_errors(score: ClipScore, frames: FrameSeries, frame_truth: list[dict], settled: float) -> None:
     """Per frame after the setup: the opening and the pelvis roll as changes from the setup,
     measured against the truth's changes, with the SD the analysis stated."""
     truth_t = [f["t"] for f in frame_truth]
-    measured = [r for r in frames if r["t"] >= settled and r.get("opening_sd_deg") is not None
-                and math.isfinite(r.get("opening_deg", math.nan))]
-    if not measured:
+    t, opening = frames.column("t"), frames.column("opening_deg")
+    opening_sd, roll, roll_sd = (frames.column(c) for c in ("opening_sd_deg", "pelvis_roll_deg", "pelvis_roll_sd_deg"))
+    measured = np.flatnonzero((t >= settled) & np.isfinite(opening))
+    if not len(measured):
         return
     first = measured[0]
-    f0 = frame_truth[_nearest(truth_t, first["t"])]
-    for row in measured:
-        f = frame_truth[_nearest(truth_t, row["t"])]
+    f0 = frame_truth[_nearest(truth_t, float(t[first]))]
+    for i in measured:
+        f = frame_truth[_nearest(truth_t, float(t[i]))]
         score.intervals["opening"].append(
-            (row["opening_deg"] - (f["opening_deg"] - f0["opening_deg"]), row["opening_sd_deg"]))
+            (float(opening[i]) - (f["opening_deg"] - f0["opening_deg"]), float(opening_sd[i])))
         score.intervals["roll"].append(
-            ((row["pelvis_roll_deg"] - first["pelvis_roll_deg"]) - (f["pelvis_roll_deg"] - f0["pelvis_roll_deg"]),
-             row["pelvis_roll_sd_deg"]))
+            ((float(roll[i]) - float(roll[first])) - (f["pelvis_roll_deg"] - f0["pelvis_roll_deg"]),
+             float(roll_sd[i])))
 
 
-def _frame_errors(score: ClipScore, frames: list[dict], frame_truth: list[dict]) -> None:
+def _frame_errors(score: ClipScore, frames: FrameSeries, frame_truth: list[dict]) -> None:
     """Per-frame hip and knee flexion errors, matched by nearest time."""
     truth_t = [f["t"] for f in frame_truth]
+    columns = (("hip_flexion_deg", score.hip_errors), ("knee_flexion_deg", score.knee_errors))
+    values = {name: frames.column(name) for name, _ in columns}
     k = 0
-    for row in frames:
-        t = row["t"]
+    for i, t in enumerate(frames.column("t").tolist()):
         while k + 1 < len(truth_t) and abs(truth_t[k + 1] - t) <= abs(truth_t[k] - t):
             k += 1
         ft = frame_truth[k]
-        for name, bucket in (("hip_flexion_deg", score.hip_errors), ("knee_flexion_deg", score.knee_errors)):
-            v = row.get(name)
-            if v is not None and math.isfinite(v) and ft.get(name) is not None:
+        for name, bucket in columns:
+            v = float(values[name][i])
+            if math.isfinite(v) and ft.get(name) is not None:
                 bucket.append(abs(v - ft[name]))
 
 
