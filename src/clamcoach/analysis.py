@@ -15,11 +15,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from clamcoach import __version__
 from clamcoach.jsonio import rounded
 from clamcoach.notices import Notice, WarningCode
 from clamcoach.protocol import Protocol
-from clamcoach.provenance import protocol_hash
+from clamcoach.provenance import PROGRAM, protocol_hash
 from clamcoach.rules import rank_codes
 from clamcoach.series import FrameSeries
 from clamcoach.setup import SetupResult
@@ -155,7 +154,7 @@ class Analysis:
             },
             "warnings": self.warnings,
             "provenance": {
-                "program": f"clamcoach {__version__}",
+                "program": PROGRAM,
                 "protocol": self.protocol.raw,
                 "protocol_sha256": protocol_hash(self.protocol),
                 "measurement": dict(self.measurement),

@@ -3,6 +3,7 @@ history exactly once, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -108,3 +109,17 @@ def test_a_save_that_never_committed_is_made_on_retry(tmp_path: Path, db_url: st
     with open_store(db_url) as store:
         sid = save_once(store, index, "v1", "Ann", KEY, make_report("/videos/v1.mp4"), None)
         assert [(s["id"], s["recorded_at"]) for s in store.history("Ann")] == [(sid, "2026-11-30T10:00:00.123456+00:00")]
+
+
+def test_a_record_keyed_with_the_old_protocol_hash_is_analysed_again(tmp_path: Path) -> None:
+    """Before the batch used the reports' protocol hash it hashed another text of the same
+    protocol; such a record no longer matches, so the video is analysed again (never skipped)."""
+    proto = load_protocol()
+    old = hashlib.sha256(json.dumps(proto.raw, sort_keys=True, default=str).encode()).hexdigest()
+    assert old != protocol_sha256(proto)
+    index = ResultIndex(tmp_path)
+    (tmp_path / "v1.json").write_text("{}")
+    rec = record(key=ResultKey(KEY.content_sha256, PROGRAM_VERSION, old))
+    index.save(rec)
+    assert not index.is_done(index.load("v1"), ResultKey(KEY.content_sha256, PROGRAM_VERSION, protocol_sha256(proto)),
+                             ["v1.json"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -19,18 +18,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from clamcoach import __version__
 from clamcoach.errors import OutputError, UsageError
 from clamcoach.io.atomic import write_text_atomic
 from clamcoach.protocol import Protocol
+from clamcoach.provenance import PROGRAM, protocol_hash
 
 STATE_DIR = ".clamcoach"
-PROGRAM_VERSION = f"clamcoach {__version__}"
+#: The program a result came from: the reports' ``provenance.program``, one source for both.
+PROGRAM_VERSION = PROGRAM
 
 
-def protocol_sha256(protocol: Protocol) -> str:
-    """A hash of everything the protocol says (thresholds, cues, prescription)."""
-    return hashlib.sha256(json.dumps(protocol.raw, sort_keys=True, default=str).encode()).hexdigest()
+#: A hash of everything the protocol says (thresholds, cues, prescription): the reports'
+#: ``provenance.protocol_sha256``, the one function. A record keyed with another hash of the
+#: same protocol (before the two were one) only fails to match, so its video is analysed again.
+protocol_sha256 = protocol_hash
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ Tasks ``.task`` bundle, built from them by :mod:`clamcoach.pose.bundle`.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import os
 import shutil
@@ -100,12 +101,35 @@ class ModelFiles:
     landmarks: Path
 
 
-def provenance(variant: str = DEFAULT_VARIANT) -> dict[str, str]:
-    """What a report records of the pose model: the variant and its files' SHA-256 (every
-    installed file is checked against these before it is used)."""
+def provenance(variant: str = DEFAULT_VARIANT, *, directory: Path | None = None) -> dict[str, str | None]:
+    """What a report records of the pose model: the variant and the SHA-256 of its files as
+    they are on disk (the files the LiteRT backend loads; null for a file that cannot be read)."""
     _check_variant(variant)
-    return {"variant": variant, "detector_sha256": _DETECTOR.sha256,
-            "landmarks_sha256": _LANDMARKS[variant].sha256}
+    return {"variant": variant,
+            "detector_sha256": readable_sha256(detector_file(directory=directory)),
+            "landmarks_sha256": readable_sha256(landmark_file(variant, directory=directory))}
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of the file at ``path``. A model file is a few MB and is hashed when it is
+    checked and again for every report, so each version of a file (its size, time and inode)
+    is hashed once per process; raises OSError when it cannot be read."""
+    st = path.stat()
+    return _sha256_of(str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def readable_sha256(path: Path) -> str | None:
+    """:func:`file_sha256`, or None when the file cannot be read."""
+    try:
+        return file_sha256(path)
+    except OSError:
+        return None
+
+
+@functools.lru_cache(maxsize=32)
+def _sha256_of(path: str, size: int, mtime_ns: int, inode: int) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def model_files(variant: str = DEFAULT_VARIANT, *, directory: Path | None = None) -> ModelFiles:
@@ -125,12 +149,12 @@ def model_files(variant: str = DEFAULT_VARIANT, *, directory: Path | None = None
 def file_problem(path: Path, sha256: str) -> str | None:
     """Why ``path`` is not the expected model file, or None if it is."""
     try:
-        data = path.read_bytes()
+        digest = file_sha256(path)
     except FileNotFoundError:
         return "is not installed"
     except OSError as err:
         return f"cannot be read: {err.strerror or err}"
-    if hashlib.sha256(data).hexdigest() != sha256:
+    if digest != sha256:
         return "is damaged (unexpected checksum)"
     return None
 
