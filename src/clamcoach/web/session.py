@@ -39,6 +39,15 @@ MAX_CUES_KEPT = 50
 NORMAL_MAX_OPENING_DEG = 45.0
 
 
+def live_source(analysis: Analysis) -> dict[str, Any]:
+    """The report's ``source`` of a live set: no file, the frames and time it took (the one
+    definition, for every saver of live sets)."""
+    times = analysis.frames.t.tolist()
+    duration = times[-1] - times[0] if len(times) > 1 else 0.0
+    return {"name": "live session", "frames": analysis.n_frames, "duration_s": round(duration, 3),
+            "fps": round((len(times) - 1) / duration, 3) if duration > 0 else None}
+
+
 class SessionError(ClamcoachError):
     """The session cannot analyse frames (e.g. the pose model failed to load)."""
 
