@@ -83,3 +83,36 @@ def test_serve_patient_saves_the_same_source_as_the_workspace(tmp_path, monkeypa
         [row] = store.history("ann")
         saved = store.session(row["id"])["report"]["source"]
     assert saved == source
+
+
+def test_web_rounds_numbers_only_through_jsonio():
+    # One rounding, NaN-to-None helper (clamcoach.jsonio.rounded): no function of web/ checks
+    # finiteness and rounds on its own.
+    own = []
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                calls = {ast.unparse(c.func) for c in ast.walk(node) if isinstance(c, ast.Call)}
+                if "round" in calls and calls & {"math.isfinite", "isfinite", "np.isfinite", "math.isnan"}:
+                    own.append(f"{path.relative_to(WEB)}:{node.lineno} {node.name}")
+    assert own == []
+
+
+def test_the_page_gets_each_measure_to_its_decimals_and_nan_as_null():
+    import math
+
+    from clamcoach.types import Finding, Rep, Severity
+    from clamcoach.web.messages import Ping, parse_text, rep_dict
+
+    roll = Finding("roll_back", Severity.ERROR, 12.345, 10.0, "m", "c")
+    rep = Rep(index=2, start_s=1.0, peak_s=2.0, end_s=3.0, opening_deg=31.26, knee_lift_cm=9.0,
+              roll_back_deg=12.345, trunk_roll_back_deg=1.0, ankle_gap_cm=1.0, ankle_gap_limit_cm=4.0,
+              up_s=1.2345, hold_s=2.005, down_s=math.nan, roll_back_sustained_s=0.5, roll_judged=True,
+              opening_sd_deg=math.inf, findings=(roll,))
+    out = rep_dict(rep, 1)
+    assert (out["opening_deg"], out["opening_sd_deg"], out["roll_back_deg"]) == (31.3, None, 12.3)
+    assert out["roll_back_sd_deg"] is None  # NaN default
+    assert (out["up_s"], out["hold_s"], out["down_s"]) == (1.23, round(2.005, 2), None)
+    assert out["findings"][0]["value"] == 12.3 and out["clean"] is False
+    assert parse_text('{"type": "ping", "t": 1.23456}') == Ping(1.235)
+    assert parse_text('{"type": "ping"}') == Ping(None)

@@ -20,7 +20,8 @@ from clamcoach.errors import ClamcoachError
 from clamcoach.protocol import Protocol
 from clamcoach.session_flow import Control, Plan, SessionFlow, SessionState
 from clamcoach.web.frames import Frame, decode_jpeg
-from clamcoach.web.messages import num, step_dict
+from clamcoach.jsonio import rounded
+from clamcoach.web.messages import step_dict
 from clamcoach.web.summary import set_dict, summary_dict
 
 if TYPE_CHECKING:
@@ -175,7 +176,7 @@ class Session:
             "id": self.sid, "state": flow.state.value, "set": flow.set_index,
             "sets": flow.plan.sets, "reps_target": flow.plan.reps,
             "hold_target_s": flow.plan.hold_s, "rest_s": flow.plan.rest_s,
-            "rest_left_s": None if rest_left is None else num(rest_left, 1),
+            "rest_left_s": rounded(rest_left, 1),
             "reps_in_set": flow.reps_in_set, "total_reps": flow.total_reps,
             "sets_done": [set_dict(r) for r in flow.records],
             "ready": self._estimator is not None, "error": self._open_error,
