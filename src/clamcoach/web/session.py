@@ -38,6 +38,10 @@ MAX_CUES_KEPT = 50
 #: Top of the "fine" band on the opening gauge: the hip's normal external-rotation range
 #: (about 40-45 deg, docs/knowledge); above it the gauge warns until "too high".
 NORMAL_MAX_OPENING_DEG = 45.0
+#: The protocol cue the page shows while each setup step (``clamcoach.setup.SETUP_CHECKS``)
+#: is not yet right: the texts live in the protocol file, the page keeps no copy.
+SETUP_STEP_CUES = {"side_lying": "not_side_lying", "hips_knees_bent": "hips_knees_bent",
+                   "rolled_forward": "not_rolled_forward", "hand_on_hip": "hand_not_on_hip"}
 
 
 def live_source(analysis: Analysis) -> dict[str, Any]:
@@ -135,7 +139,11 @@ class Session:
         self.flow.tick()
         return {"session": self.state_dict(), "reps": list(self.reps_log),
                 "cues": self.cues_log[-10:], "last_step": self.last_step, "limits": self.limits(),
-                "labels": dict(self.proto.labels)}
+                "labels": dict(self.proto.labels), "setup_hints": self.setup_hints()}
+
+    def setup_hints(self) -> dict[str, str]:
+        """Each setup step's hint, in the protocol's words (the page translates them)."""
+        return {check: self.proto.cue(code) for check, code in SETUP_STEP_CUES.items()}
 
     def limits(self) -> dict[str, Any]:
         """The gauges' bands, from the protocol (the therapist's thresholds)."""
