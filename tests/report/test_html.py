@@ -122,3 +122,19 @@ def test_rep_values_show_their_standard_deviations_and_unjudged_roll_backs_say_s
     first, second = rows[0][1], rows[1][1]
     assert "± 4°" in first and "± 1°" in first
     assert "not judged" in second and "14.0" not in second
+
+
+def test_finding_names_are_the_analysis_protocol_labels(tmp_path):
+    # A custom protocol file renames a finding: the report shows its name, not the packaged one.
+    from clamcoach.protocol import load_protocol
+
+    custom = tmp_path / "custom.toml"
+    custom.write_text('[labels]\nroll_back = "Pelvis tipped back"\n', encoding="utf-8")
+    report = make_report()
+    report["provenance"]["protocol"] = load_protocol(custom).raw
+    assert any(f["code"] == "roll_back" for r in report["reps"] for f in r["findings"])
+    html = render_report(report, make_frames(), None)
+    rows = re.findall(r"<tr><td class=\"n\">\d+</td>.*?</tr>", html)
+    assert any("Pelvis tipped back" in row for row in rows)
+    assert '<h3>Pelvis tipped back <span' in html
+    assert "Rolling back" not in html

@@ -200,6 +200,26 @@ def test_mute_by_keyboard(tmp_path):
         assert state(page)["muted"] is True
 
 
+def test_the_setup_hint_is_the_protocol_cue_the_server_sent(tmp_path):
+    # A therapist's wording of a cue is what the page shows for that setup step.
+    with serve(('cues.not_side_lying="Turn onto your side, please."',)) as (url, _), Chromium() as browser:
+        page = browser.page
+        open_page(page, url)
+        hints = page.wait_for(f"Object.keys({STATE}.setupHints).length && {STATE}.setupHints", timeout=10)
+        assert hints["side_lying"] == "Turn onto your side, please."
+        assert hints["hips_knees_bent"] == "Bend your hips and knees, about 45°."
+        shown = page.evaluate("""import('/static/js/view.js').then((view) => {
+          const hints = window.clamcoach.state().setupHints;
+          const step = (checks) => ({ phase: 'setup', in_frame: true, view_can_see_roll: true, setup_checks: checks });
+          view.showSetup(step({ side_lying: false }), hints);
+          const first = document.getElementById('setup-current').textContent;
+          view.showSetup(step({ side_lying: true, hips_knees_bent: false }), hints);
+          return [first, document.getElementById('setup-current').textContent];
+        })""")
+        assert shown == ["Turn onto your side, please.", "Bend your hips and knees, about 45°."]
+        assert js_errors(page) == []
+
+
 # -- the rendered demo through the real pose model --------------------------------------------
 
 def _offline(demo_path: Path) -> str:

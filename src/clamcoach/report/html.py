@@ -18,7 +18,6 @@ import numpy as np
 
 import clamcoach
 from clamcoach.io.atomic import write_text_atomic
-from clamcoach.protocol import default_labels
 from clamcoach.report import plots, thresholds
 from clamcoach.report.browser import write_pdf
 from clamcoach.report.page import badge, document, esc, fmt
@@ -27,7 +26,6 @@ from clamcoach.series import FrameSeries
 
 __all__ = ["render_report", "write_pdf", "write_report"]
 
-TITLES = default_labels()  # the protocol file's [labels]: one registry for every output
 UNITS = {"roll_back": "°", "lift_too_high": "°", "feet_apart": " cm", "too_fast": " s",
          "no_hold": " s", "hip_angle": "°", "knee_angle": "°", "not_rolled_forward": "°"}
 SEVERITY_RANK = {"error": 0, "warn": 1, "info": 2}
@@ -57,18 +55,25 @@ def render_report(report: Mapping[str, Any], frames: FrameSeries,
                   snapshot: tuple[np.ndarray, np.ndarray] | None = None) -> str:
     source = report.get("source") or {}
     name = PurePath(str(source.get("path") or "session")).name
+    titles = _labels_of(report)
     body = "\n".join([
         _header(report, name),
-        _prescription(report),
+        _prescription(report, titles),
         SAFETY_NOTE,
-        _setup(report, snapshot),
+        _setup(report, snapshot, titles),
         _timeline(report, frames),
-        _reps(report),
-        _findings(report),
+        _reps(report, titles),
+        _findings(report, titles),
         _camera(report),
         _footer(report),
     ])
     return document(f"clamcoach report – {name}", body)
+
+
+def _labels_of(report: Mapping[str, Any]) -> dict[str, str]:
+    """The finding names of the protocol the analysis used (its ``[labels]``, recorded in the
+    report, over the packaged ones): one registry for every output, a custom file's included."""
+    return {str(k): str(v) for k, v in thresholds.used(report).get("labels", {}).items()}
 
 
 # ---- sections -------------------------------------------------------------------------
@@ -105,7 +110,7 @@ def _header(report: Mapping[str, Any], name: str) -> str:
     )
 
 
-def _prescription(report: Mapping[str, Any]) -> str:
+def _prescription(report: Mapping[str, Any], titles: Mapping[str, str]) -> str:
     check = report.get("prescription_check")
     if not check:
         return ""
@@ -124,7 +129,7 @@ def _prescription(report: Mapping[str, Any]) -> str:
     table = ("<table><tr><th></th><th>Prescribed</th><th>This set</th></tr>"
              + "".join(f"<tr><td>{esc(a)}</td><td>{esc(b)}</td><td>{esc(c)}</td></tr>"
                        for a, b, c in rows) + "</table>")
-    notes = "".join(f"<li>{badge(TITLES.get(n['code'], n['code']), n.get('severity', 'info'))} "
+    notes = "".join(f"<li>{badge(titles.get(n['code'], n['code']), n.get('severity', 'info'))} "
                     f"{esc(n.get('text'))}</li>" for n in check.get("notes") or [])
     return (f"<h2>Against the prescription</h2>\n<p class=\"muted\">Checked against {esc(whose)}."
             f"</p>\n{table}" + (f"<ul>{notes}</ul>" if notes else
@@ -141,7 +146,7 @@ def _range_row(label: str, value: Any, lo: float, hi: float, unit: str = "°") -
             f"<td class=\"n\">{lo:g}–{hi:g}{unit}</td><td>{badge(state[1], state[0])}</td></tr>")
 
 
-def _setup(report: Mapping[str, Any], snapshot) -> str:
+def _setup(report: Mapping[str, Any], snapshot, titles: Mapping[str, str]) -> str:
     setup = report.get("setup") or {}
     th = thresholds.used(report)["setup"]
     findings = setup.get("findings") or []
@@ -165,7 +170,7 @@ def _setup(report: Mapping[str, Any], snapshot) -> str:
     ]
     notes = "".join(
         f"<li>{badge(f.get('severity', 'info'), f.get('severity', 'info'))} "
-        f"{esc(f.get('message') or TITLES.get(f.get('code'), f.get('code')))}</li>" for f in findings
+        f"{esc(f.get('message') or titles.get(f.get('code'), f.get('code')))}</li>" for f in findings
     )
     table = ("<table><tr><th>Check</th><th class=\"n\">Measured</th><th class=\"n\">Method</th>"
              f"<th></th></tr>{''.join(rows)}</table>")
@@ -195,7 +200,7 @@ def _timeline(report: Mapping[str, Any], frames: FrameSeries) -> str:
     )
 
 
-def _reps(report: Mapping[str, Any]) -> str:
+def _reps(report: Mapping[str, Any], titles: Mapping[str, str]) -> str:
     reps = report.get("reps") or []
     if not reps:
         return "<h2>Reps</h2><p class=\"muted\">No reps were found.</p>"
@@ -206,7 +211,7 @@ def _reps(report: Mapping[str, Any]) -> str:
     rows = []
     for r in reps:
         fs = r.get("findings") or []
-        result = "".join(badge(TITLES.get(f.get("code"), f.get("code")), f.get("severity", "info"))
+        result = "".join(badge(titles.get(f.get("code"), f.get("code")), f.get("severity", "info"))
                          for f in fs) or badge("clean", "ok")
         rows.append(
             f"<tr><td class=\"n\">{esc(r.get('index'))}</td>"
@@ -235,7 +240,7 @@ def _roll(r: Mapping[str, Any]) -> str:
     return f"{fmt(r.get('roll_back_deg'), 1, '°')}{_sd(r.get('roll_back_sd_deg'))}"
 
 
-def _findings(report: Mapping[str, Any]) -> str:
+def _findings(report: Mapping[str, Any], titles: Mapping[str, str]) -> str:
     groups: dict[str, dict[str, Any]] = {}
     setup = (report.get("setup") or {}).get("findings") or []
     items = [(None, f) for f in setup] + [
@@ -266,7 +271,7 @@ def _findings(report: Mapping[str, Any]) -> str:
             for rep, f in g["items"] if f.get("value") is not None
         ]
         blocks.append(
-            f"<div class=\"finding\"><h3>{esc(TITLES.get(code, code.replace('_', ' ')))} "
+            f"<div class=\"finding\"><h3>{esc(titles.get(code, code.replace('_', ' ')))} "
             f"{badge(sev, sev)}</h3><p class=\"muted\">{len(g['items'])}× {esc(where)}</p>"
             f"<p>{esc(g['message'])}</p>"
             + (f"<p class=\"cue\">Cue: “{esc(g['cue'])}”</p>" if g["cue"] else "")

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from clamcoach.measure.profiles import LandmarkProfile
     from clamcoach.pose import PoseEstimator
     from clamcoach.web.workspace import Workspace, WorkspaceConfig
+    from clamcoach.web.workspace.live import LiveOwner
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def _open_workspace(workspace: WorkspaceConfig | Workspace | None) -> tuple[Work
 def create_app(config: WebConfig) -> Starlette:
     factory = config.estimator_factory or _blazepose
 
-    def make_session(sid: str, owner: Any = None) -> Session:
+    def make_session(sid: str, owner: LiveOwner | None = None) -> Session:
         # A page bound to a patient (the workspace's live coaching) coaches with their
         # prescription and saves each set to them: the owner carries both (workspace/live.py).
         protocol, on_set_done = (config.protocol, config.on_set_done) if owner is None else \

@@ -73,13 +73,10 @@ def _history_saver(patient: str, db: str | None = None) -> SetSaver:
     """Saves each finished set as a "live" session of ``patient`` (numbers only, no images)."""
     from clamcoach.errors import ClamcoachError
     from clamcoach.storage import open_store
+    from clamcoach.web.session import live_source
 
     def save(analysis: Analysis) -> None:
-        times = analysis.frames.t.tolist()
-        duration = times[-1] - times[0] if len(times) > 1 else 0.0
-        source = {"name": "live session", "frames": analysis.n_frames, "duration_s": round(duration, 3),
-                  "fps": round((len(times) - 1) / duration, 3) if duration > 0 else None}
-        report = analysis.to_dict(source)
+        report = analysis.to_dict(live_source(analysis))
         try:
             with open_store(db) as store:
                 store.save_analysis(patient, report, analysis.frames, kind="live")

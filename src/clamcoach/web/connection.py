@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -20,6 +20,9 @@ from clamcoach.web.hub import Busy, Hub
 from clamcoach.session_flow import Control
 from clamcoach.web.messages import ControlMessage, Hello, MessageError, Ping, dumps, error, parse_text
 from clamcoach.web.session import Session
+
+if TYPE_CHECKING:
+    from clamcoach.web.workspace.live import LiveOwner
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,7 @@ class LatestSlot:
 
 
 class Connection:
-    def __init__(self, ws: WebSocket, hub: Hub, owner: object = None) -> None:
+    def __init__(self, ws: WebSocket, hub: Hub, owner: LiveOwner | None = None) -> None:
         self.ws = ws
         self.hub = hub
         self.owner = owner  # whose sets these are (hub.py); None: the plain live page
@@ -196,7 +199,7 @@ class Connection:
         session = self.hub.active_session
         if session is None:
             return {"session": None, "reps": [], "cues": [], "last_step": None, "limits": None,
-                    "labels": None}
+                    "labels": None, "setup_hints": None}
         return await asyncio.get_running_loop().run_in_executor(session.executor, session.snapshot)
 
     async def _drain_outbox(self) -> None:

@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from clamcoach.errors import ClamcoachError
 from clamcoach.web.session import Session
+
+if TYPE_CHECKING:
+    from clamcoach.web.workspace.live import LiveOwner
 
 BUSY_MESSAGE = "clamcoach is open in another tab."
 
@@ -46,21 +49,28 @@ class Watcher(Protocol):
     def offer(self, msg: dict[str, Any]) -> None: ...
 
 
+class SessionMaker(Protocol):
+    """Makes the session of id ``sid``: the plain page's (no owner), or one coaching for
+    ``owner`` with their protocol, saving each set to them."""
+
+    def __call__(self, sid: str, owner: LiveOwner | None = None) -> Session: ...
+
+
 class Hub:
-    def __init__(self, make_session: Callable[[str], Session], *, ttl_s: float = 1800.0,
+    def __init__(self, make_session: SessionMaker, *, ttl_s: float = 1800.0,
                  max_sessions: int = 4, clock: Callable[[], float] = time.monotonic) -> None:
         self._make = make_session
         self.ttl_s = ttl_s
         self.max_sessions = max_sessions
         self._clock = clock
         self.sessions: dict[str, Session] = {}
-        self.owners: dict[str, Any] = {}   # session id -> its owner (absent: None)
+        self.owners: dict[str, LiveOwner] = {}   # session id -> its owner (absent: None)
         self.active: Peer | None = None
         self.active_session: Session | None = None
         self.viewers: set[Watcher] = set()
 
     async def attach(self, peer: Peer, session_id: str | None, takeover: bool,
-                     owner: Any = None) -> Session:
+                     owner: LiveOwner | None = None) -> Session:
         """The session ``peer`` coaches from now on, for ``owner``. Raises Busy if another
         tab has it."""
         self.expire()
@@ -90,7 +100,7 @@ class Hub:
                 self.active_session.last_seen = self._clock()
             self.active, self.active_session = None, None
 
-    def renew(self, peer: Peer, owner: Any = None) -> Session:
+    def renew(self, peer: Peer, owner: LiveOwner | None = None) -> Session:
         """A fresh session for the page that is coaching (the "new session" button)."""
         old = self.active_session if self.active is peer else None
         if old is not None:
@@ -100,7 +110,7 @@ class Hub:
             self.active_session = session
         return session
 
-    def _new(self, owner: Any = None) -> Session:
+    def _new(self, owner: LiveOwner | None = None) -> Session:
         while len(self.sessions) >= self.max_sessions:
             idle = [s for s in self.sessions.values() if s is not self.active_session]
             if not idle:

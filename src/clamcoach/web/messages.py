@@ -9,11 +9,11 @@ view cannot give is ``null``.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from clamcoach.errors import ClamcoachError
+from clamcoach.jsonio import rounded
 from clamcoach.session_flow import Control
 from clamcoach.types import Phase, Severity
 
@@ -53,12 +53,12 @@ class Ping:
 
 PageMessage = Hello | ControlMessage | Ping
 
-
-def num(x: float | None, nd: int = 1) -> float | None:
-    if x is None:
-        return None
-    x = float(x)
-    return round(x, nd) if math.isfinite(x) else None
+# Decimals the page is sent (``jsonio.rounded``, NaN as null): angles to 0.1 deg, durations
+# to 10 ms, times to 1 ms, pixels whole.
+DEG: Final = 1
+DURATION: Final = 2
+TIME: Final = 3
+PIXEL: Final = 0
 
 
 def dumps(obj: dict[str, Any]) -> str:
@@ -97,7 +97,7 @@ def parse_text(text: str) -> PageMessage:
         if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))):
             raise MessageError("ping 't' must be a number")
         try:
-            return Ping(num(t, 3))
+            return Ping(rounded(t, TIME))
         except OverflowError:  # a JSON integer too large for a float
             raise MessageError("ping 't' is out of range") from None
     raise MessageError(f"unknown message type {kind!r}")
@@ -109,16 +109,19 @@ def error(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 def finding_dict(f: Finding) -> dict[str, Any]:
     return {"code": f.code, "severity": f.severity.value,
-            "message": f.message, "cue": f.cue, "value": num(f.value)}
+            "message": f.message, "cue": f.cue, "value": rounded(f.value, DEG)}
 
 
 def rep_dict(rep: Rep, set_index: int) -> dict[str, Any]:
     return {
         "set": set_index, "index": rep.index,
-        "opening_deg": num(rep.opening_deg), "opening_sd_deg": num(rep.opening_sd_deg),
-        "roll_back_deg": num(rep.roll_back_deg), "roll_back_sd_deg": num(rep.roll_back_sd_deg),
+        "opening_deg": rounded(rep.opening_deg, DEG),
+        "opening_sd_deg": rounded(rep.opening_sd_deg, DEG),
+        "roll_back_deg": rounded(rep.roll_back_deg, DEG),
+        "roll_back_sd_deg": rounded(rep.roll_back_sd_deg, DEG),
         "roll_judged": bool(rep.roll_judged),
-        "hold_s": num(rep.hold_s, 2), "up_s": num(rep.up_s, 2), "down_s": num(rep.down_s, 2),
+        "hold_s": rounded(rep.hold_s, DURATION), "up_s": rounded(rep.up_s, DURATION),
+        "down_s": rounded(rep.down_s, DURATION),
         "findings": [finding_dict(f) for f in rep.findings],
         "clean": not any(f.severity is not Severity.INFO for f in rep.findings),
     }
@@ -139,16 +142,16 @@ def step_dict(step: Step, set_index: int) -> dict[str, Any]:
                "priority": step.cue.priority, "rep": rep, "set": set_index}
     pose = None
     if step.body is not None:
-        pose = [[num(x, 0), num(y, 0)] for x, y in step.body.image[:, :2]]
+        pose = [[rounded(x, PIXEL), rounded(y, PIXEL)] for x, y in step.body.image[:, :2]]
     return {
-        "t": num(step.t, 3),
+        "t": rounded(step.t, TIME),
         "phase": step.phase.value,
         "rep_count": step.rep_count,
-        "opening_deg": num(step.opening_deg),
-        "opening_sd_deg": num(step.opening_sd_deg),
-        "roll_change_deg": num(step.roll_change_deg),
-        "roll_sd_deg": num(step.roll_sd_deg) if step.view_can_see_roll else None,
-        "hold_s": num(step.hold_s, 2),
+        "opening_deg": rounded(step.opening_deg, DEG),
+        "opening_sd_deg": rounded(step.opening_sd_deg, DEG),
+        "roll_change_deg": rounded(step.roll_change_deg, DEG),
+        "roll_sd_deg": rounded(step.roll_sd_deg, DEG) if step.view_can_see_roll else None,
+        "hold_s": rounded(step.hold_s, DURATION),
         "setup_checks": {k: (None if v is None else bool(v)) for k, v in step.setup_checks.items()},
         "setup_ok": bool(step.setup_ok),
         "cue": cue,

@@ -20,7 +20,8 @@ from clamcoach.errors import ClamcoachError
 from clamcoach.protocol import Protocol
 from clamcoach.session_flow import Control, Plan, SessionFlow, SessionState
 from clamcoach.web.frames import Frame, decode_jpeg
-from clamcoach.web.messages import num, step_dict
+from clamcoach.jsonio import rounded
+from clamcoach.web.messages import step_dict
 from clamcoach.web.summary import set_dict, summary_dict
 
 if TYPE_CHECKING:
@@ -37,6 +38,19 @@ MAX_CUES_KEPT = 50
 #: Top of the "fine" band on the opening gauge: the hip's normal external-rotation range
 #: (about 40-45 deg, docs/knowledge); above it the gauge warns until "too high".
 NORMAL_MAX_OPENING_DEG = 45.0
+#: The protocol cue the page shows while each setup step (``clamcoach.setup.SETUP_CHECKS``)
+#: is not yet right: the texts live in the protocol file, the page keeps no copy.
+SETUP_STEP_CUES = {"side_lying": "not_side_lying", "hips_knees_bent": "hips_knees_bent",
+                   "rolled_forward": "not_rolled_forward", "hand_on_hip": "hand_not_on_hip"}
+
+
+def live_source(analysis: Analysis) -> dict[str, Any]:
+    """The report's ``source`` of a live set: no file, the frames and time it took (the one
+    definition, for every saver of live sets)."""
+    times = analysis.frames.t.tolist()
+    duration = times[-1] - times[0] if len(times) > 1 else 0.0
+    return {"name": "live session", "frames": analysis.n_frames, "duration_s": round(duration, 3),
+            "fps": round((len(times) - 1) / duration, 3) if duration > 0 else None}
 
 
 class SessionError(ClamcoachError):
@@ -125,7 +139,11 @@ class Session:
         self.flow.tick()
         return {"session": self.state_dict(), "reps": list(self.reps_log),
                 "cues": self.cues_log[-10:], "last_step": self.last_step, "limits": self.limits(),
-                "labels": dict(self.proto.labels)}
+                "labels": dict(self.proto.labels), "setup_hints": self.setup_hints()}
+
+    def setup_hints(self) -> dict[str, str]:
+        """Each setup step's hint, in the protocol's words (the page translates them)."""
+        return {check: self.proto.cue(code) for check, code in SETUP_STEP_CUES.items()}
 
     def limits(self) -> dict[str, Any]:
         """The gauges' bands, from the protocol (the therapist's thresholds)."""
@@ -166,7 +184,7 @@ class Session:
             "id": self.sid, "state": flow.state.value, "set": flow.set_index,
             "sets": flow.plan.sets, "reps_target": flow.plan.reps,
             "hold_target_s": flow.plan.hold_s, "rest_s": flow.plan.rest_s,
-            "rest_left_s": None if rest_left is None else num(rest_left, 1),
+            "rest_left_s": rounded(rest_left, 1),
             "reps_in_set": flow.reps_in_set, "total_reps": flow.total_reps,
             "sets_done": [set_dict(r) for r in flow.records],
             "ready": self._estimator is not None, "error": self._open_error,

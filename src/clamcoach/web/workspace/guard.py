@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +28,9 @@ from clamcoach.storage.repository import Store
 from clamcoach.tokens import tokens_match
 from clamcoach.web.i18n import N_
 from clamcoach.web.workspace.render import LANGUAGE, language_of, problem, redirect
+
+if TYPE_CHECKING:
+    from clamcoach.web.workspace import Workspace
 
 SESSION_COOKIE = "clamcoach_session"
 #: The hidden input of every form that carries the CSRF token.
@@ -45,7 +48,7 @@ class Policy(Enum):
 
 @dataclass
 class Call:
-    ws: Any                       # the Workspace (config, store, uploads, lesson)
+    ws: Workspace                 # config, store, uploads, lesson, live sets
     request: Request
     store: Store
     who: Principal | None
@@ -94,7 +97,7 @@ def _patient_access(policy: Policy, who: Principal, patient_id: int, store: Stor
     raise Denied(problem(404, N_("There is no such patient.")))
 
 
-def guarded(ws: Any, policy: Policy, handler: Handler, *, form: bool = False,
+def guarded(ws: Workspace, policy: Policy, handler: Handler, *, form: bool = False,
             max_body: int = 1024 * 1024) -> Callable[[Request], Awaitable[Response]]:
     """The Starlette endpoint for ``handler`` under ``policy``. ``form``: read the request's
     form (urlencoded or multipart) before the handler, refusing bodies over ``max_body``
@@ -102,7 +105,7 @@ def guarded(ws: Any, policy: Policy, handler: Handler, *, form: bool = False,
 
     async def endpoint(request: Request) -> Response:
         LANGUAGE.set(language_of(request))  # this request's task only: every page it answers
-        store: Store = ws.store
+        store = ws.store
         signed = None
         if policy is not Policy.PUBLIC:
             signed = await run_in_threadpool(sessions.lookup, store,

@@ -19,8 +19,9 @@ import functools
 import hashlib
 import logging
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
@@ -35,9 +36,14 @@ from clamcoach.storage.audit import AuditAction
 from clamcoach.storage.repository import Store
 from clamcoach.storage.sets import save_set
 from clamcoach.web.guard import is_tls
+from clamcoach.web.session import live_source
 from clamcoach.web.workspace.guard import SESSION_COOKIE, Call, Policy, may_use
 from clamcoach.web.workspace.render import HEADERS, gettext, live_page
 from clamcoach.web.workspace.words import LIFT_TEXT, SIDE_TEXT
+
+if TYPE_CHECKING:
+    from clamcoach.analysis import Analysis
+    from clamcoach.web.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +102,7 @@ class LiveOwner:
         signed = sessions.lookup(self.store, self.token)
         return signed is not None and may_use(Policy.CARE, signed.principal, self.patient_id, self.store)
 
-    def save_set(self, analysis: Any) -> None:
+    def save_set(self, analysis: Analysis) -> None:
         """Save one finished set (runs on the session's worker thread). A database error is
         logged and the coaching goes on: the set is only not saved."""
         try:
@@ -114,18 +120,10 @@ class LiveOwner:
         self.saved.add(self.sign_in, self.patient_id, saved.session_id)
 
 
-def live_source(analysis: Any) -> dict[str, Any]:
-    """The report's ``source`` of a live set: no file, the frames and time it took."""
-    times = analysis.frames.t.tolist()
-    duration = times[-1] - times[0] if len(times) > 1 else 0.0
-    return {"name": "live session", "frames": analysis.n_frames, "duration_s": round(duration, 3),
-            "fps": round((len(times) - 1) / duration, 3) if duration > 0 else None}
-
-
-def owner_for(ws: Any, token: str | None, patient_id: int) -> LiveOwner | None:
+def owner_for(ws: Workspace, token: str | None, patient_id: int) -> LiveOwner | None:
     """The owner of a socket opened with the sign-in ``token`` for patient ``patient_id``, or
     None when that sign-in may not coach this patient."""
-    store: Store = ws.store
+    store = ws.store
     signed = sessions.lookup(store, token)
     if signed is None or token is None:
         return None
@@ -138,7 +136,7 @@ def owner_for(ws: Any, token: str | None, patient_id: int) -> LiveOwner | None:
                      store, ws.live_sets, token)
 
 
-def live_socket(ws: Any):
+def live_socket(ws: Workspace) -> Callable[[WebSocket], Awaitable[None]]:
     """The WebSocket endpoint of bound pages: the live page's own connection, for an owner."""
     from clamcoach.web.connection import Connection
 
@@ -198,7 +196,7 @@ def note_words(note: dict[str, Any]) -> dict[str, Any]:
     code = note.get("code", "")
     template = default_protocol().message(code)
 
-    def shown(value: Any) -> str:
+    def shown(value: object) -> str:
         if isinstance(value, str) and value in SIDE_TEXT:
             return gettext(SIDE_TEXT[value])
         return f"{value:g}" if isinstance(value, float) else str(value)

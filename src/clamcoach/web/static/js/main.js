@@ -44,6 +44,7 @@ const app = {
   session: null,        // the server's session state
   limits: null,
   labels: {},           // finding code -> its name, from the protocol file's [labels]
+  setupHints: {},       // setup step -> its hint, from the protocol file's [cues]
   lastStep: null,
   lastStepSet: null,
   reps: [],             // every rep of every set: {set, index, findings, ...}
@@ -116,6 +117,7 @@ function adopt(msg) {
     view.setupGauges(msg.limits);
   }
   if (msg.labels) app.labels = msg.labels;
+  if (msg.setup_hints) app.setupHints = msg.setup_hints;
   if (msg.reps) app.reps = msg.reps.slice();
   if (msg.cues && msg.type === "welcome") app.cues = msg.cues.slice();
   if (msg.last_step !== undefined) {
@@ -323,7 +325,7 @@ function render() {
   renderAlert();
   const s = app.session;
   const step = s && app.lastStepSet === s.set ? app.lastStep : null;
-  if (screen === "setup") view.showSetup(step);
+  if (screen === "setup") view.showSetup(step, app.setupHints);
   if (screen === "reps" && s) {
     view.showCounter(s, step);
     view.showGauges(step);
@@ -498,7 +500,7 @@ window.clamcoach = {
     latency: transport.latencyStats(), captured: source.captured, sessionId: transport.sessionId,
     where: WHERE, viewer: VIEWER, remote: app.remote, facing: source.kind === "camera" ? source.facing : null,
     wakeLock: !!app.wakeLock, cue: $("cue").hidden ? "" : $("cue-text").textContent,
-    lang: document.documentElement.lang, labels: app.labels,
+    lang: document.documentElement.lang, labels: app.labels, setupHints: app.setupHints,
   }),
   latencies: () => transport.latencies.slice(),
   serverMs: () => transport.serverMs.slice(),

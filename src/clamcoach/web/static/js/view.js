@@ -1,16 +1,9 @@
 // Drawing the session: gauges with their safe bands, setup steps, reps, summary, skeleton.
 // Pure DOM updates from plain data; no state of its own.
 
-import { N_, t, tn } from "./i18n.js";
+import { t, tn } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
-
-const SETUP_TEXT = {
-  side_lying: N_("Lie on your side, facing the camera."),
-  hips_knees_bent: N_("Bend your hips and knees, about 45°."),
-  rolled_forward: N_("Roll forward a little, belly toward the mat."),
-  hand_on_hip: N_("Put your top hand on your hip."),
-};
 
 export const OPEN_RANGE = [0, 75];
 export const ROLL_RANGE = [-25, 10];
@@ -82,7 +75,9 @@ function okState(value) {
   return "unknown";
 }
 
-export function showSetup(step) {
+// hints: setup step -> its hint, the protocol file's cue (sent by the server); the catalogue
+// translates it.
+export function showSetup(step, hints) {
   const checks = (step && step.setup_checks) || {};
   $("chk-in-frame").dataset.ok = step ? okState(step.in_frame) : "unknown";
   $("chk-view").dataset.ok = step && step.phase !== "no_person" ? okState(step.view_can_see_roll) : "unknown";
@@ -97,7 +92,7 @@ export function showSetup(step) {
   }
   let text;
   if (!step || step.phase === "no_person") text = t("Lie down where the camera can see you.");
-  else if (current) text = t(SETUP_TEXT[current]);
+  else if (current) text = hints && hints[current] ? t(hints[current]) : "";
   else text = t("Good. Now hold still: counting starts in a moment.");
   if ($("setup-current").textContent !== text) $("setup-current").textContent = text;
 }
