@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 
 import numpy as np
 import pytest
 
 from clamcoach.measure.profiles import JOINT_CENTRES
 from clamcoach.notices import Notice, WarningCode
-from clamcoach.pipeline import make_analyzer
+from clamcoach.pipeline import make_analyzer, prefetched
 from clamcoach.protocol import load_protocol
 from skeleton import Camera, clam_set, pose_frame
 
@@ -64,3 +66,89 @@ def test_an_analyser_without_landmarks_measures_the_same_and_keeps_none():
     assert slim.frames.landmarks is None
     assert slim.to_dict({}) == kept.to_dict({})
     assert np.array_equal(slim.frames.opening_deg, kept.frames.opening_deg, equal_nan=True)
+
+
+# -- prefetched: decoding on a helper thread --------------------------------------------------
+
+class CountingFrames:
+    """An iterator of frames that counts how many the producer has taken (``made``); endless
+    unless ``n`` is given, raising ``error`` once ``raise_after`` frames are out."""
+
+    def __init__(self, n: int | None = None, raise_after: int | None = None,
+                 error: Exception | None = None) -> None:
+        self.n, self.raise_after, self.error = n, raise_after, error
+        self.made = 0
+
+    def __iter__(self):
+        while self.n is None or self.made < self.n:
+            if self.raise_after is not None and self.made == self.raise_after:
+                raise self.error
+            self.made += 1
+            yield self.made - 1
+
+
+def decode_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "clamcoach-decode"}
+
+
+def settled_count(frames: CountingFrames, wait_s: float = 0.3) -> int:
+    """``frames.made`` once the producer has stopped taking frames (it is blocked)."""
+    before = -1
+    while before != frames.made:
+        before = frames.made
+        time.sleep(wait_s)
+    return frames.made
+
+
+def test_prefetched_yields_every_frame_in_order():
+    assert list(prefetched(iter(range(50)), depth=2)) == list(range(50))
+    assert list(prefetched(iter([]), depth=2)) == []
+
+
+@pytest.mark.parametrize("depth", [1, 2, 5])
+def test_prefetched_decodes_at_most_depth_frames_ahead(depth):
+    """While the consumer holds a frame, ``depth`` frames wait in the queue and the producer
+    holds one more it cannot hand over: it has taken ``consumed + depth + 1`` and no more."""
+    frames = CountingFrames()
+    gen = prefetched(iter(frames), depth=depth)
+    try:
+        assert next(gen) == 0
+        assert settled_count(frames) == 1 + depth + 1
+        assert [next(gen) for _ in range(3)] == [1, 2, 3]
+        assert settled_count(frames) == 4 + depth + 1
+    finally:
+        gen.close()
+
+
+def test_an_error_raised_while_decoding_is_raised_in_the_consumer():
+    error = ValueError("corrupt frame 3")
+    frames = CountingFrames(raise_after=3, error=error)
+    got = []
+    with pytest.raises(ValueError) as caught:
+        for item in prefetched(iter(frames), depth=2):
+            got.append(item)
+    assert caught.value is error
+    assert got == [0, 1, 2]
+    assert threading.current_thread().name != "clamcoach-decode"
+
+
+def test_leaving_early_stops_the_decoding_thread():
+    """A consumer that breaks out of the loop stops the producer: it decodes no further and
+    its thread ends within a second."""
+    frames = CountingFrames()  # endless: only the stop can end it
+    before = decode_threads()
+    got = []
+    for item in prefetched(iter(frames), depth=2):
+        got.append(item)
+        if item == 1:
+            (started,) = decode_threads() - before
+            break
+    left = time.monotonic()
+    started.join(timeout=1.0)
+    assert not started.is_alive()
+    assert time.monotonic() - left < 1.0
+    assert got == [0, 1]
+    made = frames.made
+    assert made <= 2 + 2 + 1  # consumed + depth + the one in hand
+    time.sleep(0.3)
+    assert frames.made == made  # nothing decoded after the stop

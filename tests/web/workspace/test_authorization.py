@@ -20,7 +20,7 @@ from starlette.websockets import WebSocketDisconnect
 from clamcoach.web.guard import CLOSE_NOT_PAIRED, NOT_PAIRED
 from clamcoach.web.workspace.guard import SESSION_COOKIE
 from clamcoach.web.workspace.uploads import Job
-from tests.workspace.conftest import csrf_of, make_clinic
+from tests.web.workspace.conftest import csrf_of, make_clinic
 
 WHO = ("anon", "owner", "therapist", "patient", "other_patient")
 USERS = {"owner": "thera", "therapist": "other", "patient": "ann", "other_patient": "bob"}

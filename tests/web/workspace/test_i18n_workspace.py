@@ -14,7 +14,7 @@ from clamcoach.web.i18n import LANGUAGES, SOURCE_LANGUAGE, catalogue
 from clamcoach.web.i18n.extract import KEYWORDS
 from clamcoach.web.workspace.render import environment
 from clamcoach.web.workspace.words import ACTION_TEXT, SIDE_TEXT, STATE_TEXT
-from tests.workspace.conftest import csrf_of
+from tests.web.workspace.conftest import csrf_of
 
 TEMPLATES = Path(environment().loader.searchpath[0])
 TRANSLATED = [lang for lang in LANGUAGES if lang != SOURCE_LANGUAGE]

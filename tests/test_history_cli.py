@@ -11,6 +11,8 @@ import pytest
 from clamcoach.history_cli import add_parsers
 from clamcoach.storage import open_store
 from tests.report.samples import make_report
+from tests.storage.conftest import db_url  # noqa: F401  (fixture: sqlite, and postgres with -m postgres)
+from tests.storage.pg import pg_url, postgres_server_url  # noqa: F401  (fixtures db_url uses)
 
 
 def run(*argv: str) -> int:

@@ -15,7 +15,7 @@ from clamcoach.web.server import BackgroundServer
 from tests.web.browser import STATE, BrowserMissing, Chromium, chromium_path, keep_screenshot
 from tests.web.clips import write_y4m
 from tests.web.standin import frame_rgb, script
-from tests.workspace.conftest import PASSWORD, make_clinic
+from tests.web.workspace.conftest import PASSWORD, make_clinic
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.batch.helpers import EVAL, run_batch, short_clip
-from tests.workspace.conftest import csrf_of
+from tests.web.workspace.conftest import csrf_of
 
 pytestmark = pytest.mark.slow
 

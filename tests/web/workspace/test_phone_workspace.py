@@ -20,7 +20,7 @@ from clamcoach.web.app import WebConfig, create_app
 from clamcoach.web.guard import NOT_PAIRED
 from clamcoach.web.server import BackgroundServer
 from clamcoach.web.workspace.guard import SESSION_COOKIE
-from tests.workspace.conftest import PASSWORD, Clinic, make_clinic, sign_in
+from tests.web.workspace.conftest import PASSWORD, Clinic, make_clinic, sign_in
 
 SIGN_IN_LINK = re.compile(r'<a href="/login">[^<]+</a>')
 

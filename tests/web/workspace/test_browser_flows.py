@@ -23,11 +23,11 @@ from clamcoach.web.app import WebConfig, create_app
 from clamcoach.web.server import BackgroundServer
 from clamcoach.web.workspace import Workspace, WorkspaceConfig
 from tests.report.samples import make_report
-from tests.workspace.browser import CONTRAST_JS, OVERFLOW_JS, check_page, chromium
+from tests.web.workspace.browser import CONTRAST_JS, OVERFLOW_JS, check_page, chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "data" / "demo" / "demo.mp4"
 PASSWORD = "a long clinic password"
 

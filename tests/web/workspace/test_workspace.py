@@ -13,7 +13,7 @@ from clamcoach.storage import audit, pain
 from clamcoach.storage.sets import save_set
 from tests.report.samples import make_report
 from tests.storage.conftest import row_counts
-from tests.workspace.conftest import PASSWORD, csrf_of, make_clinic, sign_in
+from tests.web.workspace.conftest import PASSWORD, csrf_of, make_clinic, sign_in
 
 
 def _csrf(client, pid=None):
@@ -224,7 +224,7 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(clinic):
 
     from clamcoach.web.app import WebConfig, create_app
     from clamcoach.web.workspace import Workspace, WorkspaceConfig
-    from tests.workspace.conftest import BASE
+    from tests.web.workspace.conftest import BASE
 
     small = Workspace(WorkspaceConfig(max_upload_bytes=4096), store=clinic.store)
     try:

@@ -12,7 +12,7 @@ import pytest
 from clamcoach.cli import main
 from clamcoach.storage import open_store
 
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo" / "demo.mp4"
+DEMO = Path(__file__).resolve().parents[3] / "data" / "demo" / "demo.mp4"
 
 
 @pytest.mark.slow

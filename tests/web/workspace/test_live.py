@@ -19,7 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 from clamcoach.storage import audit, pain
 from clamcoach.web.frames import pack_frame
 from tests.web.standin import jpeg, script
-from tests.workspace.conftest import csrf_of, make_clinic
+from tests.web.workspace.conftest import csrf_of, make_clinic
 
 
 @pytest.fixture

@@ -20,10 +20,9 @@ from clamcoach.storage import open_store, outbox
 from clamcoach.storage.db import resolve_url
 from tests.report.samples import make_frames as sample_frames
 from tests.report.samples import make_report
-from tests.storage.conftest import db_url, row_counts  # noqa: F401  (fixture)
-from tests.storage.pg import pg_url, postgres_server_url  # noqa: F401  (fixtures)
+from tests.storage.conftest import row_counts
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "setup-postgres.sh"
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/clamcoach?connect_timeout=2"
 
