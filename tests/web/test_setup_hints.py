@@ -43,8 +43,15 @@ def test_a_custom_protocol_changes_the_hints(tmp_path):
     assert hints["hips_knees_bent"] == "Knees and hips at 45 degrees."
 
 
-def test_the_view_script_copies_no_protocol_text():
+def test_the_page_scripts_copy_no_protocol_text():
     proto = load_protocol()
     texts = {*proto.cues.values(), *proto.labels.values(), *proto.messages.values()}
-    view = (STATIC_JS / "view.js").read_text("utf-8")
-    assert {text for text in texts if text in view} == set()
+    for script in sorted(STATIC_JS.glob("*.js")):
+        source = script.read_text("utf-8")
+        assert {text for text in texts if text in source} == set(), script.name
+
+
+def test_the_cues_the_page_shows_by_itself_come_from_the_protocol():
+    proto = load_protocol()
+    assert _snapshot(proto)["page_cues"] == {"get_in_frame": proto.cues["get_in_frame"]}
+    assert proto.cues["get_in_frame"] == "Move so your whole body is in view."

@@ -199,7 +199,7 @@ class Connection:
         session = self.hub.active_session
         if session is None:
             return {"session": None, "reps": [], "cues": [], "last_step": None, "limits": None,
-                    "labels": None, "setup_hints": None}
+                    "labels": None, "setup_hints": None, "page_cues": None}
         return await asyncio.get_running_loop().run_in_executor(session.executor, session.snapshot)
 
     async def _drain_outbox(self) -> None:

@@ -42,6 +42,8 @@ NORMAL_MAX_OPENING_DEG = 45.0
 #: is not yet right: the texts live in the protocol file, the page keeps no copy.
 SETUP_STEP_CUES = {"side_lying": "not_side_lying", "hips_knees_bent": "hips_knees_bent",
                    "rolled_forward": "not_rolled_forward", "hand_on_hip": "hand_not_on_hip"}
+#: The protocol's cues the page shows by itself (not as a coach's cue), by their code.
+PAGE_CUES = ("get_in_frame",)
 
 
 def live_source(analysis: Analysis) -> dict[str, Any]:
@@ -139,7 +141,8 @@ class Session:
         self.flow.tick()
         return {"session": self.state_dict(), "reps": list(self.reps_log),
                 "cues": self.cues_log[-10:], "last_step": self.last_step, "limits": self.limits(),
-                "labels": dict(self.proto.labels), "setup_hints": self.setup_hints()}
+                "labels": dict(self.proto.labels), "setup_hints": self.setup_hints(),
+                "page_cues": {code: self.proto.cue(code) for code in PAGE_CUES}}
 
     def setup_hints(self) -> dict[str, str]:
         """Each setup step's hint, in the protocol's words (the page translates them)."""

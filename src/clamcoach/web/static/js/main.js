@@ -45,6 +45,7 @@ const app = {
   limits: null,
   labels: {},           // finding code -> its name, from the protocol file's [labels]
   setupHints: {},       // setup step -> its hint, from the protocol file's [cues]
+  pageCues: {},         // the other [cues] the page shows by itself (get_in_frame), by code
   lastStep: null,
   lastStepSet: null,
   reps: [],             // every rep of every set: {set, index, findings, ...}
@@ -118,6 +119,7 @@ function adopt(msg) {
   }
   if (msg.labels) app.labels = msg.labels;
   if (msg.setup_hints) app.setupHints = msg.setup_hints;
+  if (msg.page_cues) app.pageCues = msg.page_cues;
   if (msg.reps) app.reps = msg.reps.slice();
   if (msg.cues && msg.type === "welcome") app.cues = msg.cues.slice();
   if (msg.last_step !== undefined) {
@@ -232,7 +234,7 @@ function personNote() {
         "You are out of view. Your {n} reps are kept: come back into view.", counted)
       : t("Nobody in view yet. Lie down where the camera can see you.");
   }
-  if (!step.in_frame) return t("Move so your whole body is in view.");
+  if (!step.in_frame) return app.pageCues.get_in_frame ? t(app.pageCues.get_in_frame) : "";
   return "";
 }
 
