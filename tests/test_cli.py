@@ -162,6 +162,14 @@ def _cli(*args: str, **kwargs) -> subprocess.Popen:
                             preexec_fn=ctrl_c_reaches_it, **kwargs)
 
 
+def _size(path: Path) -> int:
+    """A file's size, 0 once it is gone (the writability probe files come and go)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
 def _wait_for(predicate, timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():
@@ -178,7 +186,12 @@ def test_interrupt_leaves_no_output(tmp_path, demo_clip, sig, code):
     proc = _cli("analyze", str(demo_clip), "--annotated", str(out / "a.mp4"), "--json", str(out / "a.json"),
                 "--report", str(out / "a.html"))
     # Interrupt in the middle: once the annotated video's temporary file has grown.
-    _wait_for(lambda: any(p.stat().st_size > 50_000 for p in out.glob(".a.mp4.*")) or proc.poll() is not None)
+    try:
+        _wait_for(lambda: any(_size(p) > 50_000 for p in out.glob(".a.mp4.*")) or proc.poll() is not None)
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
     assert proc.poll() is None, "the analysis finished before it could be interrupted"
     proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=60)
