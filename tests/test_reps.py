@@ -168,6 +168,25 @@ def test_a_rep_that_settles_above_the_end_level_ends_after_settling():
     assert end == pytest.approx(low_from + 0.8, abs=1 / 30 + 1e-9)
 
 
+def test_a_small_rep_that_settles_a_few_degrees_off_its_start_is_not_merged_with_the_next():
+    """t3_overhead: BlazePose read the rest after a 9-degree rep 4 degrees above the rest before
+    it (44% of the rep); the rep did not end (under 30% was needed) and the next rep's rise was
+    taken for the same one. Below half its height for settle_s, it ends; the next counts."""
+    def smooth(a, b, u):                     # a minimum-jerk move from a to b, u in [0, 1]
+        return a + (b - a) * (10 * u ** 3 - 15 * u ** 4 + 6 * u ** 5)
+
+    legs = [(2.0, 0, 0), (1.2, 0, 9), (1.0, 9, 9), (1.2, 9, 4), (1.5, 4, 4),
+            (1.2, 4, 29), (1.0, 29, 29), (1.2, 29, 4), (2.0, 4, 4)]
+    samples, t0 = [], 0.0
+    for dur, a, b in legs:
+        n = round(dur * 30)
+        samples += [(t0 + i / 30, smooth(a, b, i / n)) for i in range(n)]
+        t0 += n / 30
+    reps = detect(samples)
+    assert len(reps) == 2
+    assert reps[0].peak_opening == pytest.approx(9.0, abs=0.01) and reps[1].peak_opening == pytest.approx(29.0, abs=0.01)
+
+
 def test_a_rep_that_stops_short_of_rest_and_rises_again_is_two_reps():
     """Seen from overhead the knee often reads a degree or two above its rest after a small
     rep, and the next rep starts before the 0.8 s settle time: the rep ends at the valley

@@ -28,8 +28,13 @@ class RepParams:
     min_rep_deg: float = 5.0        # a rep needs at least this opening (the method's "small" rep)
     end_fraction: float = 0.08      # back within this share of the amplitude ends the rep ...
     end_margin_deg: float = 0.6
-    settle_fraction: float = 0.3    # ... or back within this share for settle_s
+    settle_fraction: float = 0.3    # ... or back within this share for settle_s ...
     settle_s: float = 0.8
+    #: ... or below this share and still (within ``still_fraction`` of the amplitude, at least
+    #: ``top_margin_deg``) for settle_s: BlazePose often reads the rest after a small rep a few
+    #: degrees off the rest before it, and a lowering that has stopped is over.
+    still_settle_fraction: float = 0.5
+    still_fraction: float = 0.1
     top_fraction: float = 0.15      # leaving the top: below the peak by this share ...
     top_margin_deg: float = 1.5     # ... and at least this much
     max_rep_s: float = 20.0         # longer than this is not a rep (getting into position)
@@ -164,9 +169,23 @@ class RepDetector:
             elif self._low_since is None:
                 self._low_since = sample.t
             settled = self._low_since is not None and sample.t - self._low_since >= p.settle_s
-            if sample.opening <= end_level or settled:
+            if sample.opening <= end_level or settled or self._stopped_low(sample.t, amp):
                 return self._finish()
         return None
+
+    def _stopped_low(self, now: float, amp: float) -> bool:
+        """Below ``still_settle_fraction`` of the rep and still, for the last settle_s."""
+        p = self.params
+        since = now - p.settle_s
+        if self._rep[0].t > since - 1e-9:
+            return False
+        top, low = -math.inf, math.inf
+        for s in reversed(self._rep):
+            if s.t < since - 1e-9:
+                break
+            top, low = max(top, s.opening), min(low, s.opening)
+        still = top - low <= max(p.top_margin_deg, p.still_fraction * amp)
+        return still and top <= self._start_level + p.still_settle_fraction * amp
 
     def _update_phase(self, now: float) -> None:
         t = np.fromiter((x.t for x in self._rep), float, len(self._rep))

@@ -41,6 +41,22 @@ def test_a_point_not_seen_is_left_out_whichever_way_it_is_missing(point):
         assert math.degrees(a.pose[2]) == pytest.approx(25.0, abs=2.0) and a.sd[2] < 2 * full.sd[2]
     # ... and the cost is the mean over the points seen (11 of 12)
     assert a.cost == pytest.approx(float(np.sum(a.residuals ** 2)) / 22, rel=1e-12) and full.cost < 0.05
+    # ... and the typical residual is the median seen point's (the unseen one's zero left out)
+    norms = np.linalg.norm(a.residuals, axis=1)
+    assert a.typical_residual == pytest.approx(float(np.median(np.delete(norms, point))), rel=1e-12)
+
+
+def test_the_typical_residual_is_the_median_points_whatever_a_few_wild_ones():
+    """Four of twelve points 200 px off: the mean cost grows by orders of magnitude, the median
+    point's residual stays below one SD (most of the body is explained)."""
+    obs = landmarks(REST, CAM, TRUTH)
+    wild = obs.copy()
+    wild[[2, 4, 8, 10]] += 200.0                 # the bottom knee, ankle, heel and toe
+    clean, bad = FITTER.fit(obs, SIGMA, np.zeros(4)), FITTER.fit(wild, SIGMA, np.zeros(4))
+    assert bad.cost > 100 * max(clean.cost, 0.01)
+    assert bad.typical_residual < 1.0 and clean.typical_residual < 0.1
+    norms = np.linalg.norm(bad.residuals, axis=1)
+    assert bad.typical_residual == pytest.approx(float(np.median(norms)), rel=1e-12)
 
 
 def test_a_start_outside_the_bodys_bounds_is_brought_inside_them():
@@ -64,7 +80,7 @@ def test_with_no_point_seen_the_fit_is_the_prior():
     est = FITTER.fit(np.full((12, 2), np.nan), SIGMA, np.radians([10.0, 5.0, 20.0, 3.0]))
     assert np.allclose(est.pose, 0.0, atol=1e-12)
     assert np.allclose(est.sd, POSE_PRIOR_SD, rtol=1e-9)
-    assert est.cost == 0.0 and np.all(est.residuals == 0.0)
+    assert est.cost == 0.0 and est.typical_residual == 0.0 and np.all(est.residuals == 0.0)
 
 
 def _exact(pose_deg):

@@ -229,9 +229,9 @@ def _tracking(params, pose=None):
 
 
 def test_the_setup_is_dropped_once_the_model_has_failed_the_landmarks_for_lost_s():
-    """The person moved in the picture (150 px): from 2.0 s every frame costs far more than
-    lost_cost; at 2.75 s (lost_s 0.75 later) the stage collects again; a good frame between
-    restarts the count."""
+    """The person moved in the picture (150 px): from 2.0 s most points lie far more than
+    lost_residual_sd from the model; at 2.75 s (lost_s 0.75 later) the stage collects again; a
+    good frame between restarts the count."""
     import dataclasses
 
     from clamcoach.measure.stage import MeasureParams
@@ -245,8 +245,29 @@ def test_the_setup_is_dropped_once_the_model_has_failed_the_landmarks_for_lost_s
     for b in frames:
         s.push(b, may_calibrate=False)
         states.append(s.state)
-    assert s.last_estimate.cost > 25.0
+    assert s.last_estimate.typical_residual > 5.0
     assert states == [StageState.TRACKING] * 5 + [StageState.COLLECTING]
+
+
+def test_a_few_wild_points_do_not_lose_the_track():
+    """From above or from the feet BlazePose guesses the hidden bottom leg far from it while the
+    rest fits: four wild points (the bottom knee and foot 120 px off) for twice lost_s keep the
+    setup, however large the frame's mean cost (t2_overhead lost a rep mid-hold that way)."""
+    import dataclasses
+
+    from clamcoach.measure.landmarks import POINTS, landmark_indices
+    from clamcoach.measure.stage import MeasureParams
+
+    s = _tracking(MeasureParams(settle_s=0.75, lost_s=0.75))
+    (good,) = _still(Pose(), [1.0])
+    wild = good.image.copy()
+    at = dict(zip(POINTS, landmark_indices(good.top)))
+    for name in ("bottom_knee", "bottom_ankle", "bottom_heel", "bottom_toe"):
+        wild[at[name], :2] += (120.0, -60.0)
+    for k in range(8):
+        s.push(dataclasses.replace(good, image=wild, t=1.0 + k / 4), may_calibrate=False)
+        assert s.state is StageState.TRACKING
+    assert s.last_estimate.cost > 25.0 and s.last_estimate.typical_residual < 1.0
 
 
 def test_a_setup_taken_open_is_dropped_once_the_knees_have_been_closer_for_closed_below_s():

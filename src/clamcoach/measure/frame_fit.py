@@ -41,6 +41,9 @@ class PoseEstimate:
     pose: np.ndarray          # (N_DOF,) roll, trunk_twist, opening, abduction (radians)
     cov: np.ndarray           # (N_DOF, N_DOF)
     cost: float               # mean squared normalised residual (1 = as noisy as expected)
+    #: The median seen point's residual, in SDs: how well the model explains most of the
+    #: landmarks. Unlike ``cost`` it ignores a few wild points (a hidden leg BlazePose guesses).
+    typical_residual: float
     joints: np.ndarray        # (8, 3) fitted joints, body frame
     residuals: np.ndarray     # (12, 2) normalised residuals (0 where a point was not seen)
 
@@ -103,8 +106,10 @@ class FrameFitter:
         pred = self.camera.project(X)[0, ANCHOR] + self.offsets
         r = ((o - pred) * inv_sd[:, None]).ravel()
         n_seen = max(int(seen.sum()) * 2, 1)
-        return PoseEstimate(pose=q, cov=cov, cost=float(np.sum(r ** 2)) / n_seen, joints=X[0],
-                            residuals=r.reshape(-1, 2))
+        per_point = np.linalg.norm(r.reshape(-1, 2), axis=1)[seen]
+        typical = float(np.median(per_point)) if len(per_point) else 0.0
+        return PoseEstimate(pose=q, cov=cov, cost=float(np.sum(r ** 2)) / n_seen,
+                            typical_residual=typical, joints=X[0], residuals=r.reshape(-1, 2))
 
 
 assert N_POINTS == len(ANCHOR)

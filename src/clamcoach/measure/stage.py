@@ -63,7 +63,8 @@ class MeasureParams:
     closed_share: float = 0.7       # the knees this much closer together than at setup ...
     closed_drop_rel: float = 0.03   # ... and closer by this share of the body's size (not jitter) ...
     closed_below_s: float = 1.0     # ... for this long: the setup was taken open (a hold)
-    lost_cost: float = 25.0         # per-frame cost this high ...
+    #: Most landmarks (the median point) further than this many SDs from the model ...
+    lost_residual_sd: float = 5.0
     lost_s: float = 1.5             # ... for this long: the person or the camera moved
     gap_restart_s: float = 1.0      # after a longer gap the fit starts again from rest
     min_visibility: float = 0.3
@@ -190,7 +191,10 @@ class MeasureStage:
         est = self._fitter.fit(obs, self.noise_px(), self._q, motion_sd=motion)
         self.last_estimate = est
         self._q = est.pose
-        if self._badly_explained.update(est.cost > self.params.lost_cost, body.t) >= self.params.lost_s:
+        # Judged on most points, not on their mean: from above or from the feet, BlazePose guesses
+        # the hidden bottom leg far off while the rest fits (that lost a rep mid-hold).
+        badly = est.typical_residual > self.params.lost_residual_sd
+        if self._badly_explained.update(badly, body.t) >= self.params.lost_s:
             self.reset()
         # A hold is as still as a rest: after a setup taken during one, the knees come closer
         # together than they were at the setup (seen in the picture, whatever the fit makes of
