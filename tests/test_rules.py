@@ -64,6 +64,15 @@ def test_feet_apart(proto):
     assert codes(check_rep(rep(ankle_gap_cm=14.0), proto)) == ["feet_apart"]
 
 
+def test_feet_apart_only_when_the_gap_is_past_its_limit_with_90_percent_confidence(proto):
+    """A reading 1 cm past the 10 cm limit with an SD of 1.8 cm is not sure enough (1.28 SD
+    needed: 12.3 cm); 12.4 cm is; without an SD the reading itself is judged."""
+    assert check_rep(rep(ankle_gap_cm=11.0, ankle_gap_sd_cm=1.8), proto) == ()
+    assert check_rep(rep(ankle_gap_cm=12.25, ankle_gap_sd_cm=1.8), proto) == ()
+    assert codes(check_rep(rep(ankle_gap_cm=12.4, ankle_gap_sd_cm=1.8), proto)) == ["feet_apart"]
+    assert codes(check_rep(rep(ankle_gap_cm=10.5), proto)) == ["feet_apart"]
+
+
 def test_too_fast(proto):
     assert codes(check_rep(rep(up_s=0.5), proto)) == ["too_fast"]
     assert codes(check_rep(rep(down_s=0.6), proto)) == ["too_fast"]
