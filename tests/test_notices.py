@@ -72,3 +72,27 @@ def test_more_than_six_gaps_are_said_as_six_and_how_many_more():
 def test_sideways_says_which_way_the_video_was_turned():
     assert sideways_warning(1).text(PROTO).endswith("quarter turn counter-clockwise, so that you lie on your side in it.")
     assert sideways_warning(3).text(PROTO).endswith("quarter turn clockwise, so that you lie on your side in it.")
+
+
+@pytest.mark.parametrize("pitch, said", [(35, False), (80, True)])
+def test_a_placement_that_reads_the_opening_near_closed_loosely_says_small_reps_may_be_missed(pitch, said):
+    """From straight above, the knee's first degrees of opening move it along the line of sight
+    (tuning sets with an opening SD over 10 deg counted 3 of 9 reps of 10 deg or less): the
+    analysis says so, with the SD, and the JSON report carries that SD; from 35 deg it says
+    nothing."""
+    from clamcoach.engine import Engine
+    from clamcoach.measure.profiles import BLAZEPOSE
+    from skeleton import Camera, clam_set, pose_frame
+
+    cam = Camera(pitch=pitch)
+    eng = Engine(PROTO, profile=BLAZEPOSE, focal_px=cam.focal_px)
+    for t, p in clam_set(n_reps=2, opening=20.0):
+        eng.push(pose_frame(p, cam, t=t), t)
+    a = eng.finish()
+    sd = a.setup.measures.opening_sd_deg
+    assert a.to_dict({})["camera"]["opening_sd_deg"] == pytest.approx(sd, abs=0.05)
+    small = [n for n in a.notices if n.code is WarningCode.SMALL_REPS_UNSEEN]
+    assert (sd > PROTO.opening.max_small_rep_sd_deg) is said
+    assert [n.values["sd"] for n in small] == ([sd] if said else [])
+    if said:
+        assert f"standard deviation {sd:.0f} deg" in small[0].text(PROTO)

@@ -93,6 +93,8 @@ class Analysis:
             code = WarningCode.ROLL_NOT_SEEN_MOVE if m.move_camera else WarningCode.ROLL_NOT_SEEN
             out.append(Notice(code, dict(sd=m.roll_sd_deg, need=self.protocol.roll_back.max_sd_deg,
                                          move=m.move_camera)))
+        if self.settled and m.opening_sd_deg > self.protocol.opening.max_small_rep_sd_deg:
+            out.append(Notice(WarningCode.SMALL_REPS_UNSEEN, dict(sd=m.opening_sd_deg)))
         return out
 
     @property
@@ -133,6 +135,7 @@ class Analysis:
                 "elevation_deg": rounded(m.camera_elevation_deg, 1),
                 "azimuth_deg": rounded(m.camera_azimuth_deg, 1),
                 "roll_sd_deg": rounded(m.roll_sd_deg),
+                "opening_sd_deg": rounded(m.opening_sd_deg),
                 "move": m.move_camera or None,
             },
             "setup": {

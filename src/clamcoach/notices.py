@@ -18,6 +18,8 @@ class WarningCode(str, Enum):
     ROLL_NOT_SEEN = "roll_not_seen"
     #: ROLL_NOT_SEEN with the camera move that would let the roll-back be judged.
     ROLL_NOT_SEEN_MOVE = "roll_not_seen_move"
+    #: The placement reads the opening near closed too loosely to count the smallest reps.
+    SMALL_REPS_UNSEEN = "small_reps_unseen"
     VIDEO_DAMAGED = "video_damaged"
     #: VIDEO_DAMAGED when the decoder gave no reason.
     VIDEO_STOPPED = "video_stopped"

@@ -62,6 +62,8 @@ class OpeningRules:
     typical_min_deg: float
     typical_max_deg: float
     too_high_deg: float
+    #: A placement's opening SD near closed above this may miss small reps (said, not hidden).
+    max_small_rep_sd_deg: float
 
 
 @dataclass(frozen=True)

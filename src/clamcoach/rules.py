@@ -214,6 +214,8 @@ class SetupMeasures:
     camera_elevation_deg: float = math.nan
     camera_azimuth_deg: float = math.nan
     move_camera: str = ""
+    #: SD of the opening near closed (deg) that this placement gives for this person.
+    opening_sd_deg: float = math.nan
 
 
 def check_setup(m: SetupMeasures, proto: Protocol) -> tuple[Finding, ...]:

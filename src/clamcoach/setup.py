@@ -103,6 +103,7 @@ class SetupMonitor:
             view=placement.view,
             camera_elevation_deg=placement.elevation_deg,
             camera_azimuth_deg=placement.azimuth_deg,
+            opening_sd_deg=placement.opening_sd_deg,
             move_camera="" if placement.move is CameraMove.NONE else self.proto.camera_moves[placement.move.value],
         )
         self.result = SetupResult(m, check_setup(m, self.proto), t)
