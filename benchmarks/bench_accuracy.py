@@ -70,8 +70,8 @@ def band_of(elev: float) -> str:
     return next(name for lo, hi, name in BANDS if lo <= elev < hi)
 
 
-def analyse_clip(job: tuple[str, str, bool]) -> dict:
-    video, backend, cached = job
+def analyse_clip(job: tuple[str, str, bool, tuple[str, ...]]) -> dict:
+    video, backend, cached, overrides = job
     from clamcoach.engine import Engine
     from clamcoach.errors import ClamcoachError
     from clamcoach.pipeline import analyze_video
@@ -83,14 +83,14 @@ def analyse_clip(job: tuple[str, str, bool]) -> dict:
         if cached:
             from posecache import pose_frames
 
-            eng = Engine(load_protocol())
+            eng = Engine(load_protocol(overrides=overrides))
             frames = pose_frames(path, backend)
             for t, pose in frames:
                 eng.push(pose, t)
             analysis = eng.finish()
             report = analysis.to_dict({"path": str(path)})
         else:
-            result = analyze_video(path, load_protocol(), backend=backend)
+            result = analyze_video(path, load_protocol(overrides=overrides), backend=backend)
             analysis, report = result.analysis, result.report()
     except ClamcoachError as exc:
         return {"video": str(path), "error": str(exc)}
@@ -117,6 +117,7 @@ class Scored:
     elevation: float
     score: ClipScore
     judged: bool
+    pillow: bool = False
 
 
 def score_results(set_name: str, results: list[dict]) -> tuple[list[Scored], list[str]]:
@@ -130,7 +131,8 @@ def score_results(set_name: str, results: list[dict]) -> tuple[list[Scored], lis
                        setup_roll_deg=gt["setup"]["forward_roll_deg"])
         elev = elevation(gt)
         out.append(Scored(set_name, Path(res["video"]).name, gt["camera"]["view"], band_of(elev), elev, s,
-                          bool(res["report"].get("view_can_see_roll"))))
+                          bool(res["report"].get("view_can_see_roll")),
+                          bool(gt["setup"].get("knee_pillow_cm") or 0.0)))
     return out, errors
 
 
@@ -195,7 +197,8 @@ def table(title: str, groups: dict[str, list[Scored]]) -> list[str]:
 
 
 def render(scored: list[Scored], errors: list[str], elapsed: float, backend: str,
-           model_rows: list[str], kinds: dict[str, list[Scored]] | None = None) -> str:
+           model_rows: list[str], kinds: dict[str, list[Scored]] | None = None,
+           pillow_rows: list[str] | None = None) -> str:
     by_set: dict[str, list[Scored]] = defaultdict(list)
     for s in scored:
         by_set[s.set].append(s)
@@ -237,6 +240,9 @@ def render(scored: list[Scored], errors: list[str], elapsed: float, backend: str
         raised = [s for s in group if s.elevation >= 25.0]
         if raised:
             lines += table(f"{name}: camera raised 25 deg or more", {"raised >= 25": raised})
+    if pillow_rows:
+        lines += ["### A pillow between the knees: the sets with one, declared (`--knee-pillow`) or not", "",
+                  HEAD, "|" + "---|" * 13, *pillow_rows, ""]
     if model_rows:
         lines += ["### BlazePose lite / full / heavy, the same evaluation clips from raised cameras", "",
                   HEAD, "|" + "---|" * 13,
@@ -254,8 +260,9 @@ def render(scored: list[Scored], errors: list[str], elapsed: float, backend: str
     return "\n".join(lines)
 
 
-def run_set(videos: list[Path], backend: str, jobs: int, cached: bool) -> list[dict]:
-    work = [(str(v), backend, cached) for v in videos]
+def run_set(videos: list[Path], backend: str, jobs: int, cached: bool,
+            overrides: tuple[str, ...] = ()) -> list[dict]:
+    work = [(str(v), backend, cached, overrides) for v in videos]
     if jobs <= 1:
         return [analyse_clip(w) for w in work]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -308,7 +315,22 @@ def main(argv: list[str] | None = None) -> int:
         errors += [f"{model}: {x}" for x in e]
         if s:
             model_rows.append(row(f"{model}, {len(s)} eval clips raised >= 25", figures(s)))
-    text = render(scored, errors, time.perf_counter() - t0, args.backend, model_rows, kinds)
+    # A knee pillow the patient declared (setup.knee_pillow), against the same clips undeclared.
+    pillow_rows = []
+    for name in ("tuning", "eval", "shifted"):
+        undeclared = [s for s in scored if s.set == name and s.pillow]
+        if not undeclared:
+            continue
+        videos = [SETS[name] / s.video for s in undeclared]
+        declared, e = score_results(name, run_set(videos, args.backend, args.jobs, not args.no_cache,
+                                                  ("setup.knee_pillow=true",)))
+        errors += [f"pillow declared: {x}" for x in e]
+        for label, group in (("not declared", undeclared), ("declared", declared)):
+            pillow_rows.append(row(f"{name}, {label}", figures(group)))
+            raised = [s for s in group if s.elevation >= 25.0]
+            if raised:
+                pillow_rows.append(row(f"{name} raised >= 25, {label}", figures(raised)))
+    text = render(scored, errors, time.perf_counter() - t0, args.backend, model_rows, kinds, pillow_rows)
     print(text)
     Path(args.out).write_text(text)
     print(f"wrote {args.out}", file=sys.stderr)

@@ -15,7 +15,7 @@ def test_the_accuracy_bench_scores_a_rendered_clip():
     import bench_accuracy as bench
 
     clip = ROOT / "data" / "eval" / "e5_feet.mp4"
-    result = bench.analyse_clip((str(clip), "blazepose", False))
+    result = bench.analyse_clip((str(clip), "blazepose", False, ()))
     from clamcoach.series import FrameSeries
 
     assert "error" not in result

@@ -31,11 +31,18 @@ _PLUGINS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def add_knee_pillow_option(p: argparse.ArgumentParser) -> None:
+    """``--knee-pillow``: the same as ``--set setup.knee_pillow=true``."""
+    p.add_argument("--knee-pillow", dest="set", action="append_const", const="setup.knee_pillow=true",
+                   help="the patient rests the knees on a pillow between them (read the opening from there)")
+
+
 def add_analysis_options(p: argparse.ArgumentParser) -> None:
     """The options of how a video is analysed, shared by ``analyze`` and ``batch``."""
     p.add_argument("--protocol", metavar="FILE", help="a TOML file with protocol keys to change")
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
                    help="change one protocol value, e.g. roll_back.error_deg=12 (repeatable)")
+    add_knee_pillow_option(p)
     p.add_argument("--backend", default="blazepose",
                    help="pose backend: blazepose (default, LiteRT), blazepose-lite, blazepose-heavy, "
                         "mediapipe (needs clamcoach[mediapipe])")

@@ -39,7 +39,8 @@ class Engine:
                  profile: LandmarkProfile = BLAZEPOSE, keep_landmarks: bool = True) -> None:
         self.proto = protocol
         self.body = BodyTracker(body_params)
-        self.measure = MeasureStage(measure_params, focal_px=focal_px, profile=profile)
+        self.measure = MeasureStage(measure_params, focal_px=focal_px, profile=profile,
+                                    knee_pillow=protocol.setup.knee_pillow)
         if noise_rel is not None:
             self.measure.noise_rel = dict(noise_rel)
         self.setup = SetupMonitor(protocol)

@@ -45,6 +45,8 @@ class SetupRules:
     forward_roll_max_deg: float
     forward_roll_max_sd_deg: float
     hand_on_hip_required: bool
+    #: The patient rests the knees on a pillow between them (the method allows one).
+    knee_pillow: bool
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,13 @@ skeleton. A profile holds the priors of that landmark geometry and the constant 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 r = math.radians
+
+#: A pillow between the knees: the method's 8-15 cm, as a mean and an SD.
+KNEE_PILLOW_M = 0.115
+KNEE_PILLOW_SD_M = 0.025
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,17 @@ class LandmarkProfile:
 
     def __post_init__(self) -> None:
         assert tuple(self.priors) == BODY_PARAMS, "a profile's priors are in BODY_PARAMS order"
+
+    def with_knee_pillow(self) -> "LandmarkProfile":
+        """The same geometry with a pillow between the knees: the top knee's point rests a
+        pillow's thickness higher, known to within the spread of pillows. Straight up, not
+        turned along the knee's circle as a joint centre would be: on tuning renders from
+        raised cameras that read BlazePose's openings 4-8 deg higher than this (its knee
+        points on a pillow are not where the joints' circle puts them)."""
+        stacked = self.priors["knee_dz"]
+        priors = dict(self.priors)
+        priors["knee_dz"] = Prior(stacked.mean + KNEE_PILLOW_M, math.hypot(stacked.sd, KNEE_PILLOW_SD_M))
+        return replace(self, name=f"{self.name}+knee-pillow", priors=priors)
 
 
 #: Each body parameter's prior in each landmark geometry: (BlazePose's, joint centres'), in

@@ -69,6 +69,11 @@ class MeasureParams:
     gap_restart_s: float = 1.0      # after a longer gap the fit starts again from rest
     min_visibility: float = 0.3
     hfov_deg: float = DEFAULT_HFOV_DEG
+    #: A declared knee pillow sets the rest knee's height only for a camera this high (deg):
+    #: lower, the knees' gap is in the picture and the landmarks' own gap serves. On tuning
+    #: renders from level cameras the pillow's prior turned openings read 3 deg low into 2-10
+    #: deg high; from 35 deg up it brought readings 5-14 deg high to within 4.
+    pillow_min_elevation_deg: float = 35.0
 
 
 def _sigmas(table: dict[str, float]) -> np.ndarray:
@@ -98,6 +103,8 @@ class MeasureStage:
     focal_px: float | None = None
     noise_rel: dict[str, float] = field(default_factory=lambda: dict(NOISE_REL))
     profile: LandmarkProfile = BLAZEPOSE
+    #: The patient said they rest the knees on a pillow (``setup.knee_pillow``).
+    knee_pillow: bool = False
 
     def __post_init__(self) -> None:
         self.state = StageState.COLLECTING
@@ -154,11 +161,7 @@ class MeasureStage:
         with warnings.catch_warnings():  # a point unseen in every frame stays NaN, weight 0
             warnings.simplefilter("ignore", RuntimeWarning)
             median = np.nanmedian(np.array([o for _, o in self._window]), axis=0)
-        f = self.focal_px or focal_from_hfov(body.width, self.params.hfov_deg)
-        fit = fit_setup(median, np.where(np.isfinite(median[:, 0]), 1.0, 0.0),
-                        fx=f, fy=f, cx=body.width / 2, cy=body.height / 2,
-                        sigma_rel=_sigmas(self.profile.setup_noise_rel), mirrored=body.top is Side.LEFT,
-                        profile=self.profile)
+        fit = self._fit_setup(median, body)
         roll = math.degrees(fit.rest.roll0) + self.profile.hip_line_roll_bias_deg
         # The clamshell is done with hips and knees bent: a body the model can only explain with
         # straight legs is someone standing or walking, whatever the fit's residuals.
@@ -178,6 +181,19 @@ class MeasureStage:
         self.state = StageState.TRACKING
         self.calibrations += 1
         self._window.clear()
+
+    def _fit_setup(self, median: np.ndarray, body: BodyFrame) -> SetupFit:
+        f = self.focal_px or focal_from_hfov(body.width, self.params.hfov_deg)
+        seen = np.where(np.isfinite(median[:, 0]), 1.0, 0.0)
+        kw = dict(fx=f, fy=f, cx=body.width / 2, cy=body.height / 2,
+                  sigma_rel=_sigmas(self.profile.setup_noise_rel), mirrored=body.top is Side.LEFT)
+        fit = fit_setup(median, seen, profile=self.profile, **kw)
+        # From above, the picture does not show how high the top knee rests, so the prior says
+        # it; with a pillow that prior is a pillow's thickness off (tuning: openings read 5-14
+        # deg high from raised cameras), unless the patient said so.
+        if self.knee_pillow and fit.camera.elevation_deg() >= self.params.pillow_min_elevation_deg:
+            fit = fit_setup(median, seen, profile=self.profile.with_knee_pillow(), **kw)
+        return fit
 
     # -- tracking -----------------------------------------------------------------------------
     def _track(self, body: BodyFrame, obs: np.ndarray) -> Kinematics:

@@ -35,6 +35,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from clamcoach.cli import add_knee_pillow_option
+
     p = sub.add_parser("serve", help="live coaching in the browser (camera or a video file)",
                        description="Serve the live coaching page on this computer. Frames stay in "
                                    "memory; nothing leaves the machine.")
@@ -48,6 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--protocol", metavar="FILE", help="a TOML file with protocol keys to change")
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
                    help="change one protocol value, e.g. prescription.reps=12 (repeatable)")
+    add_knee_pillow_option(p)
     p.add_argument("--patient", metavar="NAME",
                    help="use this patient's prescription and save each set to their history")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
