@@ -41,6 +41,17 @@ def run(capsys, *args):
     return code, out, err
 
 
+@pytest.mark.parametrize("command", [["analyze", "set.mp4"], ["serve"], ["batch", "folder", "--out", "results"]])
+def test_knee_pillow_is_the_protocols_setup_knee_pillow_beside_other_changes(command):
+    from clamcoach.cli import build_parser
+    from clamcoach.protocol import load_protocol
+
+    args = build_parser().parse_args([*command, "--set", "roll_back.error_deg=12", "--knee-pillow"])
+    proto = load_protocol(None, args.set)
+    assert proto.setup.knee_pillow is True and proto.roll_back.error_deg == 12
+    assert load_protocol(None, build_parser().parse_args(command).set).setup.knee_pillow is False
+
+
 def test_missing_file(capsys, tmp_path):
     code, _, err = run(capsys, "analyze", str(tmp_path / "nope.mp4"))
     assert code == 4

@@ -42,6 +42,19 @@ def test_prescribe_then_show(db, capsys):
     assert "is version 2" in capsys.readouterr().out
 
 
+def test_prescribe_knee_pillow_is_the_setup_change_and_the_patients_analyses_get_it(db, capsys):
+    from clamcoach.protocol import load_protocol
+
+    def pillow() -> bool:
+        with open_store(db) as store:
+            return load_protocol(patch=store.protocol_patch("ann")).setup.knee_pillow
+
+    assert pillow() is False
+    assert run("prescribe", "ann", "--knee-pillow", "--json", "--db", db) == 0
+    assert json.loads(capsys.readouterr().out)["overrides"] == {"setup": {"knee_pillow": True}}
+    assert pillow() is True
+
+
 def test_prescribe_rejects_bad_overrides(db, capsys):
     assert run("prescribe", "ann", "--set", "roll_back.nope=1", "--db", db) == 3
     assert "unknown protocol key 'roll_back.nope'" in capsys.readouterr().err

@@ -31,9 +31,10 @@ _PLUGINS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def add_knee_pillow_option(p: argparse.ArgumentParser) -> None:
-    """``--knee-pillow``: the same as ``--set setup.knee_pillow=true``."""
-    p.add_argument("--knee-pillow", dest="set", action="append_const", const="setup.knee_pillow=true",
+def add_knee_pillow_option(p: argparse.ArgumentParser, dest: str = "set") -> None:
+    """``--knee-pillow``: the same as ``--set setup.knee_pillow=true`` (``dest``: where the
+    command keeps its ``--set`` values)."""
+    p.add_argument("--knee-pillow", dest=dest, action="append_const", const="setup.knee_pillow=true",
                    help="the patient rests the knees on a pillow between them (read the opening from there)")
 
 

@@ -41,6 +41,8 @@ def add_patient_parser(subparsers: argparse._SubParsersAction, name: str,
 
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
+    from clamcoach.cli import add_knee_pillow_option
+
     p = add_store_parser(
         subparsers, "history", run_history_or_sync,
         help="show a patient's sessions and weekly trends",
@@ -69,6 +71,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="SECTION.KEY=VALUE",
                    help="override a protocol threshold, e.g. roll_back.error_deg=12 (repeatable)")
+    add_knee_pillow_option(p, dest="overrides")
     p.add_argument("--reset-overrides", action="store_true",
                    help="drop the previous version's threshold overrides")
     p.add_argument("--note", help="a note for this version")

@@ -124,6 +124,26 @@ def test_prescription_versions_and_contradictions(clinic):
     assert zero.status_code == 400 and "hold_s must be between 0.1 and 30" in zero.text
 
 
+def test_the_therapist_prescribes_a_knee_pillow_with_one_box_and_takes_it_away_again(clinic):
+    from clamcoach.protocol import load_protocol
+
+    thera = clinic.sign_in("thera")
+    def pillow() -> bool:
+        return load_protocol(patch=clinic.store.protocol_patch("ann")).setup.knee_pillow
+
+    assert not pillow()
+    on = thera.post(f"/patients/{clinic.ann}/prescription",
+                    data={"knee_pillow": "1", "csrf_token": _csrf(thera, clinic.ann)})
+    assert on.status_code == 303 and pillow()
+    assert 'name="knee_pillow" value="1" checked' in thera.get(f"/patients/{clinic.ann}").text
+    kept = thera.post(f"/patients/{clinic.ann}/prescription",
+                      data={"knee_pillow": "1", "reps": "11", "csrf_token": _csrf(thera, clinic.ann)})
+    assert kept.status_code == 303 and pillow()
+    off = thera.post(f"/patients/{clinic.ann}/prescription", data={"csrf_token": _csrf(thera, clinic.ann)})
+    assert off.status_code == 303 and not pillow()
+    assert 'name="knee_pillow" value="1">' in thera.get(f"/patients/{clinic.ann}").text
+
+
 def test_pain_rating_flags_the_patient(clinic):
     ann, thera = clinic.sign_in("ann"), clinic.sign_in("thera")
     assert 'class="flagged"' not in thera.get("/patients").text.split("ann")[0][-300:] or True

@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 from clamcoach.accounts.roles import Role
 from clamcoach.accounts.users import add_user, assign_patient, patients_of, therapist_of
 from clamcoach.errors import ProtocolError, UsageError
+from clamcoach.protocol import load_protocol
 from clamcoach.report.html import render_report
 from clamcoach.report.progress import prescription_html, trends_img, weeks_table
 from clamcoach.storage import audit, pain
@@ -81,6 +82,7 @@ def show_patient(call: Call, error: str | None = None, status: int = 200) -> Res
         "patient.html", status=status, who=call.who, csrf=call.csrf, p=record, error=error,
         flag_text=FLAG_TEXT, entries=entries, prescription=prescription_html(record.prescription),
         rx={name: (record.prescription or {}).get(name) for name in FIELDS},
+        knee_pillow=record.protocol.setup.knee_pillow,
         trends=trends_img(record.sessions, record.protocol, record.pain_points),
         weeks=weeks_table(record.trends), lesson=call.ws.lesson is not None)
 
@@ -89,6 +91,10 @@ def prescribe(call: Call) -> Response:
     fields = {name: call.field(name) or None for name in FIELDS}
     lines = [line for line in call.field("overrides").splitlines() if line.strip()]
     name = call.store.patient_name(call.patient_id)
+    # The box is one protocol change (setup.knee_pillow), written only when it changes.
+    pillow = bool(call.field("knee_pillow"))
+    if pillow != load_protocol(patch=call.store.protocol_patch(name)).setup.knee_pillow:
+        lines.append(f"setup.knee_pillow={'true' if pillow else 'false'}")
     try:
         version = call.store.prescribe(name, overrides=parse_overrides(lines),
                                        replace_overrides=bool(call.field("reset_overrides")),
