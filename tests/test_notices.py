@@ -41,6 +41,29 @@ def test_a_notice_reads_as_its_sentence_with_the_values_filled_in():
         "The video is damaged: analysed up to 2.0 s (bad frame).")
 
 
+def test_a_body_the_measurement_lost_is_said_with_when_and_a_set_never_lost_says_nothing():
+    """A set whose body moved 200 px for 2 s mid-set (the model no longer explains it): the
+    analysis says when it was lost; the same set unmoved says nothing of the kind."""
+    from clamcoach.engine import Engine
+    from clamcoach.measure.profiles import JOINT_CENTRES
+    from skeleton import Camera, clam_set, pose_frame
+
+    cam = Camera(pitch=35)
+
+    def analysed(moved: bool):
+        eng = Engine(PROTO, profile=JOINT_CENTRES, focal_px=cam.focal_px)
+        for t, p in clam_set(n_reps=3, fps=15):
+            frame = pose_frame(p, cam, t=t)
+            if moved and 6.0 <= t < 8.0:
+                frame.image[:, 0] += 200.0
+            eng.push(frame, t)
+        return eng.finish()
+
+    lost = [n for n in analysed(True).notices if n.code is WarningCode.TRACK_LOST]
+    assert len(lost) == 1 and lost[0].text(PROTO).startswith("The measurement lost your body at 6.0 s (")
+    assert not [n for n in analysed(False).notices if n.code is WarningCode.TRACK_LOST]
+
+
 def test_a_therapist_may_reword_a_warning_in_a_protocol_file():
     own = load_protocol(overrides=['warnings.no_setup="Lie still on your side first."'])
     assert Notice(WarningCode.NO_SETUP).text(own) == "Lie still on your side first."

@@ -62,6 +62,8 @@ class Analysis:
     set_findings: tuple[Finding, ...] = ()
     #: Notes from outside the engine (a damaged video, gaps in the pose), in order.
     notes: tuple[Notice, ...] = ()
+    #: When the measurement lost the body (its model stopped explaining the landmarks), s.
+    track_lost_at_s: tuple[float, ...] = ()
     #: A small still of the person at the setup and its landmarks (for the report), or None.
     snapshot: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -95,6 +97,8 @@ class Analysis:
                                          move=m.move_camera)))
         if self.settled and m.opening_sd_deg > self.protocol.opening.max_small_rep_sd_deg:
             out.append(Notice(WarningCode.SMALL_REPS_UNSEEN, dict(sd=m.opening_sd_deg)))
+        if self.track_lost_at_s:
+            out.append(Notice(WarningCode.TRACK_LOST, dict(spans=", ".join(f"{t:.1f} s" for t in self.track_lost_at_s))))
         return out
 
     @property

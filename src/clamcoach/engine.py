@@ -115,4 +115,5 @@ class Engine:
             pose_coverage=self.n_pose / self.n_frames if self.n_frames else 0.0,
             n_frames=self.n_frames, measurement=measurement_provenance(self.measure),
             set_findings=self.reps.set_findings(setup.t, self._last_t),
+            track_lost_at_s=tuple(self.measure.lost_at),
         )

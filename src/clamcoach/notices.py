@@ -23,6 +23,8 @@ class WarningCode(str, Enum):
     VIDEO_DAMAGED = "video_damaged"
     #: VIDEO_DAMAGED when the decoder gave no reason.
     VIDEO_STOPPED = "video_stopped"
+    #: The body model stopped explaining the landmarks (the setup was measured again).
+    TRACK_LOST = "track_lost"
     POSE_GAPS = "pose_gaps"
     #: POSE_GAPS when there are more gaps than the sentence lists.
     POSE_GAPS_MORE = "pose_gaps_more"

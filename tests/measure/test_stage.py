@@ -247,6 +247,7 @@ def test_the_setup_is_dropped_once_the_model_has_failed_the_landmarks_for_lost_s
         states.append(s.state)
     assert s.last_estimate.typical_residual > 5.0
     assert states == [StageState.TRACKING] * 5 + [StageState.COLLECTING]
+    assert s.lost_at == [2.0]  # when the stretch that lost it began (said in the analysis)
 
 
 def test_a_few_wild_points_do_not_lose_the_track():
@@ -268,6 +269,7 @@ def test_a_few_wild_points_do_not_lose_the_track():
         s.push(dataclasses.replace(good, image=wild, t=1.0 + k / 4), may_calibrate=False)
         assert s.state is StageState.TRACKING
     assert s.last_estimate.cost > 25.0 and s.last_estimate.typical_residual < 1.0
+    assert s.lost_at == []
 
 
 def test_a_setup_taken_open_is_dropped_once_the_knees_have_been_closer_for_closed_below_s():

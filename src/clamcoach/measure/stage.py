@@ -121,6 +121,8 @@ class MeasureStage:
         self._top: Side | None = None
         self.calibrations = 0
         self.last_estimate: PoseEstimate | None = None
+        #: When each stretch began after which the model no longer explained the body (s).
+        self.lost_at: list[float] = []
 
     # -- the per-frame step -------------------------------------------------------------------
     def push(self, body: BodyFrame, *, may_calibrate: bool = True) -> Kinematics | None:
@@ -210,7 +212,9 @@ class MeasureStage:
         # Judged on most points, not on their mean: from above or from the feet, BlazePose guesses
         # the hidden bottom leg far off while the rest fits (that lost a rep mid-hold).
         badly = est.typical_residual > self.params.lost_residual_sd
-        if self._badly_explained.update(badly, body.t) >= self.params.lost_s:
+        streak = self._badly_explained.update(badly, body.t)
+        if streak >= self.params.lost_s:
+            self.lost_at.append(body.t - streak)
             self.reset()
         # A hold is as still as a rest: after a setup taken during one, the knees come closer
         # together than they were at the setup (seen in the picture, whatever the fit makes of
