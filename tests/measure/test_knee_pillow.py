@@ -56,7 +56,9 @@ def opening_read(elevation: float, declared: bool, opening_deg: float = 25.0) ->
         kin = stage.push(frame(landmarks(ON_PILLOW, cam, (0.0, 0.0, math.radians(a), 0.0)), t))
         t += 1 / fps
     assert kin is not None
-    return stage, kin.opening_deg
+    # These landmarks are the model's own points, so they turn on the landmarks' circle: read
+    # the turn there (the stage reports the joints' turn, test_opening_scale.py).
+    return stage, kin.opening_deg / stage._opening_scale
 
 
 def rest_knee_height(stage: MeasureStage) -> float:
