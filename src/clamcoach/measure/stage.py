@@ -242,7 +242,7 @@ class MeasureStage:
         knee_gap = float(np.linalg.norm(X[J["top_knee"]] - X[J["bottom_knee"]]))
         rest_knee_gap = float(np.linalg.norm(rest.top_knee - rest.bottom_knee))
         roll = rest.roll0 + q[0]
-        opening, opening_sd = (self._opening_scale * v for v in _knee_opening(self.model, q, cov))
+        opening, opening_sd = _knee_opening(self.model, q, cov)   # on the landmarks' circle
         lateral = X[J["top_hip"]] - X[J["bottom_hip"]]
         hip = (hip_flexion_deg(X[J["top_hip"]], X[J["top_knee"]], lateral, roll)
                + hip_flexion_deg(X[J["bottom_hip"]], X[J["bottom_knee"]], lateral, roll)) / 2
@@ -259,7 +259,7 @@ class MeasureStage:
             t=t,
             hip_flexion_deg=hip + pr.hip_flexion_bias_deg,
             knee_flexion_deg=knee + pr.knee_flexion_bias_deg,
-            opening_deg=deg(opening),
+            opening_deg=deg(self._opening_scale * opening),
             knee_lift_cm=100 * (knee_gap - rest_knee_gap),
             pelvis_roll_deg=deg(roll) + pr.hip_line_roll_bias_deg,
             trunk_roll_deg=deg(rest.trunk_roll0 + q[0] + q[1]) + pr.shoulder_line_roll_bias_deg,
@@ -267,7 +267,7 @@ class MeasureStage:
             shin_length_cm=100 * l2,
             sd=Spread(
                 hip_flexion_deg=hip_sd, knee_flexion_deg=knee_sd,
-                opening_deg=deg(opening_sd), knee_lift_cm=100 * radius * opening_sd,
+                opening_deg=deg(self._opening_scale * opening_sd), knee_lift_cm=100 * radius * opening_sd,
                 pelvis_roll_deg=deg(sd[0]), trunk_roll_deg=deg(math.sqrt(max(trunk_var, 0.0))),
                 # The ankle moves on a circle about the top hip (radius: hip to ankle).
                 ankle_gap_cm=100 * float(np.linalg.norm(X[J["top_ankle"]] - X[J["top_hip"]])) * sd[3],
