@@ -267,7 +267,8 @@ class MeasureStage:
             shin_length_cm=100 * l2,
             sd=Spread(
                 hip_flexion_deg=hip_sd, knee_flexion_deg=knee_sd,
-                opening_deg=deg(self._opening_scale * opening_sd), knee_lift_cm=100 * radius * opening_sd,
+                opening_deg=math.hypot(deg(self._opening_scale * opening_sd),
+                                       pr.opening_gain_sd_rel * abs(deg(self._opening_scale * opening))), knee_lift_cm=100 * radius * opening_sd,
                 pelvis_roll_deg=deg(sd[0]), trunk_roll_deg=deg(math.sqrt(max(trunk_var, 0.0))),
                 # The ankle moves on a circle about the top hip (radius: hip to ankle).
                 ankle_gap_cm=100 * float(np.linalg.norm(X[J["top_ankle"]] - X[J["top_hip"]])) * sd[3],
