@@ -88,7 +88,7 @@ class CountingFrames:
 
 
 def decode_threads() -> set[threading.Thread]:
-    return {t for t in threading.enumerate() if t.name == "clamcoach-decode"}
+    return {t for t in threading.enumerate() if t.name == "clamcoach-prefetch"}
 
 
 def settled_count(frames: CountingFrames, wait_s: float = 0.3) -> int:
@@ -129,7 +129,7 @@ def test_an_error_raised_while_decoding_is_raised_in_the_consumer():
             got.append(item)
     assert caught.value is error
     assert got == [0, 1, 2]
-    assert threading.current_thread().name != "clamcoach-decode"
+    assert threading.current_thread().name != "clamcoach-prefetch"
 
 
 def test_leaving_early_stops_the_decoding_thread():
@@ -152,3 +152,60 @@ def test_leaving_early_stops_the_decoding_thread():
     assert made <= 2 + 2 + 1  # consumed + depth + the one in hand
     time.sleep(0.3)
     assert frames.made == made  # nothing decoded after the stop
+
+
+# -- analyze_video: the pose model a frame ahead of the engine ----------------------------------
+
+
+class OrderedReplay:
+    """The exact set's poses in call order, each stamped with the frame's time; records the
+    thread it is called on."""
+
+    name = "replay"
+
+    def __init__(self) -> None:
+        self.poses = [pose_frame(p, CAM, t=t) for t, p in clam_set(n_reps=2)]
+        self.calls = 0
+        self.threads: set[str] = set()
+
+    def estimate(self, rgb: np.ndarray, t: float):
+        self.threads.add(threading.current_thread().name)
+        pose = self.poses[self.calls]
+        self.calls += 1
+        return dataclasses.replace(pose, t=t)
+
+
+def blank_clip(path, frames: int, fps: int = 30):
+    import av
+    from fractions import Fraction
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, fps)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return path
+
+
+def test_file_analysis_runs_the_pose_model_off_the_engines_thread_with_the_same_result(tmp_path):
+    """The model runs on a helper thread (so the engine's time hides behind it) and the report
+    is exactly the one frame-by-frame ``process`` gives on the same frames."""
+    from clamcoach.io import open_video
+    from clamcoach.pipeline import analyze_video
+
+    est = OrderedReplay()
+    clip = blank_clip(tmp_path / "blank.mp4", len(est.poses))
+    result = analyze_video(clip, load_protocol(), estimator=est, require_person=False, min_duration_s=0.5)
+    assert est.calls == len(est.poses)
+    assert threading.current_thread().name not in est.threads and est.threads == {"clamcoach-prefetch"}
+
+    again = OrderedReplay()
+    live = make_analyzer(load_protocol(), again)
+    for frame in open_video(clip):
+        live.process(frame.rgb, frame.t)
+    sequential = live.finish()
+    assert len(result.analysis.reps) == 2
+    assert result.analysis.to_dict({}) == sequential.to_dict({})

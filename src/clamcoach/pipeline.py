@@ -37,6 +37,7 @@ from clamcoach.pose.segments import available_cores, open_file_estimator, pose_t
 from clamcoach.protocol import Protocol
 from clamcoach.provenance import pose_provenance
 from clamcoach.series import FrameSeries
+from clamcoach.types import PoseFrame
 
 SNAPSHOT_MAX_SIDE = 640
 
@@ -51,11 +52,19 @@ class LiveAnalyzer:
         self._multi = hasattr(estimator, "estimate_all")
 
     def process(self, rgb: np.ndarray, t: float) -> Step:
+        return self.consume(rgb, t, self.estimate(rgb, t))
+
+    def estimate(self, rgb: np.ndarray, t: float) -> list[PoseFrame]:
+        """The pose model's part of a frame: every person found. It reads no engine state, so
+        file analysis runs it a frame ahead of :meth:`consume` on another thread."""
         if self._multi:
-            poses = self.estimator.estimate_all(rgb, t)  # type: ignore[attr-defined]
-            pose = select_person(poses, self.engine.body.last_hip_px) if len(poses) > 1 else (poses[0] if poses else None)
-        else:
-            pose = self.estimator.estimate(rgb, t)
+            return self.estimator.estimate_all(rgb, t)  # type: ignore[attr-defined]
+        pose = self.estimator.estimate(rgb, t)
+        return [] if pose is None else [pose]
+
+    def consume(self, rgb: np.ndarray, t: float, poses: list[PoseFrame]) -> Step:
+        """The engine's part of a frame: the person it follows, then one engine step."""
+        pose = select_person(poses, self.engine.body.last_hip_px) if len(poses) > 1 else (poses[0] if poses else None)
         step = self.engine.push(pose, t)
         if self.snapshot is None and step.setup_ok and step.body is not None:
             self.snapshot = _snapshot(rgb, step.body.image)
@@ -157,8 +166,12 @@ def analyze_video(
     last_t = 0.0
     try:
         live = make_analyzer(protocol, est)
-        for frame in sideways.turned_frames(prefetched(reader), quarter_turns):
-            step = live.process(frame.rgb, frame.t)
+        # Three stages on their own threads, each a frame or two ahead of the next: decoding,
+        # the pose model (both release the GIL) and the engine here, so the engine's time hides
+        # behind the model's where a core is free. The order of frames and results is unchanged.
+        frames = sideways.turned_frames(prefetched(reader), quarter_turns)
+        for frame, poses in prefetched((frame, live.estimate(frame.rgb, frame.t)) for frame in frames):
+            step = live.consume(frame.rgb, frame.t, poses)
             n += 1
             last_t = frame.t
             if step.body is not None:
@@ -207,34 +220,46 @@ def detect_quarter_turns(reader: VideoReader, protocol: Protocol, backend: str =
     """How many quarter turns make this video's person lie on their side (0, 1 or 3), looked
     at with estimators on ``cores`` cores (default: all)."""
     threads = pose_threads(available_cores() if cores is None else cores)
-    return sideways.find_orientation(
-        reader, protocol, lambda: open_estimator(backend, threads=threads)).quarter_turns
+    return sideways.find_orientation(reader, protocol, lambda: open_estimator(backend, threads=threads))
 
 
 def prefetched(frames, depth: int = 2):
-    """Decode the next frames on a helper thread while the pose model runs (it releases the
-    GIL), so decoding costs no wall time; at most ``depth`` frames wait (memory stays flat).
-    Errors raised while decoding are raised here, in the caller's thread."""
+    """Take the next items of ``frames`` on a helper thread while the caller works on this one
+    (decoding and the pose model release the GIL), so they cost no wall time where a core is
+    free; at most ``depth`` items wait (memory stays flat). Errors raised making them are
+    raised here, in the caller's thread. When the caller stops early, the helper stops after
+    the item it is making and closes ``frames`` before this returns (a pose model is not closed
+    under a thread still using it)."""
     q: queue.Queue = queue.Queue(maxsize=depth)
     done = object()
     stop = threading.Event()
 
+    items = iter(frames)
+
+    def offer(item) -> bool:
+        """Put ``item`` in the queue unless the caller stopped first."""
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def work() -> None:
         try:
-            for item in frames:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+            for item in items:
+                if not offer(item):
                     return
-            q.put(done)
+            offer(done)
         except BaseException as exc:  # handed to the consumer, which re-raises it
-            q.put(exc)
+            offer(exc)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
-    thread = threading.Thread(target=work, name="clamcoach-decode", daemon=True)
+    thread = threading.Thread(target=work, name="clamcoach-prefetch", daemon=True)
     thread.start()
     try:
         while True:
@@ -246,7 +271,7 @@ def prefetched(frames, depth: int = 2):
             yield item
     finally:
         stop.set()
-        thread.join(timeout=5)
+        thread.join()  # the helper checks ``stop`` between items: it ends after the one in hand
 
 
 def gap_notes(frames: FrameSeries, min_gap_s: float = 0.5) -> list[Notice]:

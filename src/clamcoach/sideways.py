@@ -16,10 +16,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from clamcoach.body import BodyTracker
 from clamcoach.engine import Engine
 from clamcoach.io.video import VideoFrame, VideoInfo, VideoReader
 from clamcoach.notices import Notice, WarningCode
 from clamcoach.pose import PoseEstimator
+from clamcoach.posture import posture
 from clamcoach.protocol import Protocol
 from clamcoach.types import lr_pair
 
@@ -118,16 +120,44 @@ def _score(frames: list[VideoFrame], quarter_turns: int, protocol: Protocol,
     return Orientation(quarter_turns, result is not None, knee, travel, share(lying), posed, floor_down)
 
 
+@dataclass(frozen=True, slots=True)
+class StoredView:
+    """The probe as stored: how many frames showed the person, and how many lying on the side."""
+    posed: int
+    lying: int
+
+    def keeps(self, probed: int) -> bool:
+        """No turn is tried: the person lies on the side as stored, or is found in too few frames
+        for a turn to be more than a guess (a view from the feet end, say)."""
+        return self.posed < MIN_SHARE * probed or self.lying >= MIN_SHARE * self.posed
+
+
+def _as_stored(frames: list[VideoFrame], estimator: PoseEstimator) -> StoredView:
+    """Posture alone (no body model, no setup fit: they cost more than the pose model on the
+    probe), stopping as soon as enough frames show someone lying on their side."""
+    tracker = BodyTracker()
+    posed = lying = 0
+    enough = MIN_SHARE * len(frames)
+    for frame in frames:
+        body = tracker.push(estimator.estimate(frame.rgb, frame.t))
+        if body is None:
+            continue
+        posed += 1
+        lying += posture(body).side_lying
+        if lying >= enough:  # lying / posed >= MIN_SHARE now and whatever the rest show
+            break
+    return StoredView(posed, lying)
+
+
 def find_orientation(reader: VideoReader, protocol: Protocol,
-                     open_estimator: Callable[[], PoseEstimator]) -> Orientation:
+                     open_estimator: Callable[[], PoseEstimator]) -> int:
     """The quarter turns that make the person lie on their side (0 when they already do,
     when the person is hardly found as stored, or when no turn settles the setup either)."""
     frames = _probe_frames(reader)
     with open_estimator() as estimator:
-        upright = _score(frames, 0, protocol, estimator)
-    # Found in few frames as stored (a view from the feet end, say): the turn would be a guess.
-    if upright.posed < MIN_SHARE * len(frames) or upright.lying_share >= MIN_SHARE:
-        return upright
+        stored = _as_stored(frames, estimator)
+    if stored.keeps(len(frames)):
+        return 0
     candidates = []
     for quarter_turns in (1, 3):
         with open_estimator() as estimator:
@@ -135,7 +165,8 @@ def find_orientation(reader: VideoReader, protocol: Protocol,
         if found.settled and found.lying_share >= MIN_SHARE and found.hip_travel <= MAX_HIP_TRAVEL \
                 and found.knee_flexion_deg >= MIN_KNEE_FLEXION_DEG and not found.floor_down < 0.0:
             candidates.append(found)
-    return max(candidates, key=lambda o: (o.floor_down, o.lying_share), default=upright)
+    best = max(candidates, key=lambda o: (o.floor_down, o.lying_share), default=None)
+    return best.quarter_turns if best is not None else 0
 
 
 def sideways_warning(quarter_turns: int) -> Notice:

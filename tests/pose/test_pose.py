@@ -400,3 +400,38 @@ def test_tracking_lets_go_when_the_person_is_gone(standing_rgb: np.ndarray) -> N
         assert estimator.estimate(image, 0.0) is not None
         assert estimator.estimate(np.full_like(image, 90), 0.04) is None
         assert estimator.estimate(image, 0.08) is not None  # found again by the detector
+
+
+def _refine_one_by_one(xy: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
+    """MediaPipe's refinement written plainly, landmark by landmark (the reference)."""
+    rows, cols = heatmap.shape[:2]
+    out = xy.copy()
+    for i in range(xy.shape[0]):
+        col, row = int(xy[i, 0] * cols), int(xy[i, 1] * rows)
+        if not (0 <= col < cols and 0 <= row < rows):
+            continue
+        r0, r1, c0, c1 = max(0, row - 3), min(rows, row + 4), max(0, col - 3), min(cols, col + 4)
+        conf = 1.0 / (1.0 + np.exp(-np.clip(heatmap[r0:r1, c0:c1, i].astype(np.float64), -60, 60)))
+        if conf.max() < 0.5 or conf.sum() <= 0:
+            continue
+        rr, cc = np.mgrid[r0:r1, c0:c1]
+        out[i, 0] = (cc * conf).sum() / cols / conf.sum()
+        out[i, 1] = (rr * conf).sum() / rows / conf.sum()
+    return out
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_heatmap_refinement_is_the_weighted_mean_of_each_landmarks_window(seed: int) -> None:
+    """All windows at once give what one window at a time gives, at the borders (cut windows),
+    outside the heatmap (left alone) and where it is not confident (left alone)."""
+    rng = np.random.default_rng(seed)
+    heatmap = rng.normal(0.0, 2.0, (64, 64, 39)).astype(np.float32)
+    xy = rng.uniform(-0.1, 1.1, (33, 2))
+    xy[:4] = [[0.0, 0.0], [0.999, 0.999], [0.01, 0.98], [-0.004, 0.5]]  # corners and the edge
+    xy[5] = [0.5, 0.5]
+    heatmap[..., 5] = -10.0  # nowhere confident
+    got = graph.refine_from_heatmap(xy, heatmap)
+    assert np.array_equal(got[5], xy[5])
+    want = _refine_one_by_one(xy, heatmap)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    assert not np.array_equal(got, xy)  # some landmarks moved
