@@ -44,7 +44,6 @@ TESTED_IN: dict[str, tuple[str, ...]] = {
     "clamcoach.report.progress_plots": ("tests/report/test_progress.py",),
     "clamcoach.report.skeleton": ("tests/report/test_annotate.py",),
     "clamcoach.report.thresholds": ("tests/report/test_html.py", "tests/test_robustness.py"),
-    "clamcoach.sideways": ("tests/test_notices.py",),
     "clamcoach.step": ("tests/report/test_annotate.py", "tests/test_engine.py"),
     "clamcoach.storage.audit": ("tests/storage/test_workspace_store.py",),
     "clamcoach.storage.erase": ("tests/storage/test_workspace_store.py",),

@@ -20,6 +20,7 @@ from clamcoach.body import select_person
 from clamcoach.engine import Analysis, Engine, Step
 from clamcoach import sideways
 from clamcoach.errors import NobodyLyingDown, NoPersonError
+from clamcoach.io.memory import keep_frames_out_of_the_heap
 from clamcoach.io.video import (
     MIN_DURATION_S,
     VideoFrame,
@@ -148,6 +149,7 @@ def analyze_video(
     :mod:`clamcoach.sideways`) when the backend is ours to open, else 0. A clip shorter than
     ``min_duration_s`` raises ``TooShort`` (before any pose is estimated when the file states
     its length)."""
+    keep_frames_out_of_the_heap()
     reader = open_video(path, max_side=max_side)
     declared_s = played_duration_s(reader.info)
     check_long_enough(declared_s, min_s=min_duration_s)

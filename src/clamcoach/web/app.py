@@ -29,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from clamcoach.io.memory import keep_frames_out_of_the_heap
 from clamcoach.protocol import Protocol
 from clamcoach.web.connection import Connection
 from clamcoach.web.guard import DeviceSessionGuard, is_tls
@@ -159,6 +160,7 @@ def _open_workspace(workspace: WorkspaceConfig | Workspace | None) -> tuple[Work
 
 
 def create_app(config: WebConfig) -> Starlette:
+    keep_frames_out_of_the_heap()  # a half-hour live set's frames must not grow the server
     factory = config.estimator_factory or _blazepose
 
     def make_session(sid: str, owner: LiveOwner | None = None) -> Session:
