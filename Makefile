@@ -9,7 +9,7 @@ MODELS_ALL := $(VENV)/.models-all
 SYSTEM  := $(VENV)/.system
 DEMO    ?= data/demo/demo.mp4
 
-.PHONY: setup demo test test-fast bench bench-accuracy bench-live bench-batch bench-soak clean mutation
+.PHONY: setup demo test test-fast bench bench-accuracy train-lifting bench-live bench-batch bench-soak clean mutation
 
 setup: $(STAMP) $(MODELS)
 
@@ -73,6 +73,12 @@ bench: setup
 
 bench-accuracy: setup $(MODELS_ALL) degraded
 	$(BIN)/python benchmarks/bench_accuracy.py --models lite,full,heavy --degraded-clips 10
+
+# The lifting network compared with the body fit in bench-accuracy: synthetic keypoints from the
+# tuning ranges, BlazePose's offsets measured on the tuning clips; writes
+# src/clamcoach/measure/lifting_net.npz (a few minutes; the keypoints are cached in .cache/lifting).
+train-lifting: setup
+	$(BIN)/python benchmarks/train_lifting.py
 
 # Degraded copies of the evaluation clips (noise, low light, blur, low bitrate, 480p) for the
 # benchmarks: made with ffmpeg into .cache/degraded, never committed.

@@ -17,6 +17,8 @@ and backend (benchmarks/posecache.py), so a second run re-runs only the engine.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import json
 import math
 import sys
@@ -30,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 
 from clamcoach.evaluation import SCORED_CODES, ClipScore, Counts, TruthRep, mean, score_clip  # noqa: E402
+from lifting_compare import compare_clip, comparison_rows  # noqa: E402
 
 SETS = {
     "tuning": ROOT / "data" / "tuning",
@@ -94,8 +97,36 @@ def analyse_clip(job: tuple[str, str, bool, tuple[str, ...]]) -> dict:
             analysis, report = result.analysis, result.report()
     except ClamcoachError as exc:
         return {"video": str(path), "error": str(exc)}
-    return {"video": str(path), "report": report, "frames": analysis.frames.without_landmarks(),
-            "seconds": time.perf_counter() - t0}
+    out = {"video": str(path), "report": report, "frames": analysis.frames.without_landmarks(),
+           "seconds": time.perf_counter() - t0}
+    if cached:
+        out["designs"] = _both_designs(load_protocol(overrides=overrides), frames, analysis, report)
+    return out
+
+
+def _both_designs(protocol, frames, analysis, report) -> dict:
+    """The same landmarks read by the lifting network alone, and by the engine with the
+    network's roll (``RollReading.NETWORK``), beside the shipped engine's (the body fit's)."""
+    from lifting_compare import lift_clip
+
+    from clamcoach.engine import Engine
+    from clamcoach.measure.stage import MeasureParams, RollReading
+
+    lifted = lift_clip(analysis.frames, report.get("top_side"), report.get("setup", {}).get("settled_at_s"),
+                       _lifting_net())
+    eng = Engine(protocol, measure_params=MeasureParams(roll_reading=RollReading.NETWORK))
+    for t, pose in frames:
+        eng.push(pose, t)
+    with_network = eng.finish()
+    return {"lifted": lifted, "network_report": with_network.to_dict({}),
+            "network_frames": with_network.frames.without_landmarks()}
+
+
+@functools.cache
+def _lifting_net():
+    from clamcoach.measure.lifting import LiftingNet
+
+    return LiftingNet.load()
 
 
 def clips(data: Path) -> list[Path]:
@@ -118,6 +149,10 @@ class Scored:
     score: ClipScore
     judged: bool
     pillow: bool = False
+    #: (body fit, lifting network) errors read the same way (lifting_compare.py)
+    designs: tuple | None = None
+    #: the same clip scored with the engine reading the roll with the network
+    with_network: "Scored | None" = None
 
 
 def score_results(set_name: str, results: list[dict]) -> tuple[list[Scored], list[str]]:
@@ -132,7 +167,16 @@ def score_results(set_name: str, results: list[dict]) -> tuple[list[Scored], lis
         elev = elevation(gt)
         out.append(Scored(set_name, Path(res["video"]).name, gt["camera"]["view"], band_of(elev), elev, s,
                           bool(res["report"].get("view_can_see_roll")),
-                          bool(gt["setup"].get("knee_pillow_cm") or 0.0)))
+                          bool(gt["setup"].get("knee_pillow_cm") or 0.0),
+                          compare_clip(gt, res["report"], res["frames"], res["designs"]["lifted"])
+                          if "designs" in res else None))
+        if "designs" in res:
+            d = res["designs"]
+            net = score_clip(d["network_report"], truth_reps(gt), frame_truth(gt), d["network_frames"],
+                             setup_roll_deg=gt["setup"]["forward_roll_deg"])
+            out[-1].with_network = dataclasses.replace(out[-1], score=net,
+                                                       judged=bool(d["network_report"].get("view_can_see_roll")),
+                                                       designs=None)
     return out, errors
 
 
@@ -243,6 +287,7 @@ def render(scored: list[Scored], errors: list[str], elapsed: float, backend: str
     if pillow_rows:
         lines += ["### A pillow between the knees: the sets with one, declared (`--knee-pillow`) or not", "",
                   HEAD, "|" + "---|" * 13, *pillow_rows, ""]
+    lines += design_section(by_set)
     if model_rows:
         lines += ["### BlazePose lite / full / heavy, the same evaluation clips from raised cameras", "",
                   HEAD, "|" + "---|" * 13,
@@ -258,6 +303,37 @@ def render(scored: list[Scored], errors: list[str], elapsed: float, backend: str
     if errors:
         lines += ["Clips that failed:", ""] + [f"- {e}" for e in errors] + [""]
     return "\n".join(lines)
+
+
+def design_section(by_set: dict[str, list[Scored]]) -> list[str]:
+    """The body fit beside the lifting network (the issue's "build both"), on the same frames."""
+    groups: dict[str, list] = {}
+    for name in ("tuning", "eval", "shifted", "degraded"):
+        group = [s for s in by_set.get(name, []) if s.designs is not None]
+        if not group:
+            continue
+        groups[name] = [s.designs for s in group]
+        groups[f"{name}, raised >= 25"] = [s.designs for s in group if s.elevation >= 25.0]
+        groups[f"{name}, below 25"] = [s.designs for s in group if s.elevation < 25.0]
+    if not groups:
+        return []
+    engine_rows = []
+    for name in ("tuning", "eval", "shifted"):
+        group = [s for s in by_set.get(name, []) if s.with_network is not None]
+        for label, sub in ((name, group), (f"{name}, raised >= 25", [s for s in group if s.elevation >= 25.0])):
+            if sub:
+                engine_rows.append(row(f"{label}, body fit (shipped)", figures(sub)))
+                engine_rows.append(row(f"{label}, network's roll", figures([s.with_network for s in sub])))
+    return ["### Two designs side by side: the body fit and the lifting network", "",
+            "The same landmarks of the same clips, read by the body fit (fit: the engine as shipped) and by the lifting network alone (net, `clamcoach.measure.lifting`, trained "
+            "by `make train-lifting` on synthetic keypoints with BlazePose's offsets and noise measured on "
+            "tuning). Per frame after the setup: the "
+            "opening, and the pelvis roll's change since the first measured frame. Per true rep, read inside "
+            "its true time span (no rep detector): the peak opening and the peak roll-back. The setup's "
+            "forward roll: the engine's setup reading against the network's median over the set.", "",
+            *comparison_rows(groups),
+            "The whole engine, reading the pelvis roll's change with the network (`RollReading.NETWORK`) "
+            "instead of the fit, the rest unchanged:", "", HEAD, "|" + "---|" * 13, *engine_rows, ""]
 
 
 def run_set(videos: list[Path], backend: str, jobs: int, cached: bool,

@@ -30,7 +30,7 @@ def resolved(backend: str) -> str:
     return backend if "-" in backend else f"{backend}-full"
 
 
-def _key(path: Path, backend: str) -> str:
+def cache_key(path: Path, backend: str) -> str:
     h = hashlib.sha1(path.read_bytes()).hexdigest()[:16]
     return f"{path.stem}-{h}-{resolved(backend)}.npz"
 
@@ -38,7 +38,7 @@ def _key(path: Path, backend: str) -> str:
 def pose_frames(path: str | Path, backend: str = "blazepose") -> list[tuple[float, PoseFrame | None]]:
     path = Path(path)
     CACHE.mkdir(parents=True, exist_ok=True)
-    cached = CACHE / _key(path, backend)
+    cached = CACHE / cache_key(path, backend)
     if cached.exists():
         return _load(cached)
     out: list[tuple[float, PoseFrame | None]] = []

@@ -36,6 +36,8 @@ def measurement_provenance(stage: MeasureStage) -> dict:
     """The measurement model, its parameters, the landmark profile's priors and the setup it
     fitted."""
     from clamcoach.measure import MODEL_VERSION
+    from clamcoach.measure.lifting import weights_id
+    from clamcoach.measure.stage import RollReading
 
     s = stage.setup
     return {
@@ -47,6 +49,7 @@ def measurement_provenance(stage: MeasureStage) -> dict:
         "calibrations": stage.calibrations,
         "focal_px": rounded(s.camera.fx, 2) if s else None,
         "setup_rms_rel": rounded(s.rms_rel, 4) if s else None,
+        "roll_network": weights_id() if stage.params.roll_reading is RollReading.NETWORK else None,
     }
 
 

@@ -8,6 +8,7 @@ camera, fitted to the pose model's 2-D landmarks (see ../shared/design/ARCHITECT
     frame_fit.py   per frame: the pose with its covariance
     placement.py   what this placement can see, and where to move the camera
     stage.py       the online stage the engine runs
+    lifting.py     the lifting network: the pelvis roll's change since the setup
 """
 
 #: Bumped whenever a change to the model, its priors or its noise levels can change a number.

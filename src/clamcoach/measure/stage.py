@@ -22,6 +22,7 @@ import numpy as np
 from clamcoach.measure.camera import DEFAULT_HFOV_DEG, focal_from_hfov
 from clamcoach.measure.frame_fit import FrameFitter, PoseEstimate
 from clamcoach.measure.landmarks import GROUP_OF, GROUPS, observe
+from clamcoach.measure.lifting import shipped_network
 from clamcoach.measure.model import J, BodyModel, hip_flexion_deg, knee_flexion_deg
 from clamcoach.measure.profiles import BLAZEPOSE, BODY_PARAMS, LandmarkProfile
 from clamcoach.measure.setup_fit import SetupFit, body_size_px, fit_setup, rest_from_params
@@ -53,6 +54,23 @@ class StageState(str, Enum):
     TRACKING = "tracking"
 
 
+class RollReading(str, Enum):
+    """Where the pelvis roll's change since the setup comes from.
+
+    FIT (the default): the body fit's roll, grounded in the geometry of this person and camera.
+    NETWORK: the lifting network (``lifting.py``) reads it from the frame's landmarks beside the
+    setup's. On the rendered sets it reads the change with half the fit's error (docs/ACCURACY.md,
+    "Two designs side by side"), but it learnt from one body model whose trunk always rolls
+    with the pelvis, and on a body drawn differently (tests/skeleton.py) it reads a 20 deg
+    roll-back as 23 and claims to see the roll from a level camera, where the fit says it
+    cannot: not the default until it holds on bodies it was not trained on. Frames it cannot
+    read (a landmark missing) keep the fit's reading.
+    """
+
+    FIT = "fit"
+    NETWORK = "network"
+
+
 @dataclass(frozen=True)
 class MeasureParams:
     settle_s: float = 0.8           # still this long before the setup is fitted
@@ -74,6 +92,7 @@ class MeasureParams:
     #: renders from level cameras the pillow's prior turned openings read 3 deg low into 2-10
     #: deg high; from 35 deg up it brought readings 5-14 deg high to within 4.
     pillow_min_elevation_deg: float = 35.0
+    roll_reading: RollReading = RollReading.FIT
 
 
 def _sigmas(table: dict[str, float]) -> np.ndarray:
@@ -111,7 +130,8 @@ class MeasureStage:
         self.setup: SetupFit | None = None
         self.model: BodyModel | None = None
         self._fitter: FrameFitter | None = None
-        self._window: deque[tuple[float, np.ndarray]] = deque()
+        #: the still frames so far: (t, points seen well enough, every point as the pose model put it)
+        self._window: deque[tuple[float, np.ndarray, np.ndarray]] = deque()
         self._q = np.zeros(4)
         self._last_t = -math.inf
         self._badly_explained = _Sustained()
@@ -120,6 +140,7 @@ class MeasureStage:
         self._opening_scale = 1.0
         self.setup_held_s = 0.0  # how long the body had been still when the setup was taken
         self._top: Side | None = None
+        self._lift_reference: np.ndarray | None = None  # the setup's 12 points, px (the network's)
         self.calibrations = 0
         self.last_estimate: PoseEstimate | None = None
         #: When each stretch began after which the model no longer explained the body (s).
@@ -128,13 +149,13 @@ class MeasureStage:
     # -- the per-frame step -------------------------------------------------------------------
     def push(self, body: BodyFrame, *, may_calibrate: bool = True) -> Kinematics | None:
         """Kinematics of this frame, or None while the setup is being collected."""
-        obs, vis = observe(body.image, body.top)
-        obs = np.where((vis >= self.params.min_visibility)[:, None], obs, np.nan)
+        points, vis = observe(body.image, body.top)
+        obs = np.where((vis >= self.params.min_visibility)[:, None], points, np.nan)
         if self.state is StageState.COLLECTING or body.top is not self._top:
-            self._collect(body, obs, may_calibrate)
+            self._collect(body, obs, points, may_calibrate)
             if self.state is StageState.COLLECTING:
                 return None
-        return self._track(body, obs)
+        return self._track(body, obs, points)
 
     def reset(self) -> None:
         """Forget the setup (the person or camera moved)."""
@@ -144,17 +165,17 @@ class MeasureStage:
         self._knees_closer = _Sustained()
 
     # -- collecting ---------------------------------------------------------------------------
-    def _collect(self, body: BodyFrame, obs: np.ndarray, may_calibrate: bool) -> None:
+    def _collect(self, body: BodyFrame, obs: np.ndarray, points: np.ndarray, may_calibrate: bool) -> None:
         if self.state is StageState.TRACKING:
             self.reset()
         core = obs[:8]
         if not may_calibrate or not np.all(np.isfinite(core)):
             self._window.clear()
             return
-        self._window.append((body.t, obs))
+        self._window.append((body.t, obs, points))
         size = body_size_px(obs)
         while len(self._window) > 1:
-            pts = np.array([o[:8] for _, o in self._window])
+            pts = np.array([o[:8] for _, o, _ in self._window])
             med = np.median(pts, axis=0)
             if np.max(np.linalg.norm(pts - med, axis=2)) <= self.params.still_rel * size:
                 break
@@ -163,7 +184,8 @@ class MeasureStage:
             return
         with warnings.catch_warnings():  # a point unseen in every frame stays NaN, weight 0
             warnings.simplefilter("ignore", RuntimeWarning)
-            median = np.nanmedian(np.array([o for _, o in self._window]), axis=0)
+            median = np.nanmedian(np.array([o for _, o, _ in self._window]), axis=0)
+            every_point = np.nanmedian(np.array([p for _, _, p in self._window]), axis=0)
         fit = self._fit_setup(median, body)
         roll = math.degrees(fit.rest.roll0) + self.profile.hip_line_roll_bias_deg
         # The clamshell is done with hips and knees bent: a body the model can only explain with
@@ -177,6 +199,8 @@ class MeasureStage:
         self.setup = fit
         self.setup_held_s = body.t - self._window[0][0]
         self._setup_knee_gap = _knee_gap(median)
+        # the network reads BlazePose's points as they are, seen well or not (as it was trained)
+        self._lift_reference = every_point if np.all(np.isfinite(every_point)) else None
         self.model = BodyModel(fit.rest)
         self._opening_scale = joint_circle_scale(fit, self.profile)
         self._fitter = FrameFitter(self.model, fit.camera, fit.offsets)
@@ -200,7 +224,7 @@ class MeasureStage:
         return fit
 
     # -- tracking -----------------------------------------------------------------------------
-    def _track(self, body: BodyFrame, obs: np.ndarray) -> Kinematics:
+    def _track(self, body: BodyFrame, obs: np.ndarray, points: np.ndarray) -> Kinematics:
         assert self._fitter is not None and self.setup is not None and self.model is not None
         dt = body.t - self._last_t
         restart = dt > self.params.gap_restart_s
@@ -226,10 +250,20 @@ class MeasureStage:
                   and gap < self._setup_knee_gap - self.params.closed_drop_rel)
         if self._knees_closer.update(closer, body.t) >= self.params.closed_below_s:
             self.reset()
-        return self.kinematics(body.t, est)
+        return self.kinematics(body.t, est, self._lifted_roll(points))
 
-    def kinematics(self, t: float, est: PoseEstimate) -> Kinematics:
-        """Measures (with SDs) from one fitted pose."""
+    def _lifted_roll(self, points: np.ndarray) -> tuple[float, float] | None:
+        """(roll change since the setup, its SD) in degrees from the lifting network, or None
+        when it is not asked for or cannot read this frame (a point missing)."""
+        if (self.params.roll_reading is not RollReading.NETWORK or self._lift_reference is None
+                or not np.all(np.isfinite(points))):
+            return None
+        out = shipped_network().lift(self._lift_reference, points[None])
+        return float(out.roll_change_deg[0]), float(out.roll_change_sd_deg[0])
+
+    def kinematics(self, t: float, est: PoseEstimate, lifted_roll: tuple[float, float] | None = None) -> Kinematics:
+        """Measures (with SDs) from one fitted pose; ``lifted_roll`` (the network's roll change
+        and SD, degrees) replaces the fit's roll change when given."""
         assert self.setup is not None and self.model is not None
         rest = self.setup.rest
         q, cov = est.pose, est.cov
@@ -251,6 +285,9 @@ class MeasureStage:
         # Knee lift: how far the knee's circle carries it (radius times the opening's change).
         radius = _circle_radius(X)
         pr = self.profile
+        pelvis_roll, pelvis_roll_sd = deg(roll), deg(sd[0])
+        if lifted_roll is not None:
+            pelvis_roll, pelvis_roll_sd = deg(rest.roll0) + lifted_roll[0], lifted_roll[1]
         # The setup's absolute angles are the least determined numbers (the camera's elevation
         # trades off against them): their SD is the setup fit's, plus the profile's spread.
         hip_sd = math.hypot(math.degrees(self.setup.param("hip_flexion")[1]), pr.flexion_sd_deg)
@@ -261,7 +298,7 @@ class MeasureStage:
             knee_flexion_deg=knee + pr.knee_flexion_bias_deg,
             opening_deg=deg(self._opening_scale * opening),
             knee_lift_cm=100 * (knee_gap - rest_knee_gap),
-            pelvis_roll_deg=deg(roll) + pr.hip_line_roll_bias_deg,
+            pelvis_roll_deg=pelvis_roll + pr.hip_line_roll_bias_deg,
             trunk_roll_deg=deg(rest.trunk_roll0 + q[0] + q[1]) + pr.shoulder_line_roll_bias_deg,
             ankle_gap_cm=100 * ankle_gap,
             shin_length_cm=100 * l2,
@@ -269,7 +306,7 @@ class MeasureStage:
                 hip_flexion_deg=hip_sd, knee_flexion_deg=knee_sd,
                 opening_deg=math.hypot(deg(self._opening_scale * opening_sd),
                                        pr.opening_gain_sd_rel * abs(deg(self._opening_scale * opening))), knee_lift_cm=100 * radius * opening_sd,
-                pelvis_roll_deg=deg(sd[0]), trunk_roll_deg=deg(math.sqrt(max(trunk_var, 0.0))),
+                pelvis_roll_deg=pelvis_roll_sd, trunk_roll_deg=deg(math.sqrt(max(trunk_var, 0.0))),
                 # The ankle moves on a circle about the top hip (radius: hip to ankle).
                 ankle_gap_cm=100 * float(np.linalg.norm(X[J["top_ankle"]] - X[J["top_hip"]])) * sd[3],
             ),

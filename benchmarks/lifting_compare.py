@@ -1,0 +1,172 @@
+"""The body fit and the lifting network side by side, on the same clips and the same landmarks.
+
+``lift_clip`` runs in bench-accuracy's worker beside the engine: it reads the network on every
+frame after the setup (the setup's landmarks: the frames of the last second before the engine
+called the setup settled). ``compare_clip`` scores both designs against the rendered truth in
+the same way: per frame, the opening and the pelvis roll's change since the first measured
+frame, with the 90% interval each design states; per true rep, its peak opening and its peak
+roll-back (read inside the rep's true time span, so the rep detector does not enter); and the
+setup's forward roll.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from clamcoach.measure.landmarks import observe
+from clamcoach.measure.lifting import LiftingNet, setup_reference
+from clamcoach.series import FrameSeries
+from clamcoach.types import Side
+
+Z90 = 1.6449
+SETUP_WINDOW_S = 1.0
+
+
+@dataclass
+class Lifted:
+    """The network's readings of one clip (frames after the setup)."""
+
+    t: np.ndarray
+    opening: np.ndarray
+    opening_sd: np.ndarray
+    roll: np.ndarray
+    roll_sd: np.ndarray
+    forward_roll: float
+
+
+def lift_clip(frames: FrameSeries, top_side: str | None, settled_at_s: float | None,
+              net: LiftingNet) -> Lifted | None:
+    if frames.landmarks is None or top_side is None or settled_at_s is None:
+        return None
+    top = Side(top_side)
+    lm = frames.landmarks
+    seen = np.isfinite(lm[:, 0, 0])
+    pts = np.array([observe(lm[i], top)[0] if seen[i] else np.full((12, 2), np.nan) for i in range(len(lm))])
+    t = frames.t
+    window = seen & (t <= settled_at_s) & (t >= settled_at_s - SETUP_WINDOW_S)
+    if window.sum() < 3:
+        window = seen & (t >= settled_at_s)
+        window &= np.cumsum(window) <= 5
+    if window.sum() == 0:
+        return None
+    ref = setup_reference(pts[window])
+    after = np.flatnonzero(seen & (t >= settled_at_s))
+    if not len(after):
+        return None
+    out = net.lift(ref, pts[after])
+    return Lifted(t[after], out.opening_deg, out.opening_sd_deg, out.roll_change_deg, out.roll_change_sd_deg,
+                  float(np.median(out.forward_roll_deg)))
+
+
+@dataclass
+class DesignErrors:
+    """One design's errors on one clip."""
+
+    opening: list[tuple[float, float]] = field(default_factory=list)  # (error, SD) per frame
+    roll: list[tuple[float, float]] = field(default_factory=list)
+    peak_opening: list[float] = field(default_factory=list)  # |error| per true rep
+    peak_roll_back: list[float] = field(default_factory=list)
+    setup_roll: float = math.nan
+
+
+def _truth_at(gt: dict, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    tt = np.array([f["t"] for f in gt["frames"]])
+    k = np.clip(np.searchsorted(tt, t), 1, len(tt) - 1)
+    k -= (np.abs(tt[k - 1] - t) <= np.abs(tt[k] - t)).astype(int)
+    opening = np.array([gt["frames"][i]["opening_deg"] for i in k])
+    roll = np.array([gt["frames"][i]["pelvis_roll_deg"] for i in k])
+    return opening, roll
+
+
+def _score(gt: dict, t: np.ndarray, opening, opening_sd, roll, roll_sd, setup_roll: float) -> DesignErrors:
+    out = DesignErrors()
+    ok = np.isfinite(opening) & np.isfinite(roll)
+    t, opening, opening_sd, roll, roll_sd = t[ok], opening[ok], opening_sd[ok], roll[ok], roll_sd[ok]
+    if not len(t):
+        return out
+    true_open, true_roll = _truth_at(gt, t)
+    d_open = true_open - true_open[0]
+    d_roll = true_roll - true_roll[0]
+    out.opening = list(zip((opening - d_open).tolist(), opening_sd.tolist()))
+    out.roll = list(zip(((roll - roll[0]) - d_roll).tolist(), roll_sd.tolist()))
+    for rep in gt["reps"]:
+        inside = (t >= rep["start_s"]) & (t <= rep["end_s"])
+        if inside.sum() < 3:
+            continue
+        # a 3-frame median, as a rep's peak is read by any design over more than one frame
+        o = np.convolve(opening[inside], np.ones(3) / 3, mode="valid")
+        r = roll[inside]
+        before = roll[max(0, int(np.flatnonzero(inside)[0]) - 1)]
+        out.peak_opening.append(abs(float(o.max()) - rep["peak_opening_deg"]))
+        rb = float(before - np.convolve(r, np.ones(3) / 3, mode="valid").min())
+        out.peak_roll_back.append(abs(max(rb, 0.0) - rep["peak_roll_back_deg"]))
+    if math.isfinite(setup_roll):
+        out.setup_roll = abs(setup_roll - gt["setup"]["forward_roll_deg"])
+    return out
+
+
+def compare_clip(gt: dict, fit_report: dict, fit_frames: FrameSeries,
+                 lifted: Lifted | None) -> tuple[DesignErrors, DesignErrors]:
+    """(body fit, lifting network) errors on one clip: ``fit_*`` from the engine with the fit's
+    own roll reading."""
+    report, frames = fit_report, fit_frames
+    settled = report.get("setup", {}).get("settled_at_s")
+    if settled is None:
+        return DesignErrors(), DesignErrors()
+    after = frames.t >= settled
+    fit_roll = report.get("setup", {}).get("forward_roll_deg")
+    fit = _score(gt, frames.t[after], frames.opening_deg[after], frames.opening_sd_deg[after],
+                 frames.pelvis_roll_deg[after], frames.pelvis_roll_sd_deg[after],
+                 float(fit_roll) if fit_roll is not None else math.nan)
+    if lifted is None:
+        return fit, DesignErrors()
+    net = _score(gt, lifted.t, lifted.opening, lifted.opening_sd, lifted.roll, lifted.roll_sd, lifted.forward_roll)
+    return fit, net
+
+
+def _figures(errs: list[DesignErrors]) -> dict:
+    def mae(xs):
+        return float(np.mean(np.abs(xs))) if len(xs) else math.nan
+
+    def cover(pairs):
+        pairs = [(e, s) for e, s in pairs if math.isfinite(s) and s > 0]
+        return sum(abs(e) <= Z90 * s for e, s in pairs) / len(pairs) if pairs else math.nan
+
+    opening = [p for e in errs for p in e.opening]
+    roll = [p for e in errs for p in e.roll]
+    return {
+        "frames": len(opening),
+        "opening": mae([p[0] for p in opening]), "roll": mae([p[0] for p in roll]),
+        "peak_opening": mae([x for e in errs for x in e.peak_opening]),
+        "peak_roll_back": mae([x for e in errs for x in e.peak_roll_back]),
+        "cover_opening": cover(opening), "cover_roll": cover(roll),
+        "setup_roll": mae([e.setup_roll for e in errs if math.isfinite(e.setup_roll)]),
+    }
+
+
+HEAD = ("| group | clips | frames | opening MAE per frame: fit / net | roll change MAE per frame: fit / net | "
+        "rep peak opening MAE: fit / net | rep peak roll-back MAE: fit / net | "
+        "90% interval holds, opening: fit / net | 90% interval holds, roll: fit / net | "
+        "setup forward-roll MAE: fit / net |")
+
+
+def _fmt(x: float, pct: bool = False) -> str:
+    if not math.isfinite(x):
+        return "n/a"
+    return f"{100 * x:.0f}%" if pct else f"{x:.1f}"
+
+
+def comparison_rows(groups: dict[str, list[tuple[DesignErrors, DesignErrors]]]) -> list[str]:
+    lines = [HEAD, "|" + "---|" * 10]
+    for name, pairs in groups.items():
+        if not pairs:
+            continue
+        f, n = _figures([p[0] for p in pairs]), _figures([p[1] for p in pairs])
+        cells = [f"{_fmt(f[k], pct=k.startswith('cover'))} / {_fmt(n[k], pct=k.startswith('cover'))}"
+                 for k in ("opening", "roll", "peak_opening", "peak_roll_back", "cover_opening", "cover_roll",
+                           "setup_roll")]
+        lines.append(f"| {name} | {len(pairs)} | {f['frames']} | " + " | ".join(cells) + " |")
+    return lines + [""]

@@ -1,0 +1,68 @@
+"""The stage's pelvis roll from the lifting network (the default), and where the fit's stays."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from clamcoach.body import BodyTracker
+from clamcoach.measure.landmarks import landmark_indices, observe
+from clamcoach.measure.lifting import shipped_network
+from clamcoach.measure.profiles import JOINT_CENTRES
+from clamcoach.measure.stage import MeasureParams, MeasureStage, RollReading, StageState
+from skeleton import Camera, Pose, pose_frame
+
+CAM = Camera(pitch=35)
+
+
+def _body(pose: Pose, t: float):
+    return dataclasses.replace(BodyTracker().push(pose_frame(pose, CAM, t=0.0)), t=t)
+
+
+def _stage(reading: RollReading) -> MeasureStage:
+    s = MeasureStage(MeasureParams(settle_s=0.75, roll_reading=reading), focal_px=CAM.focal_px,
+                     profile=JOINT_CENTRES)
+    for k in range(4):  # still from 0 to 0.75 s: the setup
+        s.push(_body(Pose(), k / 4))
+    assert s.state is StageState.TRACKING
+    return s
+
+
+ROLLED = Pose(opening=25.0, roll=-2.0, base_roll=10.0)
+
+
+def test_the_pelvis_roll_is_the_setups_plus_the_networks_change_with_the_networks_sd():
+    s = _stage(RollReading.NETWORK)
+    setup_points = observe(_body(Pose(), 0.0).image, s._top)[0]
+    frame = _body(ROLLED, 2.75)
+    kin = s.push(frame, may_calibrate=False)
+    lifted = shipped_network().lift(setup_points, observe(frame.image, frame.top)[0][None])
+    setup_roll = math.degrees(s.setup.rest.roll0) + s.profile.hip_line_roll_bias_deg
+    assert kin.pelvis_roll_deg == pytest.approx(setup_roll + lifted.roll_change_deg[0], abs=1e-9)
+    assert kin.sd.pelvis_roll_deg == pytest.approx(lifted.roll_change_sd_deg[0], abs=1e-9)
+    # and it is not the fit's reading: the two designs differ on this frame
+    fit = _stage(RollReading.FIT).push(frame, may_calibrate=False)
+    assert kin.pelvis_roll_deg != pytest.approx(fit.pelvis_roll_deg, abs=1e-6)
+    assert kin.opening_deg == pytest.approx(fit.opening_deg, abs=1e-9)  # only the roll changes
+
+
+def test_the_network_reads_a_roll_back_as_a_roll_back():
+    """Rolled back 12 deg from the setup's 10 deg forward, the knee open 25: the change reads
+    back, within the stated 90% interval plus the test body's own shape (not a rendered one)."""
+    s = _stage(RollReading.NETWORK)
+    rest = s.push(_body(Pose(), 1.0), may_calibrate=False)
+    kin = s.push(_body(ROLLED, 2.75), may_calibrate=False)
+    change = kin.pelvis_roll_deg - rest.pelvis_roll_deg
+    assert -12.0 - 5.0 < change < -12.0 + 5.0
+
+
+def test_a_frame_with_a_point_missing_keeps_the_fits_roll():
+    frame = _body(ROLLED, 2.75)
+    image = frame.image.copy()
+    image[landmark_indices(frame.top)[-1], :2] = np.nan  # the top toe
+    broken = dataclasses.replace(frame, image=image)
+    net = _stage(RollReading.NETWORK).push(broken, may_calibrate=False)
+    fit = _stage(RollReading.FIT).push(broken, may_calibrate=False)
+    assert net.pelvis_roll_deg == pytest.approx(fit.pelvis_roll_deg, abs=1e-12)
+    assert net.sd.pelvis_roll_deg == pytest.approx(fit.sd.pelvis_roll_deg, abs=1e-12)
