@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 
 from clamcoach.evaluation import SCORED_CODES, ClipScore, Counts, TruthRep, mean, score_clip  # noqa: E402
-from lifting_compare import compare_clip, comparison_rows  # noqa: E402
+from lifting_compare import compare_clip, comparison_rows, skeleton_rows, skeleton_twist_rows  # noqa: E402
 
 SETS = {
     "tuning": ROOT / "data" / "tuning",
@@ -320,12 +320,14 @@ def design_section(by_set: dict[str, list[Scored]]) -> list[str]:
     engine_rows = []
     for name in ("tuning", "eval", "shifted"):
         group = [s for s in by_set.get(name, []) if s.with_network is not None]
-        for label, sub in ((name, group), (f"{name}, raised >= 25", [s for s in group if s.elevation >= 25.0])):
+        for label, sub in ((name, group), (f"{name}, raised >= 25", [s for s in group if s.elevation >= 25.0]),
+                           (f"{name}, below 25", [s for s in group if s.elevation < 25.0])):
             if sub:
                 engine_rows.append(row(f"{label}, body fit (shipped)", figures(sub)))
                 engine_rows.append(row(f"{label}, network's roll", figures([s.with_network for s in sub])))
     return ["### Two designs side by side: the body fit and the lifting network", "",
-            "The same landmarks of the same clips, read by the body fit (fit: the engine as shipped) and by the lifting network alone (net, `clamcoach.measure.lifting`, trained "
+            "The same landmarks of the same clips, read by the body fit (fit: the engine as shipped) and "
+            "by the lifting network alone (net, `clamcoach.measure.lifting`, trained "
             "by `make train-lifting` on synthetic keypoints with BlazePose's offsets and noise measured on "
             "tuning). Per frame after the setup: the "
             "opening, and the pelvis roll's change since the first measured frame. Per true rep, read inside "
@@ -333,7 +335,13 @@ def design_section(by_set: dict[str, list[Scored]]) -> list[str]:
             "forward roll: the engine's setup reading against the network's median over the set.", "",
             *comparison_rows(groups),
             "The whole engine, reading the pelvis roll's change with the network (`RollReading.NETWORK`) "
-            "instead of the fit, the rest unchanged:", "", HEAD, "|" + "---|" * 13, *engine_rows, ""]
+            "instead of the fit, the rest unchanged:", "", HEAD, "|" + "---|" * 13, *engine_rows, "",
+            "Off the generator's bodies: the tests' stick skeleton (tests/skeleton.py: other proportions, "
+            "exact joint centres), three reps, the second rolling back; that rep's roll-back as each "
+            "design reads it, with its SD and whether the engine judged it:", "", *skeleton_rows(),
+            "The same skeleton, the trunk rolling back with the pelvis or alone (the generator's bodies "
+            "always roll them together, so the network learnt to read one from the other):", "",
+            *skeleton_twist_rows()]
 
 
 def run_set(videos: list[Path], backend: str, jobs: int, cached: bool,

@@ -170,3 +170,81 @@ def comparison_rows(groups: dict[str, list[tuple[DesignErrors, DesignErrors]]]) 
                            "setup_roll")]
         lines.append(f"| {name} | {len(pairs)} | {f['frames']} | " + " | ".join(cells) + " |")
     return lines + [""]
+
+
+def skeleton_rows(pitches=(0, 20, 35, 60, 85), roll_backs=(7.0, 20.0)) -> list[str]:
+    """Both roll readings on a body the generator did not draw: the tests' stick skeleton
+    (tests/skeleton.py, exact joint centres, the joint-centre profile), three reps, the second
+    rolling back. What a design does off its training bodies."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from skeleton import Camera, clam_set, pose_frame
+
+    from clamcoach.engine import Engine
+    from clamcoach.measure.profiles import JOINT_CENTRES
+    from clamcoach.measure.stage import MeasureParams, RollReading
+    from clamcoach.protocol import load_protocol
+
+    lines = ["| camera elevation | true roll-back | body fit: read (SD), judged | network: read (SD), judged |",
+             "|---|---|---|---|"]
+    for pitch in pitches:
+        for rb in roll_backs:
+            cells = []
+            for reading in (RollReading.FIT, RollReading.NETWORK):
+                cam = Camera(pitch=pitch)
+                eng = Engine(load_protocol(), profile=JOINT_CENTRES, focal_px=cam.focal_px,
+                             measure_params=MeasureParams(roll_reading=reading))
+                for t, p in clam_set(n_reps=3, roll_back={2: rb}):
+                    eng.push(pose_frame(p, cam, t=t, top="left"), t)
+                reps = eng.finish().reps
+                if len(reps) < 2:
+                    cells.append("rep not found")
+                    continue
+                r = reps[1]
+                cells.append(f"{r.roll_back_deg:.1f} ({r.roll_back_sd_deg:.1f}), {'yes' if r.roll_judged else 'no'}")
+            lines.append(f"| {pitch} | {rb:.0f} | {cells[0]} | {cells[1]} |")
+    return lines + [""]
+
+
+def skeleton_twist_rows(pitches=(20, 35, 60, 85)) -> list[str]:
+    """The stick skeleton again, one rise of the knee to 25 deg over half a second: the pelvis
+    and trunk rolling back 15 deg together, or the trunk alone (the pelvis staying put). The
+    pelvis roll's change each design reads at the end."""
+    import dataclasses
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from skeleton import Camera, Pose, pose_frame
+
+    from clamcoach.body import BodyTracker
+    from clamcoach.measure.profiles import JOINT_CENTRES
+    from clamcoach.measure.stage import MeasureParams, MeasureStage, RollReading
+
+    def body(p, cam, t):
+        return dataclasses.replace(BodyTracker().push(pose_frame(p, cam, t=0.0)), t=t)
+
+    def change(cam, reading, pelvis_to, trunk_to):
+        s = MeasureStage(MeasureParams(settle_s=0.75, roll_reading=reading), focal_px=cam.focal_px,
+                         profile=JOINT_CENTRES)
+        for k in range(4):
+            s.push(body(Pose(), cam, k / 4))
+        first = last = None
+        for t in np.arange(0.75 + 1 / 30, 2.5, 1 / 30):
+            a = min(1.0, (t - 0.75) / 0.5)
+            p = Pose(opening=25 * a, roll=10 + a * (pelvis_to - 10), base_roll=10.0,
+                     trunk_roll=10 + a * (trunk_to - 10))
+            last = s.push(body(p, cam, t), may_calibrate=False)
+            first = first or last
+        return last.pelvis_roll_deg - first.pelvis_roll_deg
+
+    lines = ["| camera elevation | pelvis and trunk roll back 15: fit / net | the trunk alone rolls back 15 "
+             "(pelvis true 0): fit / net |", "|---|---|---|"]
+    for pitch in pitches:
+        cam = Camera(pitch=pitch)
+        both = [change(cam, r, -5.0, -5.0) for r in (RollReading.FIT, RollReading.NETWORK)]
+        trunk = [change(cam, r, 10.0, -5.0) for r in (RollReading.FIT, RollReading.NETWORK)]
+        lines.append(f"| {pitch} | {both[0]:+.1f} / {both[1]:+.1f} | {trunk[0]:+.1f} / {trunk[1]:+.1f} |")
+    return lines + [""]

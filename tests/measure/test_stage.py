@@ -137,9 +137,18 @@ def _bodies(times, pose=None):
         yield tracker.push(pose_frame(pose or Pose(), CAM, t=t))
 
 
+def FitParams(**kw):
+    """This file tests the body fit: its own roll reading, not the lifting network's
+    (tests/measure/test_stage_roll_reading.py tests that)."""
+    from clamcoach.measure.stage import MeasureParams, RollReading
+
+    return MeasureParams(roll_reading=RollReading.FIT, **kw)
+
+
 def _stage(**kw):
     from clamcoach.measure.stage import MeasureStage
 
+    kw.setdefault("params", FitParams())
     return MeasureStage(profile=JOINT_CENTRES, **kw)
 
 
@@ -153,9 +162,7 @@ def test_a_fresh_stage_has_no_setup_and_measures_nothing():
 def test_the_setup_is_fitted_the_first_frame_the_body_has_been_still_for_settle_s():
     """Still from t = 5 s, settle_s 0.75 s, frames every 0.25 s (exact in binary): the setup
     comes at 5.75 s, held 0.75 s."""
-    from clamcoach.measure.stage import MeasureParams
-
-    s = _stage(focal_px=CAM.focal_px, params=MeasureParams(settle_s=0.75))
+    s = _stage(focal_px=CAM.focal_px, params=FitParams(settle_s=0.75))
     times = [5.0 + k / 4 for k in range(6)]
     got = [s.push(b) for b in _bodies(times)]
     first = next(i for i, k in enumerate(got) if k is not None)
@@ -234,9 +241,7 @@ def test_the_setup_is_dropped_once_the_model_has_failed_the_landmarks_for_lost_s
     good frame between restarts the count."""
     import dataclasses
 
-    from clamcoach.measure.stage import MeasureParams
-
-    s = _tracking(MeasureParams(settle_s=0.75, lost_s=0.75))
+    s = _tracking(FitParams(settle_s=0.75, lost_s=0.75))
     (good,) = _still(Pose(), [1.0])
     moved = dataclasses.replace(good, image=good.image + np.array([150.0, 0.0, 0.0]))
     frames = [dataclasses.replace(moved, t=1.5), dataclasses.replace(good, t=1.75)]     # bad, then good again
@@ -257,9 +262,7 @@ def test_a_few_wild_points_do_not_lose_the_track():
     import dataclasses
 
     from clamcoach.measure.landmarks import POINTS, landmark_indices
-    from clamcoach.measure.stage import MeasureParams
-
-    s = _tracking(MeasureParams(settle_s=0.75, lost_s=0.75))
+    s = _tracking(FitParams(settle_s=0.75, lost_s=0.75))
     (good,) = _still(Pose(), [1.0])
     wild = good.image.copy()
     at = dict(zip(POINTS, landmark_indices(good.top)))
@@ -275,9 +278,7 @@ def test_a_few_wild_points_do_not_lose_the_track():
 def test_a_setup_taken_open_is_dropped_once_the_knees_have_been_closer_for_closed_below_s():
     import dataclasses
 
-    from clamcoach.measure.stage import MeasureParams
-
-    s = _tracking(MeasureParams(settle_s=0.75, closed_below_s=0.5), Pose(opening=30.0))
+    s = _tracking(FitParams(settle_s=0.75, closed_below_s=0.5), Pose(opening=30.0))
     (closed,) = _still(Pose(opening=0.0), [0.0])
     states = []
     for t in (1.0, 1.25, 1.5):
@@ -376,8 +377,6 @@ def test_stillness_is_judged_on_the_core_points_only():
     """The foot points wander (BlazePose's heels and toes do, by 10% of the body here); the
     body is still: the setup comes at settle_s."""
     from clamcoach.measure.setup_fit import body_size_px
-    from clamcoach.measure.stage import MeasureParams
-
     feet = _indices()[8:]
     (first,) = _frames([0.0])
     size = body_size_px(np.where(np.ones((12, 1)), first.image[_indices(), :2], 0))
@@ -385,7 +384,7 @@ def test_stillness_is_judged_on_the_core_points_only():
     def edit(k, image):
         image[feet, 0] += 0.1 * size * (k % 2)
 
-    s = _calibrations(_frames([k / 4 for k in range(5)], edit=edit), params=MeasureParams(settle_s=0.75))
+    s = _calibrations(_frames([k / 4 for k in range(5)], edit=edit), params=FitParams(settle_s=0.75))
     assert s.calibrations == 1 and s.setup_held_s == 0.75
 
 
@@ -403,7 +402,7 @@ def test_a_body_still_within_still_rel_at_every_point_is_still():
     def edit(k, image):
         image[core, 1] += step * (k % 2)
 
-    s = _calibrations(_frames([k / 4 for k in range(5)], edit=edit), params=MeasureParams(settle_s=0.75))
+    s = _calibrations(_frames([k / 4 for k in range(5)], edit=edit), params=FitParams(settle_s=0.75))
     assert s.calibrations == 1 and s.setup_held_s == 0.75
 
 
@@ -412,11 +411,9 @@ def test_a_frame_that_moved_does_not_count_toward_the_stillness_of_the_next():
     taken one frame after the closed one (not from the open and the closed frame together)."""
     import dataclasses
 
-    from clamcoach.measure.stage import MeasureParams
-
     (opened,) = _frames([0.0], Pose(opening=30.0))
     closed = _frames([0.25, 0.5, 0.75])
-    s = _stage(focal_px=CAM.focal_px, params=MeasureParams(settle_s=0.25))
+    s = _stage(focal_px=CAM.focal_px, params=FitParams(settle_s=0.25))
     taken = []
     for b in [dataclasses.replace(opened, t=0.0), *closed]:
         s.push(b)
@@ -435,8 +432,6 @@ def test_landmarks_the_model_cannot_explain_get_no_setup():
     model cannot explain it (RMS 0.10 of the body, above max_setup_rms_rel), whatever the
     angles it reads."""
     from clamcoach.measure.setup_fit import body_size_px
-    from clamcoach.measure.stage import MeasureParams
-
     idx = _indices()
     (first,) = _frames([0.0])
     size = body_size_px(first.image[idx, :2])
@@ -446,7 +441,7 @@ def test_landmarks_the_model_cannot_explain_get_no_setup():
 
     frames = _frames([k / 10 for k in range(15)], edit=edit)
     assert _calibrations(frames).calibrations == 0
-    lenient = _calibrations(frames, params=MeasureParams(max_setup_rms_rel=1.0))
+    lenient = _calibrations(frames, params=FitParams(max_setup_rms_rel=1.0))
     assert lenient.calibrations == 1 and lenient.setup.rms_rel > 0.06  # the angles pass
 
 
@@ -496,9 +491,7 @@ def _tracked(setup_pose, frame_pose):
 
 
 def _default_params():
-    from clamcoach.measure.stage import MeasureParams
-
-    return MeasureParams(settle_s=0.75)
+    return FitParams(settle_s=0.75)
 
 
 def _rolled(to: Pose, ramp_s: float = 0.5):
@@ -606,7 +599,7 @@ def test_knees_a_little_closer_than_at_setup_do_not_restart_it():
     from clamcoach.measure.stage import MeasureParams, _knee_gap
     from clamcoach.measure.landmarks import observe
 
-    params = MeasureParams(settle_s=0.75, closed_below_s=0.5)
+    params = FitParams(settle_s=0.75, closed_below_s=0.5)
     s = _tracking(params, Pose(opening=70.0))
     (lower,) = _frames([0.0], Pose(opening=50.0))
     (setup,) = _frames([0.0], Pose(opening=70.0))

@@ -32,19 +32,40 @@ def _stage(reading: RollReading) -> MeasureStage:
 ROLLED = Pose(opening=25.0, roll=-2.0, base_roll=10.0)
 
 
-def test_the_pelvis_roll_is_the_setups_plus_the_networks_change_with_the_networks_sd():
+def test_the_pelvis_roll_is_the_setups_plus_the_networks_change_with_the_larger_sd():
     s = _stage(RollReading.NETWORK)
     setup_points = observe(_body(Pose(), 0.0).image, s._top)[0]
     frame = _body(ROLLED, 2.75)
     kin = s.push(frame, may_calibrate=False)
     lifted = shipped_network().lift(setup_points, observe(frame.image, frame.top)[0][None])
-    setup_roll = math.degrees(s.setup.rest.roll0) + s.profile.hip_line_roll_bias_deg
-    assert kin.pelvis_roll_deg == pytest.approx(setup_roll + lifted.roll_change_deg[0], abs=1e-9)
-    assert kin.sd.pelvis_roll_deg == pytest.approx(lifted.roll_change_sd_deg[0], abs=1e-9)
-    # and it is not the fit's reading: the two designs differ on this frame
     fit = _stage(RollReading.FIT).push(frame, may_calibrate=False)
+    setup_roll = math.degrees(s.setup.rest.roll0) + s.profile.hip_line_roll_bias_deg
+    assert fit.sd.pelvis_roll_deg <= s.params.network_roll_max_sd_deg  # a camera that sees the roll
+    assert kin.pelvis_roll_deg == pytest.approx(setup_roll + lifted.roll_change_deg[0], abs=1e-9)
+    assert kin.sd.pelvis_roll_deg == pytest.approx(max(lifted.roll_change_sd_deg[0], fit.sd.pelvis_roll_deg),
+                                                   abs=1e-9)
+    # and it is not the fit's reading: the two designs differ on this frame
     assert kin.pelvis_roll_deg != pytest.approx(fit.pelvis_roll_deg, abs=1e-6)
     assert kin.opening_deg == pytest.approx(fit.opening_deg, abs=1e-9)  # only the roll changes
+
+
+def test_where_the_geometry_cannot_see_the_roll_the_fits_reading_stays():
+    """From a level camera the fit's roll SD is above what a roll-back can be judged with: the
+    network, which would read something there all the same, is not asked."""
+    level = Camera(pitch=0)
+
+    def stage(reading):
+        st = MeasureStage(MeasureParams(settle_s=0.75, roll_reading=reading), focal_px=level.focal_px,
+                          profile=JOINT_CENTRES)
+        for k in range(4):
+            st.push(dataclasses.replace(BodyTracker().push(pose_frame(Pose(), level, t=0.0)), t=k / 4))
+        return st
+
+    frame = dataclasses.replace(BodyTracker().push(pose_frame(ROLLED, level, t=0.0)), t=2.75)
+    net, fit = stage(RollReading.NETWORK).push(frame, may_calibrate=False), stage(RollReading.FIT).push(
+        frame, may_calibrate=False)
+    assert fit.sd.pelvis_roll_deg > MeasureParams().network_roll_max_sd_deg
+    assert net.pelvis_roll_deg == fit.pelvis_roll_deg and net.sd.pelvis_roll_deg == fit.sd.pelvis_roll_deg
 
 
 def test_the_network_reads_a_roll_back_as_a_roll_back():

@@ -49,3 +49,18 @@ def test_samples_concatenate_with_their_setup_rows_renumbered(samples):
     both = KeypointSamples.concat([samples, samples])
     assert len(both.reference) == 6 and both.ref.max() == 5
     assert np.array_equal(both.reference[both.ref[120:]], samples.reference[samples.ref])
+
+
+@pytest.mark.parametrize("twist", [-15.0, 8.0])
+def test_a_trunk_twist_turns_the_shoulders_and_leaves_the_pelvis_and_legs(poser, twist):
+    """The keypoints turn the trunk against the pelvis, so the network cannot read the pelvis
+    roll off the shoulders; the data sets' frames (twist 0) are unchanged."""
+    from clamcoach.synth.clamshell import FrameParams
+
+    plain = poser.pose(FrameParams(roll=10.0, opening=20.0))
+    turned = poser.pose(FrameParams(roll=10.0, opening=20.0, trunk_twist=twist))
+    assert turned.gt["trunk_roll_deg"] == pytest.approx(plain.gt["trunk_roll_deg"] + twist, abs=0.5)
+    assert turned.gt["pelvis_roll_deg"] == pytest.approx(plain.gt["pelvis_roll_deg"], abs=1e-9)
+    for joint in ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle"):
+        assert np.allclose(turned.joints[joint], plain.joints[joint], atol=1e-9)
+    assert not np.allclose(turned.joints["right_shoulder"], plain.joints["right_shoulder"], atol=1e-3)

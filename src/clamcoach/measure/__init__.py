@@ -12,4 +12,4 @@ camera, fitted to the pose model's 2-D landmarks (see ../shared/design/ARCHITECT
 """
 
 #: Bumped whenever a change to the model, its priors or its noise levels can change a number.
-MODEL_VERSION = "bodyfit-1"
+MODEL_VERSION = "bodyfit-2"

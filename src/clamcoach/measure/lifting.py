@@ -101,8 +101,8 @@ class LiftingNet:
         self.sd_scale = np.ones(3) if sd_scale is None else sd_scale
 
     @classmethod
-    def load(cls, path: Path = WEIGHTS) -> "LiftingNet":
-        with np.load(path) as d:
+    def load(cls, path: Path | None = None) -> "LiftingNet":
+        with np.load(path or WEIGHTS) as d:
             n = sum(1 for k in d.files if k.startswith("W"))
             layers = [(d[f"W{i}"].astype(np.float64), d[f"b{i}"].astype(np.float64)) for i in range(n)]
             scale = d["sd_scale"].astype(np.float64) if "sd_scale" in d.files else None

@@ -114,6 +114,9 @@ class FrameParams:
     opening: float = 0.0  # deg, rotation of the top knee about the top hip-ankle line
     ankle_lift: float = 0.0  # m, top ankle raised above its stacked position
     hand: Hand = Hand.HIP
+    #: deg, the trunk turned about the body's long axis against the pelvis (forward positive):
+    #: shoulders rolling back while the pelvis stays, or the other way (0 in the data sets)
+    trunk_twist: float = 0.0
 
     @property
     def hand_on_hip(self) -> bool:
@@ -360,7 +363,8 @@ class ClamPoser:
         self._leg_rots(TOP, self.hT, to_body(KT_w), to_body(AT_w), rot)
         # arms
         x_b, y_b, z_b = np.eye(3)
-        Rt = rot_axis(y_b, -self.trunk_bend)
+        # the side bend, then any twist of the trunk about the long axis (body z = lying X)
+        Rt = rot_axis(z_b, fp.trunk_twist) @ rot_axis(y_b, -self.trunk_bend)
         piv = b.head("spine05")
         rot["spine05"] = Rt
         SB = piv + Rt @ (b.head(f"upperarm01.{BOTTOM}") - piv)

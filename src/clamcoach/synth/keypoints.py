@@ -4,7 +4,7 @@ random and projected, for training the lifting network (``clamcoach.measure.lift
 Each drawn body lies down as in a set (its setup drawn from the same ranges as the tuning
 sets), is seen by several cameras drawn from those ranges, and is posed in random frames: any
 knee opening from closed to beyond the method's limit, roll-backs and small forward rolls, the
-top ankle lifted or not. What comes out are the true joint centres' projections in the order of
+top ankle lifted or not, the trunk turned against the pelvis or not. What comes out are the true joint centres' projections in the order of
 ``clamcoach.measure.landmarks.POINTS``; the pose model's offsets and noise are added at training
 time from what was measured on the tuning clips.
 """
@@ -75,7 +75,9 @@ def _frame_params(rng: np.random.Generator, forward_roll: float, shin_m: float, 
     u = rng.random()
     roll_back = 0.0 if u < 0.5 else float(rng.uniform(-5.0, 0.0)) if u < 0.6 else float(rng.uniform(0.0, 25.0))
     lift = 0.0 if rng.random() < 0.8 else float(rng.uniform(0.0, 0.45)) * shin_m
-    return FrameParams(roll=forward_roll - roll_back, opening=opening, ankle_lift=lift, hand=hand)
+    # the trunk turning on its own, so the pelvis roll is not read off the shoulders
+    twist = 0.0 if rng.random() < 0.4 else float(rng.uniform(-18.0, 10.0))
+    return FrameParams(roll=forward_roll - roll_back, opening=opening, ankle_lift=lift, hand=hand, trunk_twist=twist)
 
 
 def sample_body(seed: int, ranges: SetRanges, n_frames: int = 150, n_cameras: int = 8) -> KeypointSamples:
