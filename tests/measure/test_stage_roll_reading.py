@@ -87,3 +87,30 @@ def test_a_frame_with_a_point_missing_keeps_the_fits_roll():
     fit = _stage(RollReading.FIT).push(broken, may_calibrate=False)
     assert net.pelvis_roll_deg == pytest.approx(fit.pelvis_roll_deg, abs=1e-12)
     assert net.sd.pelvis_roll_deg == pytest.approx(fit.sd.pelvis_roll_deg, abs=1e-12)
+
+
+def test_from_a_camera_below_the_raised_band_the_fits_reading_stays_even_where_it_sees_the_roll():
+    """At 20 deg the fit's roll SD is within the protocol's, but the camera is below the raised
+    band the network is trusted in: the fit's reading stays."""
+    low = Camera(pitch=20)
+
+    def stage(reading):
+        st = MeasureStage(MeasureParams(settle_s=0.75, roll_reading=reading), focal_px=low.focal_px,
+                          profile=JOINT_CENTRES)
+        for k in range(4):
+            st.push(dataclasses.replace(BodyTracker().push(pose_frame(Pose(), low, t=0.0)), t=k / 4))
+        return st
+
+    mild = Pose(opening=10.0, roll=6.0, base_roll=10.0)
+    frame = dataclasses.replace(BodyTracker().push(pose_frame(mild, low, t=0.0)), t=2.75)
+    net_stage = stage(RollReading.NETWORK)
+    net, fit = net_stage.push(frame, may_calibrate=False), stage(RollReading.FIT).push(frame, may_calibrate=False)
+    assert fit.sd.pelvis_roll_deg <= MeasureParams().network_roll_max_sd_deg
+    assert net_stage.setup.camera.elevation_deg() < MeasureParams().network_min_elevation_deg
+    assert net.pelvis_roll_deg == fit.pelvis_roll_deg
+    # the network alone would have read it otherwise
+    ungated = MeasureStage(MeasureParams(settle_s=0.75, network_min_elevation_deg=-90.0), focal_px=low.focal_px,
+                           profile=JOINT_CENTRES)
+    for k in range(4):
+        ungated.push(dataclasses.replace(BodyTracker().push(pose_frame(Pose(), low, t=0.0)), t=k / 4))
+    assert ungated.push(frame, may_calibrate=False).pelvis_roll_deg != pytest.approx(fit.pelvis_roll_deg, abs=1e-6)
