@@ -105,8 +105,8 @@ def analyse_clip(job: tuple[str, str, bool, tuple[str, ...]]) -> dict:
 
 
 def _both_designs(protocol, frames, analysis, report) -> dict:
-    """The same landmarks read by the lifting network alone, and by the engine with the
-    network's roll (``RollReading.NETWORK``), beside the shipped engine's (the body fit's)."""
+    """The same landmarks read by the lifting network alone, and by the engine with the body
+    fit's roll everywhere (``RollReading.FIT``), beside the shipped engine's."""
     from lifting_compare import lift_clip
 
     from clamcoach.engine import Engine
@@ -114,12 +114,11 @@ def _both_designs(protocol, frames, analysis, report) -> dict:
 
     lifted = lift_clip(analysis.frames, report.get("top_side"), report.get("setup", {}).get("settled_at_s"),
                        _lifting_net())
-    eng = Engine(protocol, measure_params=MeasureParams(roll_reading=RollReading.NETWORK))
+    eng = Engine(protocol, measure_params=MeasureParams(roll_reading=RollReading.FIT))
     for t, pose in frames:
         eng.push(pose, t)
-    with_network = eng.finish()
-    return {"lifted": lifted, "network_report": with_network.to_dict({}),
-            "network_frames": with_network.frames.without_landmarks()}
+    fit = eng.finish()
+    return {"lifted": lifted, "fit_report": fit.to_dict({}), "fit_frames": fit.frames.without_landmarks()}
 
 
 @functools.cache
@@ -151,8 +150,8 @@ class Scored:
     pillow: bool = False
     #: (body fit, lifting network) errors read the same way (lifting_compare.py)
     designs: tuple | None = None
-    #: the same clip scored with the engine reading the roll with the network
-    with_network: "Scored | None" = None
+    #: the same clip scored with the engine reading the roll with the body fit everywhere
+    fit_only: "Scored | None" = None
 
 
 def score_results(set_name: str, results: list[dict]) -> tuple[list[Scored], list[str]]:
@@ -168,15 +167,14 @@ def score_results(set_name: str, results: list[dict]) -> tuple[list[Scored], lis
         out.append(Scored(set_name, Path(res["video"]).name, gt["camera"]["view"], band_of(elev), elev, s,
                           bool(res["report"].get("view_can_see_roll")),
                           bool(gt["setup"].get("knee_pillow_cm") or 0.0),
-                          compare_clip(gt, res["report"], res["frames"], res["designs"]["lifted"])
-                          if "designs" in res else None))
+                          compare_clip(gt, **res["designs"]) if "designs" in res else None))
         if "designs" in res:
             d = res["designs"]
-            net = score_clip(d["network_report"], truth_reps(gt), frame_truth(gt), d["network_frames"],
+            fit = score_clip(d["fit_report"], truth_reps(gt), frame_truth(gt), d["fit_frames"],
                              setup_roll_deg=gt["setup"]["forward_roll_deg"])
-            out[-1].with_network = dataclasses.replace(out[-1], score=net,
-                                                       judged=bool(d["network_report"].get("view_can_see_roll")),
-                                                       designs=None)
+            out[-1].fit_only = dataclasses.replace(out[-1], score=fit,
+                                                   judged=bool(d["fit_report"].get("view_can_see_roll")),
+                                                   designs=None)
     return out, errors
 
 
@@ -319,14 +317,14 @@ def design_section(by_set: dict[str, list[Scored]]) -> list[str]:
         return []
     engine_rows = []
     for name in ("tuning", "eval", "shifted"):
-        group = [s for s in by_set.get(name, []) if s.with_network is not None]
+        group = [s for s in by_set.get(name, []) if s.fit_only is not None]
         for label, sub in ((name, group), (f"{name}, raised >= 25", [s for s in group if s.elevation >= 25.0]),
                            (f"{name}, below 25", [s for s in group if s.elevation < 25.0])):
             if sub:
-                engine_rows.append(row(f"{label}, body fit (shipped)", figures(sub)))
-                engine_rows.append(row(f"{label}, network's roll", figures([s.with_network for s in sub])))
+                engine_rows.append(row(f"{label}, body fit's roll everywhere", figures([s.fit_only for s in sub])))
+                engine_rows.append(row(f"{label}, as shipped", figures(sub)))
     return ["### Two designs side by side: the body fit and the lifting network", "",
-            "The same landmarks of the same clips, read by the body fit (fit: the engine as shipped) and "
+            "The same landmarks of the same clips, read by the body fit (fit: `RollReading.FIT`) and "
             "by the lifting network alone (net, `clamcoach.measure.lifting`, trained "
             "by `make train-lifting` on synthetic keypoints with BlazePose's offsets and noise measured on "
             "tuning). Per frame after the setup: the "
@@ -334,8 +332,10 @@ def design_section(by_set: dict[str, list[Scored]]) -> list[str]:
             "its true time span (no rep detector): the peak opening and the peak roll-back. The setup's "
             "forward roll: the engine's setup reading against the network's median over the set.", "",
             *comparison_rows(groups),
-            "The whole engine, reading the pelvis roll's change with the network (`RollReading.NETWORK`) "
-            "instead of the fit, the rest unchanged:", "", HEAD, "|" + "---|" * 13, *engine_rows, "",
+            "The whole engine with the body fit's roll everywhere (`RollReading.FIT`) and as shipped "
+            "(`RollReading.NETWORK`: the network's roll change where the setup's camera is raised 25 deg or "
+            "more and the fit's roll SD is within the protocol's; the SD stays the fit's):", "",
+            HEAD, "|" + "---|" * 13, *engine_rows, "",
             "Off the generator's bodies: the tests' stick skeleton (tests/skeleton.py: other proportions, "
             "exact joint centres), three reps, the second rolling back; that rep's roll-back as each "
             "design reads it, with its SD and whether the engine judged it:", "", *skeleton_rows(),

@@ -187,7 +187,8 @@ def skeleton_rows(pitches=(0, 20, 35, 60, 85), roll_backs=(7.0, 20.0)) -> list[s
     from clamcoach.measure.stage import MeasureParams, RollReading
     from clamcoach.protocol import load_protocol
 
-    lines = ["| camera elevation | true roll-back | body fit: read (SD), judged | network: read (SD), judged |",
+    lines = ["| camera elevation | true roll-back | body fit: read (SD), judged | "
+             "as shipped (network where raised): read (SD), judged |",
              "|---|---|---|---|"]
     for pitch in pitches:
         for rb in roll_backs:
@@ -240,8 +241,8 @@ def skeleton_twist_rows(pitches=(20, 35, 60, 85)) -> list[str]:
             first = first or last
         return last.pelvis_roll_deg - first.pelvis_roll_deg
 
-    lines = ["| camera elevation | pelvis and trunk roll back 15: fit / net | the trunk alone rolls back 15 "
-             "(pelvis true 0): fit / net |", "|---|---|---|"]
+    lines = ["| camera elevation | pelvis and trunk roll back 15: fit / shipped | the trunk alone rolls back 15 "
+             "(pelvis true 0): fit / shipped |", "|---|---|---|"]
     for pitch in pitches:
         cam = Camera(pitch=pitch)
         both = [change(cam, r, -5.0, -5.0) for r in (RollReading.FIT, RollReading.NETWORK)]
