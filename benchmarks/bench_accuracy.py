@@ -339,8 +339,9 @@ def design_section(by_set: dict[str, list[Scored]]) -> list[str]:
             "Off the generator's bodies: the tests' stick skeleton (tests/skeleton.py: other proportions, "
             "exact joint centres), three reps, the second rolling back; that rep's roll-back as each "
             "design reads it, with its SD and whether the engine judged it:", "", *skeleton_rows(),
-            "The same skeleton, the trunk rolling back with the pelvis or alone (the generator's bodies "
-            "always roll them together, so the network learnt to read one from the other):", "",
+            "The same skeleton, the trunk rolling back with the pelvis or alone (the data sets' bodies "
+            "always roll them together; the network's training keypoints also turn the trunk on its own, "
+            "so it does not read the pelvis off the shoulders):", "",
             *skeleton_twist_rows()]
 
 
