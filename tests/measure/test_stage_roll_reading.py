@@ -20,13 +20,17 @@ def _body(pose: Pose, t: float):
     return dataclasses.replace(BodyTracker().push(pose_frame(pose, CAM, t=0.0)), t=t)
 
 
-def _stage(reading: RollReading) -> MeasureStage:
-    s = MeasureStage(MeasureParams(settle_s=0.75, roll_reading=reading), focal_px=CAM.focal_px,
+def _stage_at(cam: Camera, reading: RollReading = RollReading.NETWORK, **params) -> MeasureStage:
+    s = MeasureStage(MeasureParams(settle_s=0.75, roll_reading=reading, **params), focal_px=cam.focal_px,
                      profile=JOINT_CENTRES)
     for k in range(4):  # still from 0 to 0.75 s: the setup
-        s.push(_body(Pose(), k / 4))
+        s.push(dataclasses.replace(BodyTracker().push(pose_frame(Pose(), cam, t=0.0)), t=k / 4))
     assert s.state is StageState.TRACKING
     return s
+
+
+def _stage(reading: RollReading) -> MeasureStage:
+    return _stage_at(CAM, reading)
 
 
 ROLLED = Pose(opening=25.0, roll=-2.0, base_roll=10.0)
@@ -53,17 +57,9 @@ def test_where_the_geometry_cannot_see_the_roll_the_fits_reading_stays():
     """From a level camera the fit's roll SD is above what a roll-back can be judged with: the
     network, which would read something there all the same, is not asked."""
     level = Camera(pitch=0)
-
-    def stage(reading):
-        st = MeasureStage(MeasureParams(settle_s=0.75, roll_reading=reading), focal_px=level.focal_px,
-                          profile=JOINT_CENTRES)
-        for k in range(4):
-            st.push(dataclasses.replace(BodyTracker().push(pose_frame(Pose(), level, t=0.0)), t=k / 4))
-        return st
-
     frame = dataclasses.replace(BodyTracker().push(pose_frame(ROLLED, level, t=0.0)), t=2.75)
-    net, fit = stage(RollReading.NETWORK).push(frame, may_calibrate=False), stage(RollReading.FIT).push(
-        frame, may_calibrate=False)
+    net = _stage_at(level).push(frame, may_calibrate=False)
+    fit = _stage_at(level, RollReading.FIT).push(frame, may_calibrate=False)
     assert fit.sd.pelvis_roll_deg > MeasureParams().network_roll_max_sd_deg
     assert net.pelvis_roll_deg == fit.pelvis_roll_deg and net.sd.pelvis_roll_deg == fit.sd.pelvis_roll_deg
 
@@ -93,24 +89,14 @@ def test_from_a_camera_below_the_raised_band_the_fits_reading_stays_even_where_i
     """At 20 deg the fit's roll SD is within the protocol's, but the camera is below the raised
     band the network is trusted in: the fit's reading stays."""
     low = Camera(pitch=20)
-
-    def stage(reading):
-        st = MeasureStage(MeasureParams(settle_s=0.75, roll_reading=reading), focal_px=low.focal_px,
-                          profile=JOINT_CENTRES)
-        for k in range(4):
-            st.push(dataclasses.replace(BodyTracker().push(pose_frame(Pose(), low, t=0.0)), t=k / 4))
-        return st
-
     mild = Pose(opening=10.0, roll=6.0, base_roll=10.0)
     frame = dataclasses.replace(BodyTracker().push(pose_frame(mild, low, t=0.0)), t=2.75)
-    net_stage = stage(RollReading.NETWORK)
-    net, fit = net_stage.push(frame, may_calibrate=False), stage(RollReading.FIT).push(frame, may_calibrate=False)
+    net_stage = _stage_at(low)
+    net = net_stage.push(frame, may_calibrate=False)
+    fit = _stage_at(low, RollReading.FIT).push(frame, may_calibrate=False)
     assert fit.sd.pelvis_roll_deg <= MeasureParams().network_roll_max_sd_deg
     assert net_stage.setup.camera.elevation_deg() < MeasureParams().network_min_elevation_deg
     assert net.pelvis_roll_deg == fit.pelvis_roll_deg
     # the network alone would have read it otherwise
-    ungated = MeasureStage(MeasureParams(settle_s=0.75, network_min_elevation_deg=-90.0), focal_px=low.focal_px,
-                           profile=JOINT_CENTRES)
-    for k in range(4):
-        ungated.push(dataclasses.replace(BodyTracker().push(pose_frame(Pose(), low, t=0.0)), t=k / 4))
+    ungated = _stage_at(low, network_min_elevation_deg=-90.0)
     assert ungated.push(frame, may_calibrate=False).pelvis_roll_deg != pytest.approx(fit.pelvis_roll_deg, abs=1e-6)
