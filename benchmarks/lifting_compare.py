@@ -18,6 +18,7 @@ import numpy as np
 
 from clamcoach.measure.landmarks import observe
 from clamcoach.measure.lifting import LiftingNet, setup_reference
+from clamcoach.measure.stage import fuse_correlated
 from clamcoach.series import FrameSeries
 from clamcoach.types import Side
 
@@ -109,9 +110,10 @@ def _score(gt: dict, t: np.ndarray, opening, opening_sd, roll, roll_sd, setup_ro
 
 
 def compare_clip(gt: dict, fit_report: dict, fit_frames: FrameSeries,
-                 lifted: Lifted | None) -> tuple[DesignErrors, DesignErrors]:
-    """(body fit, lifting network) errors on one clip: ``fit_*`` from the engine with the fit's
-    own roll reading."""
+                 lifted: Lifted | None) -> tuple[DesignErrors, DesignErrors, DesignErrors]:
+    """(body fit, lifting network, the two fused) errors on one clip: ``fit_*`` from the engine
+    with the fit's own readings. Fused: the opening as ``OpeningReading.FUSED`` reads it (the
+    same function on the same two readings); its roll is the network's."""
     report, frames = fit_report, fit_frames
     settled = report.get("setup", {}).get("settled_at_s")
     if settled is None:
@@ -122,9 +124,15 @@ def compare_clip(gt: dict, fit_report: dict, fit_frames: FrameSeries,
                  frames.pelvis_roll_deg[after], frames.pelvis_roll_sd_deg[after],
                  float(fit_roll) if fit_roll is not None else math.nan)
     if lifted is None:
-        return fit, DesignErrors()
+        return fit, DesignErrors(), DesignErrors()
     net = _score(gt, lifted.t, lifted.opening, lifted.opening_sd, lifted.roll, lifted.roll_sd, lifted.forward_roll)
-    return fit, net
+    at = np.clip(np.searchsorted(frames.t, lifted.t), 0, len(frames.t) - 1)
+    both = [fuse_correlated(float(frames.opening_deg[i]), float(frames.opening_sd_deg[i]), float(o), float(s))
+            for i, o, s in zip(at, lifted.opening, lifted.opening_sd)]
+    fused_open = np.array([b[0] for b in both]) if both else np.zeros(0)
+    fused_sd = np.array([b[1] for b in both]) if both else np.zeros(0)
+    fused = _score(gt, lifted.t, fused_open, fused_sd, lifted.roll, lifted.roll_sd, lifted.forward_roll)
+    return fit, net, fused
 
 
 def _figures(errs: list[DesignErrors]) -> dict:
@@ -147,10 +155,11 @@ def _figures(errs: list[DesignErrors]) -> dict:
     }
 
 
-HEAD = ("| group | clips | frames | opening MAE per frame: fit / net | roll change MAE per frame: fit / net | "
-        "rep peak opening MAE: fit / net | rep peak roll-back MAE: fit / net | "
-        "90% interval holds, opening: fit / net | 90% interval holds, roll: fit / net | "
+HEAD = ("| group | clips | frames | opening MAE per frame: fit / net / fused | roll change MAE per frame: fit / net | "
+        "rep peak opening MAE: fit / net / fused | rep peak roll-back MAE: fit / net | "
+        "90% interval holds, opening: fit / net / fused | 90% interval holds, roll: fit / net | "
         "setup forward-roll MAE: fit / net |")
+OPENING_KEYS = ("opening", "peak_opening", "cover_opening")
 
 
 def _fmt(x: float, pct: bool = False) -> str:
@@ -159,15 +168,17 @@ def _fmt(x: float, pct: bool = False) -> str:
     return f"{100 * x:.0f}%" if pct else f"{x:.1f}"
 
 
-def comparison_rows(groups: dict[str, list[tuple[DesignErrors, DesignErrors]]]) -> list[str]:
+def comparison_rows(groups: dict[str, list[tuple[DesignErrors, DesignErrors, DesignErrors]]]) -> list[str]:
     lines = [HEAD, "|" + "---|" * 10]
     for name, pairs in groups.items():
         if not pairs:
             continue
-        f, n = _figures([p[0] for p in pairs]), _figures([p[1] for p in pairs])
-        cells = [f"{_fmt(f[k], pct=k.startswith('cover'))} / {_fmt(n[k], pct=k.startswith('cover'))}"
-                 for k in ("opening", "roll", "peak_opening", "peak_roll_back", "cover_opening", "cover_roll",
-                           "setup_roll")]
+        designs = [_figures([p[i] for p in pairs]) for i in range(3)]
+        cells = []
+        for k in ("opening", "roll", "peak_opening", "peak_roll_back", "cover_opening", "cover_roll", "setup_roll"):
+            shown = designs if k in OPENING_KEYS else designs[:2]
+            cells.append(" / ".join(_fmt(d[k], pct=k.startswith("cover")) for d in shown))
+        f = designs[0]
         lines.append(f"| {name} | {len(pairs)} | {f['frames']} | " + " | ".join(cells) + " |")
     return lines + [""]
 
@@ -249,3 +260,52 @@ def skeleton_twist_rows(pitches=(20, 35, 60, 85)) -> list[str]:
         trunk = [change(cam, r, 10.0, -5.0) for r in (RollReading.FIT, RollReading.NETWORK)]
         lines.append(f"| {pitch} | {both[0]:+.1f} / {both[1]:+.1f} | {trunk[0]:+.1f} / {trunk[1]:+.1f} |")
     return lines + [""]
+
+
+def skeleton_opening_rows(pitches=(0, 20, 35, 60, 85), openings=(10.0, 30.0, 45.0, 60.0)) -> list[str]:
+    """The opening each reading gives the stick skeleton (a body the generator did not draw),
+    held still at each opening after its setup: the fit, the network alone, and the two fused
+    (``OpeningReading.FUSED``), each with its SD."""
+    import dataclasses
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from skeleton import Camera, Pose, pose_frame
+
+    from clamcoach.body import BodyTracker
+    from clamcoach.measure.landmarks import observe
+    from clamcoach.measure.profiles import JOINT_CENTRES
+    from clamcoach.measure.stage import MeasureParams, MeasureStage, OpeningReading
+
+    def body(p, cam, t):
+        return dataclasses.replace(BodyTracker().push(pose_frame(p, cam, t=0.0)), t=t)
+
+    def stage(cam, reading):
+        s = MeasureStage(MeasureParams(settle_s=0.75, opening_reading=reading), focal_px=cam.focal_px,
+                         profile=JOINT_CENTRES)
+        for k in range(4):
+            s.push(body(Pose(), cam, k / 4))
+        return s
+
+    lines = ["| camera elevation | true opening | body fit: read (SD) | network alone: read (SD) | fused: read (SD) |",
+             "|---|---|---|---|---|"]
+    for pitch in pitches:
+        cam = Camera(pitch=pitch)
+        for o in openings:
+            frame = body(Pose(opening=o), cam, 1.0)
+            fit_stage = stage(cam, OpeningReading.FIT)
+            reference = fit_stage._lift_reference
+            fit = fit_stage.push(frame, may_calibrate=False)
+            fused = stage(cam, OpeningReading.FUSED).push(frame, may_calibrate=False)
+            net = _lifting_net().lift(reference, observe(frame.image, frame.top)[0][None])
+            lines.append(f"| {pitch} | {o:.0f} | {fit.opening_deg:.1f} ({fit.sd.opening_deg:.1f}) | "
+                         f"{net.opening_deg[0]:.1f} ({net.opening_sd_deg[0]:.1f}) | "
+                         f"{fused.opening_deg:.1f} ({fused.sd.opening_deg:.1f}) |")
+    return lines + [""]
+
+
+def _lifting_net() -> LiftingNet:
+    from clamcoach.measure.lifting import shipped_network
+
+    return shipped_network()

@@ -37,7 +37,7 @@ def measurement_provenance(stage: MeasureStage) -> dict:
     fitted."""
     from clamcoach.measure import MODEL_VERSION
     from clamcoach.measure.lifting import weights_id
-    from clamcoach.measure.stage import RollReading
+    from clamcoach.measure.stage import OpeningReading, RollReading
 
     s = stage.setup
     return {
@@ -49,7 +49,8 @@ def measurement_provenance(stage: MeasureStage) -> dict:
         "calibrations": stage.calibrations,
         "focal_px": rounded(s.camera.fx, 2) if s else None,
         "setup_rms_rel": rounded(s.rms_rel, 4) if s else None,
-        "roll_network": weights_id() if stage.params.roll_reading is RollReading.NETWORK else None,
+        "lifting_network": weights_id() if (stage.params.roll_reading is RollReading.NETWORK
+                                            or stage.params.opening_reading is OpeningReading.FUSED) else None,
     }
 
 

@@ -72,6 +72,23 @@ class RollReading(str, Enum):
     FIT = "fit"
 
 
+class OpeningReading(str, Enum):
+    """Where the knee's opening comes from.
+
+    FIT (the default): the body fit's own reading.
+    FUSED: the body fit's and the lifting network's readings weighted by the inverse of their
+    variances, with the SD of that weighting as if their errors were fully correlated (they read
+    the same landmarks). On the tuning renders it cut the rep peak opening's error from 5.5
+    (fit) and 5.0 (network) to 4.1 deg from raised cameras. It is not the default because the
+    network misreads a body the generator did not draw: on tests/skeleton.py's a 60-deg opening
+    reads 30-40 from level and 35-deg cameras with an SD of 3-5 (the fit: 46-55), so the fusion
+    would carry the generator's bodies into every patient's opening (docs/ACCURACY.md).
+    """
+
+    FIT = "fit"
+    FUSED = "fused"
+
+
 @dataclass(frozen=True)
 class MeasureParams:
     settle_s: float = 0.8           # still this long before the setup is fitted
@@ -94,6 +111,7 @@ class MeasureParams:
     #: deg high; from 35 deg up it brought readings 5-14 deg high to within 4.
     pillow_min_elevation_deg: float = 35.0
     roll_reading: RollReading = RollReading.NETWORK
+    opening_reading: OpeningReading = OpeningReading.FIT
     #: With RollReading.NETWORK: the network's reading is used where the fit's roll SD is at
     #: most this (the protocol's roll_back.max_sd_deg: where a roll-back can be judged at all) ...
     network_roll_max_sd_deg: float = 4.0
@@ -258,20 +276,22 @@ class MeasureStage:
                   and gap < self._setup_knee_gap - self.params.closed_drop_rel)
         if self._knees_closer.update(closer, body.t) >= self.params.closed_below_s:
             self.reset()
-        return self.kinematics(body.t, est, self._lifted_roll(points))
+        return self.kinematics(body.t, est, self._lifted(points))
 
-    def _lifted_roll(self, points: np.ndarray) -> tuple[float, float] | None:
-        """(roll change since the setup, its SD) in degrees from the lifting network, or None
-        when it is not asked for or cannot read this frame (a point missing)."""
-        if (self.params.roll_reading is not RollReading.NETWORK or self._lift_reference is None
-                or not np.all(np.isfinite(points))):
+    def _lifted(self, points: np.ndarray) -> NetworkReading | None:
+        """The lifting network's reading of this frame, or None when neither measure asks for it
+        or it cannot read this frame (a point missing)."""
+        wanted = (self.params.roll_reading is RollReading.NETWORK
+                  or self.params.opening_reading is OpeningReading.FUSED)
+        if not wanted or self._lift_reference is None or not np.all(np.isfinite(points)):
             return None
         out = shipped_network().lift(self._lift_reference, points[None])
-        return float(out.roll_change_deg[0]), float(out.roll_change_sd_deg[0])
+        return NetworkReading(float(out.opening_deg[0]), float(out.opening_sd_deg[0]),
+                              float(out.roll_change_deg[0]), float(out.roll_change_sd_deg[0]))
 
-    def kinematics(self, t: float, est: PoseEstimate, lifted_roll: tuple[float, float] | None = None) -> Kinematics:
-        """Measures (with SDs) from one fitted pose; ``lifted_roll`` (the network's roll change
-        and SD, degrees) replaces the fit's roll change when given."""
+    def kinematics(self, t: float, est: PoseEstimate, lifted: NetworkReading | None = None) -> Kinematics:
+        """Measures (with SDs) from one fitted pose; ``lifted`` (the network's reading) enters
+        the roll and the opening as ``params.roll_reading`` and ``params.opening_reading`` say."""
         assert self.setup is not None and self.model is not None
         rest = self.setup.rest
         q, cov = est.pose, est.cov
@@ -298,9 +318,16 @@ class MeasureStage:
         # to judge a roll-back (the rules judge on the frames' roll SD); the SD stays the fit's
         # unless the network's is larger (its own, calibrated on tuning renders, are too small
         # off the bodies it learnt from: tests/skeleton.py's, docs/ACCURACY.md).
-        if (lifted_roll is not None and pelvis_roll_sd <= self.params.network_roll_max_sd_deg
+        if (lifted is not None and self.params.roll_reading is RollReading.NETWORK
+                and pelvis_roll_sd <= self.params.network_roll_max_sd_deg
                 and self.setup.camera.elevation_deg() >= self.params.network_min_elevation_deg):
-            pelvis_roll, pelvis_roll_sd = deg(rest.roll0) + lifted_roll[0], max(lifted_roll[1], pelvis_roll_sd)
+            pelvis_roll, pelvis_roll_sd = deg(rest.roll0) + lifted.roll_change_deg, max(lifted.roll_change_sd_deg,
+                                                                                       pelvis_roll_sd)
+        opening_deg = deg(self._opening_scale * opening)
+        opening_sd_deg = math.hypot(deg(self._opening_scale * opening_sd), pr.opening_gain_sd_rel * abs(opening_deg))
+        if lifted is not None and self.params.opening_reading is OpeningReading.FUSED:
+            opening_deg, opening_sd_deg = fuse_correlated(opening_deg, opening_sd_deg,
+                                                          lifted.opening_deg, lifted.opening_sd_deg)
         # The setup's absolute angles are the least determined numbers (the camera's elevation
         # trades off against them): their SD is the setup fit's, plus the profile's spread.
         hip_sd = math.hypot(math.degrees(self.setup.param("hip_flexion")[1]), pr.flexion_sd_deg)
@@ -309,7 +336,7 @@ class MeasureStage:
             t=t,
             hip_flexion_deg=hip + pr.hip_flexion_bias_deg,
             knee_flexion_deg=knee + pr.knee_flexion_bias_deg,
-            opening_deg=deg(self._opening_scale * opening),
+            opening_deg=opening_deg,
             knee_lift_cm=100 * (knee_gap - rest_knee_gap),
             pelvis_roll_deg=pelvis_roll + pr.hip_line_roll_bias_deg,
             trunk_roll_deg=deg(rest.trunk_roll0 + q[0] + q[1]) + pr.shoulder_line_roll_bias_deg,
@@ -317,8 +344,7 @@ class MeasureStage:
             shin_length_cm=100 * l2,
             sd=Spread(
                 hip_flexion_deg=hip_sd, knee_flexion_deg=knee_sd,
-                opening_deg=math.hypot(deg(self._opening_scale * opening_sd),
-                                       pr.opening_gain_sd_rel * abs(deg(self._opening_scale * opening))),
+                opening_deg=opening_sd_deg,
                 knee_lift_cm=100 * radius * opening_sd,
                 pelvis_roll_deg=pelvis_roll_sd, trunk_roll_deg=deg(math.sqrt(max(trunk_var, 0.0))),
                 # The ankle moves on a circle about the top hip (radius: hip to ankle).
@@ -339,6 +365,28 @@ class MeasureStage:
     def noise_px(self) -> np.ndarray:
         assert self.setup is not None
         return _sigmas(self.noise_rel) * self.setup.body_px
+
+
+@dataclass(frozen=True)
+class NetworkReading:
+    """The lifting network's reading of one frame (degrees)."""
+
+    opening_deg: float
+    opening_sd_deg: float
+    roll_change_deg: float  # the pelvis roll's change since the setup, forward positive
+    roll_change_sd_deg: float
+
+
+def fuse_correlated(a: float, sd_a: float, b: float, sd_b: float) -> tuple[float, float]:
+    """Two readings of one quantity weighted by their inverse variances, and the SD of that
+    weighting when their errors are fully correlated (the weighted mean of the SDs): two readings
+    of the same landmarks are not independent, so the independent formula would claim too much."""
+    if not (math.isfinite(a) and sd_a > 0):
+        return b, sd_b
+    if not (math.isfinite(b) and sd_b > 0):
+        return a, sd_a
+    w = sd_b ** 2 / (sd_a ** 2 + sd_b ** 2)
+    return w * a + (1 - w) * b, w * sd_a + (1 - w) * sd_b
 
 
 def _knee_opening(model: BodyModel, q: np.ndarray, cov: np.ndarray) -> tuple[float, float]:
@@ -380,4 +428,5 @@ def _circle_radius(X: np.ndarray) -> float:
     return float(np.linalg.norm(v - a * float(v @ a)))
 
 
-__all__ = ["MeasureStage", "MeasureParams", "StageState", "NOISE_REL", "GROUPS"]
+__all__ = ["MeasureStage", "MeasureParams", "StageState", "RollReading", "OpeningReading", "NetworkReading",
+           "fuse_correlated", "NOISE_REL", "GROUPS"]
