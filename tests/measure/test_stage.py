@@ -471,7 +471,7 @@ def test_the_profiles_corrections_are_added_to_the_angles_read():
                   shoulder_line_roll_bias_deg=6.0)
     read = []
     for profile in (JOINT_CENTRES, dataclasses.replace(JOINT_CENTRES, **change)):
-        s = MeasureStage(profile=profile, focal_px=CAM.focal_px)
+        s = MeasureStage(FitParams(), profile=profile, focal_px=CAM.focal_px)
         read.append([s.push(b) for b in _frames([k / 10 for k in range(12)], Pose(opening=20.0))][-1])
     plain, corrected = read
     assert corrected.hip_flexion_deg - plain.hip_flexion_deg == pytest.approx(3.0, abs=1e-9)

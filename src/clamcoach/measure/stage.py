@@ -167,6 +167,9 @@ class MeasureStage:
         self.setup_held_s = 0.0  # how long the body had been still when the setup was taken
         self._top: Side | None = None
         self._lift_reference: np.ndarray | None = None  # the setup's 12 points, px (the network's)
+        #: the pelvis's forward roll at the setup (deg, the profile's bias included) and its SD
+        self._setup_roll_deg = math.nan
+        self._setup_roll_sd_deg = math.nan
         self.calibrations = 0
         self.last_estimate: PoseEstimate | None = None
         #: When each stretch began after which the model no longer explained the body (s).
@@ -227,6 +230,7 @@ class MeasureStage:
         self._setup_knee_gap = _knee_gap(median)
         # the network reads BlazePose's points as they are, seen well or not (as it was trained)
         self._lift_reference = every_point if np.all(np.isfinite(every_point)) else None
+        self._setup_roll_deg, self._setup_roll_sd_deg = self._setup_roll(fit, [p for _, _, p in self._window])
         self.model = BodyModel(fit.rest)
         self._opening_scale = joint_circle_scale(fit, self.profile)
         self._fitter = FrameFitter(self.model, fit.camera, fit.offsets)
@@ -235,6 +239,24 @@ class MeasureStage:
         self.state = StageState.TRACKING
         self.calibrations += 1
         self._window.clear()
+
+    def _setup_roll(self, fit: SetupFit, still: list[np.ndarray]) -> tuple[float, float]:
+        """The forward roll at the setup and its SD (deg). The fit's is pulled toward its prior
+        (tests/skeleton.py from 35 deg: 0, 10, 20 read 2.7, 6.9, 12.4; the network 2.6, 10.7,
+        20.2), and its SD is mostly the spread of BlazePose's offsets between bodies; the
+        network reads it where it reads the roll's change (a raised camera), with the larger of
+        its SD and the fit's own."""
+        fit_sd = math.degrees(fit.param("roll0")[1])
+        fit_roll = math.degrees(fit.rest.roll0) + self.profile.hip_line_roll_bias_deg
+        frames = np.array(still)
+        if (self.params.roll_reading is not RollReading.NETWORK or self._lift_reference is None
+                or fit.camera.elevation_deg() < self.params.network_min_elevation_deg):
+            return fit_roll, math.hypot(fit_sd, self.profile.roll_bias_sd_deg)
+        frames = frames[np.all(np.isfinite(frames), axis=(1, 2))]
+        if not len(frames):
+            return fit_roll, math.hypot(fit_sd, self.profile.roll_bias_sd_deg)
+        out = shipped_network().lift(self._lift_reference, frames)
+        return float(np.median(out.forward_roll_deg)), max(float(np.median(out.forward_roll_sd_deg)), fit_sd)
 
     def _fit_setup(self, median: np.ndarray, body: BodyFrame) -> SetupFit:
         f = self.focal_px or focal_from_hfov(body.width, self.params.hfov_deg)
@@ -313,7 +335,7 @@ class MeasureStage:
         # Knee lift: how far the knee's circle carries it (radius times the opening's change).
         radius = _circle_radius(X)
         pr = self.profile
-        pelvis_roll, pelvis_roll_sd = deg(roll), deg(sd[0])
+        roll_change, pelvis_roll_sd = deg(q[0]), deg(sd[0])
         # The network reads the roll only where the geometry says the roll is seen well enough
         # to judge a roll-back (the rules judge on the frames' roll SD); the SD stays the fit's
         # unless the network's is larger (its own, calibrated on tuning renders, are too small
@@ -321,8 +343,7 @@ class MeasureStage:
         if (lifted is not None and self.params.roll_reading is RollReading.NETWORK
                 and pelvis_roll_sd <= self.params.network_roll_max_sd_deg
                 and self.setup.camera.elevation_deg() >= self.params.network_min_elevation_deg):
-            pelvis_roll, pelvis_roll_sd = deg(rest.roll0) + lifted.roll_change_deg, max(lifted.roll_change_sd_deg,
-                                                                                       pelvis_roll_sd)
+            roll_change, pelvis_roll_sd = lifted.roll_change_deg, max(lifted.roll_change_sd_deg, pelvis_roll_sd)
         opening_deg = deg(self._opening_scale * opening)
         opening_sd_deg = math.hypot(deg(self._opening_scale * opening_sd), pr.opening_gain_sd_rel * abs(opening_deg))
         if lifted is not None and self.params.opening_reading is OpeningReading.FUSED:
@@ -338,7 +359,7 @@ class MeasureStage:
             knee_flexion_deg=knee + pr.knee_flexion_bias_deg,
             opening_deg=opening_deg,
             knee_lift_cm=100 * (knee_gap - rest_knee_gap),
-            pelvis_roll_deg=pelvis_roll + pr.hip_line_roll_bias_deg,
+            pelvis_roll_deg=self._setup_roll_deg + roll_change,
             trunk_roll_deg=deg(rest.trunk_roll0 + q[0] + q[1]) + pr.shoulder_line_roll_bias_deg,
             ankle_gap_cm=100 * ankle_gap,
             shin_length_cm=100 * l2,
@@ -357,10 +378,10 @@ class MeasureStage:
     @property
     def roll_sd_at_setup(self) -> float:
         """SD of the absolute forward roll read at setup (degrees): the fit's and the spread of
-        BlazePose's offsets between bodies."""
+        BlazePose's offsets between bodies, or the network's (``_setup_roll``)."""
         if self.setup is None:
             return math.nan
-        return math.hypot(math.degrees(self.setup.param("roll0")[1]), self.profile.roll_bias_sd_deg)
+        return self._setup_roll_sd_deg
 
     def noise_px(self) -> np.ndarray:
         assert self.setup is not None
