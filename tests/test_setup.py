@@ -17,7 +17,7 @@ from skeleton import Camera, clam_set, pose_frame
 
 
 def posture(side_lying=True, hand=True):
-    return Posture(upright=0.1, hip_line_roll_deg=10.0, hand_distance=0.2, side_lying=side_lying,
+    return Posture(upright=0.1, receding=0.0, hip_line_roll_deg=10.0, hand_distance=0.2, side_lying=side_lying,
                    hand_on_hip=hand)
 
 
