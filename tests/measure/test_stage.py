@@ -608,3 +608,37 @@ def test_knees_a_little_closer_than_at_setup_do_not_restart_it():
     for t in (1.0, 1.25, 1.5, 1.75):
         s.push(dataclasses.replace(lower, t=t), may_calibrate=False)
     assert s.state is StageState.TRACKING and s.calibrations == 1
+
+
+def test_when_the_body_stage_changes_its_mind_about_the_top_side_the_still_setup_is_fitted_again():
+    """From a level front camera the body stage's vote for the top side settles late (the
+    thighs' direction barely shows in depth) and may turn over in the first rep. The setup is
+    then fitted again to the same still landmarks, seen as the other side's mirror image, at
+    once: no new still moment is waited for (it would come in the rep's hold)."""
+    import dataclasses
+
+    from clamcoach.types import LR_PAIRS
+
+    level = Camera(pitch=5.0)
+    s = _stage(focal_px=level.focal_px, params=FitParams(settle_s=0.75))
+    (body,) = list(_bodies_from(level, [0.0]))
+    for k in range(4):  # settled at 0.75 s
+        s.push(dataclasses.replace(body, t=k / 4))
+    assert s.calibrations == 1
+    mirrored = s.setup.camera.mirrored
+    image = body.image.copy()
+    for a, b in LR_PAIRS:   # the same points, labelled as the other side's
+        image[[a, b]] = image[[b, a]]
+    flipped = dataclasses.replace(body, t=1.0, image=image, top=body.top.other)
+    kin = s.push(flipped)
+    assert kin is not None and s.state is StageState.TRACKING
+    assert s.calibrations == 2 and s.setup.camera.mirrored is not mirrored and s.setup_held_s == 0.75
+    assert kin.opening_deg == pytest.approx(0.0, abs=2.0)
+
+
+def _bodies_from(cam, times):
+    from clamcoach.body import BodyTracker
+
+    tracker = BodyTracker()
+    for t in times:
+        yield tracker.push(pose_frame(Pose(), cam, t=t))

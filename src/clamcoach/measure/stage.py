@@ -121,6 +121,16 @@ class MeasureParams:
     network_min_elevation_deg: float = 25.0
 
 
+@dataclass(frozen=True)
+class _StillSetup:
+    """The still moment a setup is fitted to."""
+
+    median: np.ndarray       # (12, 2) px, the points seen well enough (NaN elsewhere)
+    every_point: np.ndarray  # (12, 2) px, every point as the pose model put it
+    frames: list[np.ndarray]  # each still frame's every point
+    held_s: float
+
+
 def _sigmas(table: dict[str, float]) -> np.ndarray:
     return np.array([table[g] for g in GROUP_OF])
 
@@ -166,6 +176,7 @@ class MeasureStage:
         self._opening_scale = 1.0
         self.setup_held_s = 0.0  # how long the body had been still when the setup was taken
         self._top: Side | None = None
+        self._still: _StillSetup | None = None  # what the current setup was fitted to
         self._lift_reference: np.ndarray | None = None  # the setup's 12 points, px (the network's)
         #: the pelvis's forward roll at the setup (deg, the profile's bias included) and its SD
         self._setup_roll_deg = math.nan
@@ -180,7 +191,14 @@ class MeasureStage:
         """Kinematics of this frame, or None while the setup is being collected."""
         points, vis = observe(body.image, body.top)
         obs = np.where((vis >= self.params.min_visibility)[:, None], points, np.nan)
-        if self.state is StageState.COLLECTING or body.top is not self._top:
+        if self.state is StageState.TRACKING and body.top is not self._top:
+            # The body stage changed its mind about which side is on top (its vote settles only
+            # when the thighs' direction is seen, from a level front camera often in the first
+            # rep): the still setup is the same landmarks, seen as the other side's mirror image.
+            # Fitted again from them, not from a new still moment, which would come in a hold.
+            if self._still is None or not self._calibrate(self._still, body):
+                self.reset()
+        if self.state is StageState.COLLECTING:
             self._collect(body, obs, points, may_calibrate)
             if self.state is StageState.COLLECTING:
                 return None
@@ -189,6 +207,7 @@ class MeasureStage:
     def reset(self) -> None:
         """Forget the setup (the person or camera moved)."""
         self.state = StageState.COLLECTING
+        self._still = None
         self._window.clear()
         self._badly_explained = _Sustained()
         self._knees_closer = _Sustained()
@@ -215,6 +234,13 @@ class MeasureStage:
             warnings.simplefilter("ignore", RuntimeWarning)
             median = np.nanmedian(np.array([o for _, o, _ in self._window]), axis=0)
             every_point = np.nanmedian(np.array([p for _, _, p in self._window]), axis=0)
+        if not self._calibrate(_StillSetup(median, every_point, [p for _, _, p in self._window],
+                                           body.t - self._window[0][0]), body):
+            self._window.clear()
+
+    def _calibrate(self, still: _StillSetup, body: BodyFrame) -> bool:
+        """Fit the camera and the body to a still setup; False when it is no side-lying body."""
+        median = still.median
         fit = self._fit_setup(median, body)
         roll = math.degrees(fit.rest.roll0) + self.profile.hip_line_roll_bias_deg
         # The clamshell is done with hips and knees bent: a body the model can only explain with
@@ -223,14 +249,15 @@ class MeasureStage:
                    math.degrees(fit.param("knee_flexion")[0]) + self.profile.knee_flexion_bias_deg)
         if (fit.rms_rel > self.params.max_setup_rms_rel or abs(roll) > self.params.max_setup_roll_deg
                 or bent < self.params.min_setup_bend_deg):
-            self._window.clear()
-            return
+            return False
         self.setup = fit
-        self.setup_held_s = body.t - self._window[0][0]
+        self._still = still
+        self.setup_held_s = still.held_s
         self._setup_knee_gap = _knee_gap(median)
         # the network reads BlazePose's points as they are, seen well or not (as it was trained)
+        every_point = still.every_point
         self._lift_reference = every_point if np.all(np.isfinite(every_point)) else None
-        self._setup_roll_deg, self._setup_roll_sd_deg = self._setup_roll(fit, [p for _, _, p in self._window])
+        self._setup_roll_deg, self._setup_roll_sd_deg = self._setup_roll(fit, still.frames)
         self.model = BodyModel(fit.rest)
         self._opening_scale = joint_circle_scale(fit, self.profile)
         self._fitter = FrameFitter(self.model, fit.camera, fit.offsets)
@@ -239,6 +266,7 @@ class MeasureStage:
         self.state = StageState.TRACKING
         self.calibrations += 1
         self._window.clear()
+        return True
 
     def _setup_roll(self, fit: SetupFit, still: list[np.ndarray]) -> tuple[float, float]:
         """The forward roll at the setup and its SD (deg). The fit's is pulled toward its prior
