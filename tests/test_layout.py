@@ -38,7 +38,6 @@ TESTED_IN: dict[str, tuple[str, ...]] = {
     "clamcoach.pose.quiet": ("tests/test_cli.py",),
     "clamcoach.pose.rotation": ("tests/pose/test_pose.py",),
     "clamcoach.pose.smoothing": ("tests/test_filters.py", "tests/pose/test_pose.py"),
-    "clamcoach.posture": ("tests/test_setup.py",),
     "clamcoach.report.page": ("tests/report/test_html.py", "tests/report/test_progress.py"),
     "clamcoach.report.plots": ("tests/report/test_html.py",),
     "clamcoach.report.progress_plots": ("tests/report/test_progress.py",),
