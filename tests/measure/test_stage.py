@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from clamcoach.engine import Engine
+from clamcoach.measure.model import J
 from clamcoach.measure.profiles import JOINT_CENTRES
 from clamcoach.measure.stage import StageState
 from clamcoach.protocol import load_protocol
@@ -642,3 +643,32 @@ def _bodies_from(cam, times):
     tracker = BodyTracker()
     for t in times:
         yield tracker.push(pose_frame(Pose(), cam, t=t))
+
+
+@pytest.mark.parametrize("ankle", ["bottom_ankle", "top_ankle"])
+def test_the_ankle_gap_is_known_no_better_than_the_model_explains_the_ankles_points(ankle):
+    """From the feet end BlazePose moves the ankles' points as the knee rises; the model keeps
+    the bottom ankle on the mat and reads the top one's move as the leg's abduction. An ankle
+    point the model misses by more than its noise widens the gap's SD by that distance (metres
+    at the ankle's depth); one within its noise changes nothing."""
+    import dataclasses
+
+    from clamcoach.measure.landmarks import POINTS, landmark_indices
+    s = _tracking(FitParams(settle_s=0.75))
+    (good,) = _still(Pose(), [1.0])
+    base = s.push(dataclasses.replace(good, t=1.0), may_calibrate=False).sd.ankle_gap_cm
+    at = dict(zip(POINTS, landmark_indices(good.top)))
+    sigma = float(s.noise_px()[POINTS.index(ankle)])
+    widened = []
+    for k, shift in enumerate((0.5 * sigma, 60.0)):
+        moved = good.image.copy()
+        moved[at[ankle], 1] -= shift
+        kin = s.push(dataclasses.replace(good, image=moved, t=1.25 + k / 4), may_calibrate=False)
+        widened.append(kin.sd.ankle_gap_cm)
+    assert widened[0] == pytest.approx(base, rel=0.05)
+    cam = s.setup.camera
+    depth = float(((s.last_estimate.joints[J[ankle]] * cam._M) @ cam.R.T + cam.t)[2])
+    miss = np.linalg.norm(s.last_estimate.residuals[POINTS.index(ankle)])
+    expected = 100 * (miss - 2.0) * sigma * depth / cam.fx
+    assert widened[1] > base + 2.0
+    assert widened[1] == pytest.approx(math.hypot(base, expected), rel=0.25)
