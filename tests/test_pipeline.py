@@ -209,3 +209,96 @@ def test_file_analysis_runs_the_pose_model_off_the_engines_thread_with_the_same_
     sequential = live.finish()
     assert len(result.analysis.reps) == 2
     assert result.analysis.to_dict({}) == sequential.to_dict({})
+
+
+class TimedReplay:
+    """The exact set's poses by frame time; counts resets and closes (a model opened once)."""
+
+    name = "replay"
+
+    def __init__(self) -> None:
+        self.poses = {round(t, 6): pose_frame(p, CAM, t=t) for t, p in clam_set(n_reps=2)}
+        self.calls = self.resets = self.closes = 0
+
+    def estimate(self, rgb: np.ndarray, t: float):
+        self.calls += 1
+        pose = self.poses.get(round(t, 6))
+        return None if pose is None else dataclasses.replace(pose, t=t)
+
+    def reset(self) -> None:
+        self.resets += 1
+
+    def close(self) -> None:
+        self.closes += 1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def test_the_sideways_probe_and_the_analysis_share_one_pose_model(tmp_path, monkeypatch):
+    """Opening the model and its first frames cost as much as tens of frames: the file's
+    analysis opens it once and closes it once. Whether the person lies on their side as stored
+    is read off the analysis' own frames (no frame is estimated twice); with ``on_frame``, which
+    cannot take back what it was shown, the probe looks first, with the same model reset."""
+    from clamcoach import pipeline
+    from clamcoach.sideways import PROBE_FRAMES
+
+    opened: list[TimedReplay] = []
+
+    def open_estimator(backend: str = "blazepose", **options) -> TimedReplay:
+        opened.append(TimedReplay())
+        return opened[-1]
+
+    monkeypatch.setattr(pipeline, "open_estimator", open_estimator)
+    n = len(TimedReplay().poses)
+    clip = blank_clip(tmp_path / "lying.mp4", n)
+    result = pipeline.analyze_video(clip, load_protocol(), require_person=False, min_duration_s=0.5)
+    assert len(opened) == 1
+    assert opened[0].calls == n and opened[0].closes == 1
+    assert len(result.analysis.reps) == 2
+
+    shown: list[float] = []
+    again = pipeline.analyze_video(clip, load_protocol(), require_person=False, min_duration_s=0.5,
+                                   on_frame=lambda frame, step: shown.append(frame.t))
+    assert len(opened) == 2
+    model = opened[1]
+    assert model.calls == PROBE_FRAMES // 2 + n  # the probe's frames, then every frame once
+    assert model.resets >= 1 and model.closes == 1
+    assert len(shown) == n and again.analysis.to_dict({}) == result.analysis.to_dict({})
+
+
+def test_a_callers_model_is_reset_for_the_probe_and_the_analysis_and_left_open(tmp_path):
+    from clamcoach.pipeline import analyze_video
+
+    model = TimedReplay()
+    clip = blank_clip(tmp_path / "lying.mp4", len(model.poses))
+    result = analyze_video(clip, load_protocol(), reuse=model, require_person=False, min_duration_s=0.5)
+    assert model.closes == 0 and model.resets >= 1
+    assert len(result.analysis.reps) == 2
+
+
+def test_the_engine_gives_a_slower_pose_thread_time_back_only_when_it_waited_for_it(monkeypatch):
+    """After waiting for an item the caller sleeps ``handoff_s`` (the helper gets the lock
+    back into the model); an item already waiting is taken at once."""
+    from clamcoach import pipeline
+
+    slept: list[float] = []
+    real_sleep = time.sleep
+    monkeypatch.setattr(pipeline.time, "sleep", lambda s: (slept.append(s), real_sleep(s)))
+
+    def slow():
+        for i in range(3):
+            real_sleep(0.05)
+            yield i
+
+    assert list(pipeline.prefetched(slow(), handoff_s=0.002)) == [0, 1, 2]
+    assert slept.count(0.002) >= 3
+    slept.clear()
+    gen = pipeline.prefetched(iter(range(2)), depth=2, handoff_s=0.002)
+    real_sleep(0.2)  # both items wait in the queue
+    assert [next(gen), next(gen)] == [0, 1]
+    assert 0.002 not in slept
+    gen.close()

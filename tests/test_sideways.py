@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from clamcoach import sideways
 from clamcoach.io import open_video
@@ -61,3 +62,40 @@ def test_a_person_found_in_few_frames_is_not_turned(tmp_path):
 
     assert sideways.find_orientation(open_video(clip), load_protocol(), open_estimator) == 0
     assert len(opened) == 1 and opened[0].calls == sideways.PROBE_FRAMES
+
+
+def _stood_up(pose):
+    """The pose turned a quarter turn in the picture and the world (the video stored sideways)."""
+    import dataclasses
+
+    image, world = pose.image.copy(), pose.world.copy()
+    image[:, 0], image[:, 1] = pose.image[:, 1], pose.width - pose.image[:, 0]
+    world[:, 0], world[:, 1] = pose.world[:, 1], -pose.world[:, 0]
+    return dataclasses.replace(pose, image=image, world=world, width=pose.height, height=pose.width)
+
+
+@pytest.mark.parametrize("turned", [False, True], ids=["lying", "stored-sideways"])
+@pytest.mark.parametrize("every", [1, 7], ids=["always-seen", "seldom-seen"])
+def test_the_analysis_own_frames_give_the_probes_answer(tmp_path, turned, every):
+    """``StoredProbe``, fed every frame of the analysis with the engine's bodies, answers as the
+    probe of its own (``find_orientation``'s first look) on the same clip, and as early."""
+    from clamcoach.body import BodyTracker
+
+    every_pose = {round(t, 6): (_stood_up(p) if turned else p)
+                  for t, p in ((t, pose_frame(p, CAM, t=t)) for t, p in clam_set(n_reps=2))}
+    poses = dict(list(every_pose.items())[::every])
+    clip = blank_clip(tmp_path / "clip.mp4", len(every_pose))
+    frames = sideways._probe_frames(open_video(clip))
+    expected = sideways._as_stored(frames, CountingReplay(poses))
+
+    reader = open_video(clip)
+    probe = sideways.StoredProbe(reader.info)
+    tracker = BodyTracker()
+    seen_until = None
+    for frame in reader:
+        probe.see(frame, tracker.push(poses.get(round(frame.t, 6))))
+        if probe.done and seen_until is None:
+            seen_until = frame.t
+    assert (probe.posed, probe.lying) == (expected.posed, expected.lying)
+    assert probe.keeps() == expected.keeps(len(frames)) == (not turned or every > 1)
+    assert seen_until is not None and seen_until <= sideways.PROBE_S

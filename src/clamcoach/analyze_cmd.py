@@ -11,11 +11,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clamcoach.errors import OutputError, UsageError
 from clamcoach.io.atomic import check_writable, write_text_atomic
 from clamcoach.jsonio import report_json
 from clamcoach.protocol import Protocol, load_protocol
+
+if TYPE_CHECKING:
+    from clamcoach.io.video import VideoInfo
+    from clamcoach.pose import PoseEstimator
 
 
 def _protocol_for(args: argparse.Namespace) -> Protocol:
@@ -58,16 +63,32 @@ def run_analyze(args: argparse.Namespace) -> int:
         find_chromium()
     proto = _protocol_for(args)
     from clamcoach.io.video import check_long_enough, open_video, played_duration_s
-    from clamcoach.pipeline import analyze_video, detect_quarter_turns
-    from clamcoach.prescription_check import check_prescription, report_fields
-    from clamcoach.report.text import prescription_lines, summary_text
+    from clamcoach.pipeline import detect_quarter_turns
+    from clamcoach.pose import open_estimator
+    from clamcoach.pose.segments import available_cores, pose_threads
 
     reader = open_video(args.video, max_side=args.max_side)
     check_long_enough(played_duration_s(reader.info))
-    try:
-        quarter_turns = detect_quarter_turns(reader, proto, args.backend)
-    finally:
-        reader.close()
+    cores = available_cores() if args.workers is None else args.workers
+    # The probe for a sideways recording and the analysis share one model (opened once). The
+    # annotated video's size depends on the turn, so it is probed first; else the analysis' own
+    # first frames tell (pipeline.analyze_video).
+    with open_estimator(args.backend, threads=pose_threads(cores)) as shared:
+        try:
+            quarter_turns = (detect_quarter_turns(reader, proto, args.backend, estimator=shared)
+                             if args.annotated else None)
+        finally:
+            reader.close()
+        return _analyze_and_write(args, outputs, proto, reader.info, quarter_turns, shared)
+
+
+def _analyze_and_write(args: argparse.Namespace, outputs: dict[str, Path], proto: Protocol, info: "VideoInfo",
+                       quarter_turns: int | None, shared: "PoseEstimator") -> int:
+    """The analysis proper, with the estimator the probe used, then every output asked for."""
+    from clamcoach.pipeline import analyze_video
+    from clamcoach.prescription_check import check_prescription, report_fields
+    from clamcoach.report.text import prescription_lines, summary_text
+
     show = not args.quiet and not args.no_progress and sys.stderr.isatty()
     bar = ProgressBar(show)
     annotate = None
@@ -75,12 +96,12 @@ def run_analyze(args: argparse.Namespace) -> int:
         from clamcoach.report.annotate import AnnotatedVideoWriter
         from clamcoach.sideways import turned_info
 
-        info = turned_info(reader.info, quarter_turns)
+        info = turned_info(info, quarter_turns or 0)
         annotate = AnnotatedVideoWriter(args.annotated, info.fps, info.width, info.height)
     try:
         result = analyze_video(args.video, proto, backend=args.backend, progress=bar,
                                on_frame=annotate, max_side=args.max_side, pose_workers=args.workers,
-                               quarter_turns=quarter_turns)
+                               quarter_turns=quarter_turns, reuse=shared)
     except BaseException:
         # An error, nobody in view, Ctrl-C or SIGTERM: the partial video is thrown away.
         if annotate is not None:

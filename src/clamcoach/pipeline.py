@@ -7,12 +7,14 @@ analysing a file is a replay of live coaching.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import queue
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -138,6 +140,7 @@ def analyze_video(
     pose_workers: int | None = None,
     quarter_turns: int | None = None,
     min_duration_s: float = MIN_DURATION_S,
+    reuse: PoseEstimator | None = None,
 ) -> FileResult:
     """Analyse a whole file with the live engine. Raises the input errors of ``open_video``,
     ``NoPersonError`` when nobody was found in any frame, and its ``NobodyLyingDown`` when
@@ -148,31 +151,51 @@ def analyze_video(
     counter-clockwise; None finds out from the body whether a video was recorded sideways (see
     :mod:`clamcoach.sideways`) when the backend is ours to open, else 0. A clip shorter than
     ``min_duration_s`` raises ``TooShort`` (before any pose is estimated when the file states
-    its length)."""
+    its length). ``reuse``: an open estimator of ``backend`` to reset and use for the probe and
+    the analysis instead of opening one (the caller closes it); ``estimator`` is used as it is."""
     keep_frames_out_of_the_heap()
     reader = open_video(path, max_side=max_side)
     declared_s = played_duration_s(reader.info)
     check_long_enough(declared_s, min_s=min_duration_s)
-    if quarter_turns is None:
-        quarter_turns = (detect_quarter_turns(reader, protocol, backend, cores=pose_workers)
-                         if estimator is None else 0)
-    own = estimator is None
-    if quarter_turns % 4:
+    if estimator is None and reuse is None:
+        # One model for the probe and the analysis: opening it and its first frames cost as
+        # much as 10-25 of the demo's frames, paid once.
         cores = available_cores() if pose_workers is None else pose_workers
-        # Segments decode the file as stored (not turned): one tracker.
-        est = estimator or open_estimator(backend, threads=pose_threads(cores))
+        reader.close()
+        with open_estimator(backend, threads=pose_threads(cores)) as model:
+            return analyze_video(path, protocol, backend=backend, progress=progress, on_frame=on_frame,
+                                 max_side=max_side, require_person=require_person, pose_workers=pose_workers,
+                                 quarter_turns=quarter_turns, min_duration_s=min_duration_s, reuse=model)
+    probe: sideways.StoredProbe | None = None
+    if quarter_turns is None and estimator is None:
+        if on_frame is None:
+            # The analysis' own first frames tell whether the person lies on their side as
+            # stored; only if not is the video probed turned, and analysed again.
+            probe, quarter_turns = sideways.StoredProbe(reader.info), 0
+        else:  # what on_frame was shown cannot be taken back: decide first
+            quarter_turns = detect_quarter_turns(reader, protocol, backend, estimator=reuse)
+    quarter_turns = quarter_turns or 0
+    if estimator is not None:
+        est = estimator
+    elif quarter_turns % 4:  # segments decode the file as stored (not turned): one tracker
+        est = _reset(reuse)
     else:
-        est = estimator or open_file_estimator(reader.info, backend=backend, workers=pose_workers,
-                                               max_side=max_side)
+        est = open_file_estimator(reader.info, backend=backend, workers=pose_workers,
+                                  max_side=max_side, reuse=reuse)
     n = posed = upright = 0
     last_t = 0.0
+    turn_it = False
+    decoded = posed_frames = None
     try:
         live = make_analyzer(protocol, est)
         # Three stages on their own threads, each a frame or two ahead of the next: decoding,
         # the pose model (both release the GIL) and the engine here, so the engine's time hides
         # behind the model's where a core is free. The order of frames and results is unchanged.
-        frames = sideways.turned_frames(prefetched(reader), quarter_turns)
-        for frame, poses in prefetched((frame, live.estimate(frame.rgb, frame.t)) for frame in frames):
+        decoded = prefetched(reader)
+        frames = sideways.turned_frames(decoded, quarter_turns)
+        posed_frames = prefetched(((frame, live.estimate(frame.rgb, frame.t)) for frame in frames),
+                                  handoff_s=POSE_HANDOFF_S)
+        for frame, poses in posed_frames:
             step = live.consume(frame.rgb, frame.t, poses)
             n += 1
             last_t = frame.t
@@ -183,11 +206,26 @@ def analyze_video(
                 on_frame(frame, step)
             if progress is not None:
                 progress(n, reader.info.frames)
+            if probe is not None and not probe.done:
+                probe.see(frame, step.body)
+                if probe.done and not probe.keeps():
+                    turn_it = True
+                    break
+        turn_it = turn_it or (probe is not None and not probe.done and not probe.keeps())
         analysis = live.finish()
     finally:
+        for stage in (posed_frames, decoded):
+            if stage is not None:
+                stage.close()  # stops its helper thread before the model or the file is closed
         reader.close()
-        if own:
-            est.close()
+        if est is not estimator and est is not reuse:
+            est.close()  # a segmented wrapper around ``reuse``
+    if turn_it:
+        assert reuse is not None
+        turns = sideways.find_turn(open_video(path, max_side=max_side), protocol, lambda: _borrowed(reuse))
+        return analyze_video(path, protocol, backend=backend, progress=progress, max_side=max_side,
+                             require_person=require_person, pose_workers=pose_workers, quarter_turns=turns,
+                             min_duration_s=min_duration_s, reuse=reuse)
     if reader.stopped_early_at_s is not None:
         why = reader.decode_error
         analysis = analysis.with_notes(Notice(WarningCode.VIDEO_DAMAGED if why else WarningCode.VIDEO_STOPPED,
@@ -218,20 +256,45 @@ UPRIGHT_SHARE = 0.3
 
 
 def detect_quarter_turns(reader: VideoReader, protocol: Protocol, backend: str = "blazepose", *,
-                         cores: int | None = None) -> int:
+                         cores: int | None = None, estimator: PoseEstimator | None = None) -> int:
     """How many quarter turns make this video's person lie on their side (0, 1 or 3), looked
-    at with estimators on ``cores`` cores (default: all)."""
+    at with ``estimator`` (reset before each look, left open) or else estimators of ``backend``
+    on ``cores`` cores (default: all)."""
+    if estimator is not None:
+        return sideways.find_orientation(reader, protocol, lambda: _borrowed(estimator))
     threads = pose_threads(available_cores() if cores is None else cores)
     return sideways.find_orientation(reader, protocol, lambda: open_estimator(backend, threads=threads))
 
 
-def prefetched(frames, depth: int = 2):
+@contextlib.contextmanager
+def _borrowed(estimator: PoseEstimator) -> Iterator[PoseEstimator]:
+    """``estimator`` reset, for a ``with`` block that must not close it."""
+    yield _reset(estimator)
+
+
+def _reset(estimator: PoseEstimator) -> PoseEstimator:
+    reset = getattr(estimator, "reset", None)
+    if reset is not None:
+        reset()
+    return estimator
+
+
+#: After waiting for the pose model's result, the engine gives the model's thread this long to
+#: take the interpreter lock and get back inside the model (which releases it) before the
+#: engine's own step takes the lock for a millisecond or two. Without it the model's thread
+#: waits for every step: `make bench` on the demo clip, end-to-end over pose-only 0.90 -> 0.96-1.00
+#: (one run each of 0, 0.5, 1 and 2 ms: 0.91, 0.93, 1.00, 0.99).
+POSE_HANDOFF_S = 0.001
+
+
+def prefetched(frames, depth: int = 2, *, handoff_s: float = 0.0):
     """Take the next items of ``frames`` on a helper thread while the caller works on this one
     (decoding and the pose model release the GIL), so they cost no wall time where a core is
     free; at most ``depth`` items wait (memory stays flat). Errors raised making them are
     raised here, in the caller's thread. When the caller stops early, the helper stops after
     the item it is making and closes ``frames`` before this returns (a pose model is not closed
-    under a thread still using it)."""
+    under a thread still using it). ``handoff_s``: when the caller had to wait for an item (the
+    helper is the slower), sleep this long before handing it over (``POSE_HANDOFF_S``)."""
     q: queue.Queue = queue.Queue(maxsize=depth)
     done = object()
     stop = threading.Event()
@@ -265,7 +328,10 @@ def prefetched(frames, depth: int = 2):
     thread.start()
     try:
         while True:
+            waited = q.empty()
             item = q.get()
+            if waited and handoff_s > 0:
+                time.sleep(handoff_s)
             if item is done:
                 return
             if isinstance(item, BaseException):

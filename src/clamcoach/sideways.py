@@ -1,11 +1,12 @@
 """Which way up a recording is, from the body in it, and whether anyone lies on their side.
 
 A phone video can be stored a quarter turn off with no rotation flag: the person lying on
-the mat then appears upright, and the setup check says they are not lying down. Before the
-analysis, a few frames from the start are run through the live engine as they are and, only
-if nobody lies on their side in them, turned a quarter turn each way: the orientation in which
-the body takes the clamshell's setup (lying on the side, hips and knees bent, on the floor)
-wins. A standing or walking person turned over does not bend the hips and knees, so their
+the mat then appears upright, and the setup check says they are not lying down. A few frames
+from the start are looked at as they are (by the analysis itself, ``StoredProbe``, or before it
+when what it shows cannot be taken back, ``find_orientation``) and, only if nobody lies on
+their side in them, turned a quarter turn each way: the orientation in which the body takes
+the clamshell's setup (lying on the side, hips and knees bent, on the floor) wins, and the
+video is analysed again turned. A standing or walking person turned over does not bend the hips and knees, so their
 video is never turned.
 """
 
@@ -23,7 +24,7 @@ from clamcoach.notices import Notice, WarningCode
 from clamcoach.pose import PoseEstimator
 from clamcoach.posture import posture
 from clamcoach.protocol import Protocol
-from clamcoach.types import lr_pair
+from clamcoach.types import BodyFrame, lr_pair
 
 #: Frames looked at, spread over the first ``PROBE_S`` seconds.
 PROBE_FRAMES = 24
@@ -76,11 +77,15 @@ def turned_info(info: VideoInfo, quarter_turns: int) -> VideoInfo:
                    rotation=(info.rotation + 90 * quarter_turns) % 360)
 
 
+def _probe_step(info: VideoInfo) -> int:
+    """Every how many frames the probe looks: PROBE_FRAMES spread over the first PROBE_S s."""
+    fps = info.fps if info.fps > 0 else 30.0
+    return max(1, round(min(PROBE_S, info.duration_s if info.duration_s > 0 else PROBE_S) * fps / PROBE_FRAMES))
+
+
 def _probe_frames(reader: VideoReader) -> list[VideoFrame]:
     """Up to PROBE_FRAMES frames, evenly spread over the first PROBE_S seconds."""
-    fps = reader.info.fps if reader.info.fps > 0 else 30.0
-    step = max(1, round(min(PROBE_S, reader.info.duration_s if reader.info.duration_s > 0 else PROBE_S)
-                        * fps / PROBE_FRAMES))
+    step = _probe_step(reader.info)
     picked: list[VideoFrame] = []
     for frame in reader:
         if frame.t > PROBE_S or len(picked) >= PROBE_FRAMES:
@@ -158,6 +163,16 @@ def find_orientation(reader: VideoReader, protocol: Protocol,
         stored = _as_stored(frames, estimator)
     if stored.keeps(len(frames)):
         return 0
+    return _best_turn(frames, protocol, open_estimator)
+
+
+def find_turn(reader: VideoReader, protocol: Protocol, open_estimator: Callable[[], PoseEstimator]) -> int:
+    """The quarter turn (1 or 3) that makes the person lie on their side, or 0 when none does:
+    for a video whose frames as stored were already seen not to (``StoredProbe``)."""
+    return _best_turn(_probe_frames(reader), protocol, open_estimator)
+
+
+def _best_turn(frames: list[VideoFrame], protocol: Protocol, open_estimator: Callable[[], PoseEstimator]) -> int:
     candidates = []
     for quarter_turns in (1, 3):
         with open_estimator() as estimator:
@@ -167,6 +182,43 @@ def find_orientation(reader: VideoReader, protocol: Protocol,
             candidates.append(found)
     best = max(candidates, key=lambda o: (o.floor_down, o.lying_share), default=None)
     return best.quarter_turns if best is not None else 0
+
+
+class StoredProbe:
+    """The probe as stored, fed by the analysis' own frames instead of a pass of its own (which
+    cost a twentieth of the demo clip's analysis): the same frames (every ``_probe_step``-th in
+    the first PROBE_S seconds, at most PROBE_FRAMES) and the same answer as ``_as_stored``, the
+    bodies coming from the analysis' tracker."""
+
+    def __init__(self, info: VideoInfo) -> None:
+        self._step = _probe_step(info)
+        fps = info.fps if info.fps > 0 else 30.0
+        span = min(PROBE_S, info.duration_s) if info.duration_s > 0 else PROBE_S
+        #: the frames ``_probe_frames`` would pick (the file's stated length may be a little off:
+        #: the probe also ends at the first frame after PROBE_S)
+        self._planned = min(PROBE_FRAMES, int(span * fps) // self._step + 1)
+        self._probed = self.posed = self.lying = 0
+        self.done = False
+
+    def see(self, frame: VideoFrame, body: BodyFrame | None) -> None:
+        """One frame of the analysis, with the body the engine followed in it (or None)."""
+        if self.done:
+            return
+        if frame.t > PROBE_S or self._probed >= PROBE_FRAMES:
+            self.done = True
+            return
+        if frame.index % self._step:
+            return
+        self._probed += 1
+        if body is not None:
+            self.posed += 1
+            self.lying += posture(body).side_lying
+        # as ``_as_stored``: enough lying frames decide whatever the rest would show
+        self.done = self.lying >= MIN_SHARE * self._planned or self._probed >= self._planned
+
+    def keeps(self) -> bool:
+        """No turn is tried (see ``StoredView.keeps``); meaningful once ``done``."""
+        return StoredView(self.posed, self.lying).keeps(self._probed)
 
 
 def sideways_warning(quarter_turns: int) -> Notice:

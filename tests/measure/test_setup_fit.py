@@ -149,3 +149,55 @@ def test_rounding_never_makes_a_negative_variance():
     for a in np.logspace(3.4, 3.7, 60):
         sd = _param_sd(np.array([[a, a], [a, a * (1 + 1e-13)]]))
         assert np.all(np.isnan(sd)) or np.all(sd >= 0.0)
+
+
+# -- the batched residuals and Jacobian (one evaluation for every parameter's step) ------------
+
+def _problem(elev: float, n_body: bool):
+    from clamcoach.measure.landmarks import ATTACHED
+    from clamcoach.measure.setup_fit import _residuals
+
+    rest = prior_rest(hip_flexion=math.radians(50.0), roll0=math.radians(8.0))
+    cam = camera_at(elev, 20.0)
+    obs = landmarks(rest, cam) + 3.0
+    w = np.full(len(obs), 0.2)
+    w[ATTACHED] = 0.0
+    intr = (cam.fx, cam.fy, cam.cx, cam.cy, False)
+    cam_x = np.concatenate([rotation_vector(cam.R), cam.t])
+    x = np.concatenate([cam_x, PRIOR_MEANS + 0.01]) if n_body else cam_x
+    args = (obs, w, intr, n_body, PRIOR_MEANS, BLAZEPOSE)
+    return _residuals, x, args
+
+
+@pytest.mark.parametrize("elev", [5.0, 40.0, 80.0])
+@pytest.mark.parametrize("n_body", [False, True])
+def test_the_batched_jacobian_is_scipys_forward_difference_of_the_residuals(elev, n_body):
+    from scipy.optimize._numdiff import approx_derivative
+
+    from clamcoach.measure.setup_fit import _jacobian
+
+    residuals, x, args = _problem(elev, n_body)
+    expected = approx_derivative(residuals, x, method="2-point", args=args)
+    assert np.allclose(_jacobian(x, *args), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_each_row_of_the_batched_residuals_is_that_vectors_residuals():
+    from clamcoach.measure.setup_fit import _residuals_many
+
+    residuals, x, args = _problem(35.0, True)
+    rng = np.random.default_rng(3)
+    X = x + rng.normal(0.0, 0.05, (4, len(x)))
+    X[0, :3] = 0.0  # no rotation at all: the rotation vector's zero length
+    batched = _residuals_many(X, *args)
+    for row, xi in zip(batched, X):
+        assert np.array_equal(row, _residuals_many(xi[None], *args)[0])
+
+
+def test_each_batched_rest_body_is_that_vectors_alone():
+    from clamcoach.measure.setup_fit import _rest_points_many
+
+    B = np.stack([params(roll0=math.radians(r), trunk_twist0=math.radians(t), hip_flexion=math.radians(h))
+                  for r, t, h in [(0, 0, 45), (15, -5, 60), (-20, 10, 30)]])
+    for i, pts in enumerate(_rest_points_many(B)):
+        assert np.array_equal(pts, _rest_points_many(B[i:i + 1])[0])
+        assert np.linalg.norm(pts[J["bottom_knee"]]) == pytest.approx(B[i, BODY_PARAMS.index("thigh")], rel=1e-12)

@@ -103,33 +103,18 @@ def _analyze(path: Path, options: AnalysisOptions,
              progress: Callable[[int, int], None] | None = None) -> TaskResult:
     from clamcoach.jsonio import report_json
     from clamcoach.io.video import check_long_enough, open_video, played_duration_s
-    from clamcoach.pipeline import analyze_video, detect_quarter_turns
-    from clamcoach.pose.segments import open_file_estimator
+    from clamcoach.pipeline import analyze_video
 
     reader = open_video(path, max_side=options.max_side)  # input errors before hashing
     try:
-        info = reader.info
-        check_long_enough(played_duration_s(info))
-        # As `analyze` does: a video recorded sideways (the person upright in the picture) is
-        # turned; the probe opens its own estimators, the analysis below uses this process's.
-        quarter_turns = detect_quarter_turns(reader, options.protocol, options.backend,
-                                             cores=options.pose_workers)
+        check_long_enough(played_duration_s(reader.info))
     finally:
         reader.close()
     sha = content_sha256(path)
-    cached = _estimator(options.backend, options.pose_workers)
-    if quarter_turns % 4:  # segments decode the file as stored (not turned): one tracker
-        cached.reset()
-        estimator = cached
-    else:
-        estimator = open_file_estimator(info, backend=options.backend, workers=options.pose_workers,
-                                        max_side=options.max_side, reuse=cached)
-    try:
-        analysed = analyze_video(path, options.protocol, estimator=estimator, max_side=options.max_side,
-                                 progress=progress, quarter_turns=quarter_turns)
-    finally:
-        if estimator is not cached:
-            estimator.close()  # a segmented wrapper; the cached estimator stays open
+    # As `analyze` does (a video recorded sideways is turned), with this process's model.
+    analysed = analyze_video(path, options.protocol, reuse=_estimator(options.backend, options.pose_workers),
+                             backend=options.backend, max_side=options.max_side, progress=progress,
+                             pose_workers=options.pose_workers)
     report = analysed.report()
     # As `analyze` writes it: checked against the protocol's prescription (no patient here).
     from clamcoach.prescription_check import check_prescription, report_fields

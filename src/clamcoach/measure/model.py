@@ -141,7 +141,7 @@ class BodyModel:
         ref = self.rest.top_knee - hip
         e1 = ref - a * np.sum(ref * a, axis=1)[:, None]
         e1 /= np.linalg.norm(e1, axis=1)[:, None]
-        e2 = self._sign * np.cross(a, e1)
+        e2 = self._sign * cross(a, e1)
         k = knee - hip
         return np.arctan2(np.sum(k * e2, axis=1), np.sum(k * e1, axis=1))
 
@@ -156,7 +156,7 @@ class BodyModel:
         ref = ref_knee - centre
         e1 = ref - a * np.sum(ref * a, axis=1)[:, None]
         e1 /= np.linalg.norm(e1, axis=1)[:, None]
-        e2 = self._sign * np.cross(a, e1)
+        e2 = self._sign * cross(a, e1)
         return centre + r[:, None] * (np.cos(opening)[:, None] * e1 + np.sin(opening)[:, None] * e2)
 
 
@@ -187,6 +187,14 @@ def _rodrigues_many(axis: np.ndarray, angles: np.ndarray) -> np.ndarray:
     K = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
     s, c = np.sin(angles)[:, None, None], np.cos(angles)[:, None, None]
     return np.eye(3) + s * K + (1 - c) * (K @ K)
+
+
+def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.cross`` of (..., 3) vectors without its axis handling, which cost more than the
+    product in the per-frame fit."""
+    return np.stack([a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
+                     a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
+                     a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]], axis=-1)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

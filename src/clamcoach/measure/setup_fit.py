@@ -21,7 +21,7 @@ from scipy.optimize import least_squares
 
 from clamcoach.measure.camera import Camera, rodrigues, rotation_vector
 from clamcoach.measure.landmarks import ANCHOR, ATTACHED, N_POINTS
-from clamcoach.measure.model import J, RestBody, rot_x
+from clamcoach.measure.model import J, RestBody
 from clamcoach.measure.profiles import BODY_PARAMS, BLAZEPOSE, LandmarkProfile
 
 
@@ -34,23 +34,46 @@ FULL_STARTS = 3
 
 
 def rest_from_params(b: np.ndarray) -> RestBody:
+    pts = _rest_points_many(np.asarray(b, float)[None])[0]
     p = dict(zip(BODY_PARAMS, b))
-    R0 = rot_x(np.array([p["roll0"]]))[0]
-    Rs = rot_x(np.array([p["roll0"] + p["trunk_twist0"]]))[0]
-    up = np.array([0.0, 0.0, 1.0])
-    top_hip = R0 @ (2 * p["half_pelvis"] * up)
-    sh_c = R0 @ np.array([p["trunk"], p["shoulder_dy"], p["half_pelvis"] + p["shoulder_dz"]])
-    half = p["half_shoulders"] * (Rs @ up)
-    h, k, e = p["hip_flexion"], p["knee_flexion"], p["thigh_drop"]
-    thigh_dir = np.array([-math.cos(h) * math.cos(e), -math.sin(h) * math.cos(e), -math.sin(e)])
-    shin_dir = np.array([-math.cos(h - k), -math.sin(h - k), 0.0])
-    bk = p["thigh"] * thigh_dir
-    ba = bk + p["shin"] * shin_dir
-    tk = bk + np.array([p["knee_dx"], p["knee_dy"], p["knee_dz"]])
-    ta = ba + np.array([p["ankle_dx"], p["ankle_dy"], p["ankle_dz"]])
-    return RestBody(top_hip=top_hip, bottom_knee=bk, bottom_ankle=ba, top_knee=tk, top_ankle=ta,
-                    bottom_shoulder=sh_c - half, top_shoulder=sh_c + half,
+    return RestBody(top_hip=pts[J["top_hip"]], bottom_knee=pts[J["bottom_knee"]],
+                    bottom_ankle=pts[J["bottom_ankle"]], top_knee=pts[J["top_knee"]],
+                    top_ankle=pts[J["top_ankle"]], bottom_shoulder=pts[J["bottom_shoulder"]],
+                    top_shoulder=pts[J["top_shoulder"]],
                     roll0=float(p["roll0"]), trunk_roll0=float(p["roll0"] + p["trunk_twist0"]))
+
+
+_P = {name: i for i, name in enumerate(BODY_PARAMS)}
+
+
+def _rest_points_many(B: np.ndarray) -> np.ndarray:
+    """(k, 8, 3) rest joints (``JOINTS`` order) of k body-parameter vectors (k, BODY_PARAMS),
+    all at once: the setup fit's Jacobian evaluates a vector per parameter."""
+    def col(name: str) -> np.ndarray:
+        return B[:, _P[name]]
+
+    roll, twist = col("roll0"), col("roll0") + col("trunk_twist0")
+    hp = col("half_pelvis")
+    out = np.zeros((len(B), 8, 3))
+    # the hip line turned by the roll about x: (0, 0, 2 hp) -> (0, -2 hp sin, 2 hp cos)
+    out[:, J["top_hip"], 1] = -2 * hp * np.sin(roll)
+    out[:, J["top_hip"], 2] = 2 * hp * np.cos(roll)
+    sy, sz = col("shoulder_dy"), hp + col("shoulder_dz")
+    centre = np.stack([col("trunk"), np.cos(roll) * sy - np.sin(roll) * sz,
+                       np.sin(roll) * sy + np.cos(roll) * sz], axis=1)
+    half = col("half_shoulders")[:, None] * np.stack([np.zeros(len(B)), -np.sin(twist), np.cos(twist)], axis=1)
+    h, k, e = col("hip_flexion"), col("knee_flexion"), col("thigh_drop")
+    thigh_dir = np.stack([-np.cos(h) * np.cos(e), -np.sin(h) * np.cos(e), -np.sin(e)], axis=1)
+    shin_dir = np.stack([-np.cos(h - k), -np.sin(h - k), np.zeros(len(B))], axis=1)
+    bk = col("thigh")[:, None] * thigh_dir
+    ba = bk + col("shin")[:, None] * shin_dir
+    out[:, J["bottom_knee"]] = bk
+    out[:, J["bottom_ankle"]] = ba
+    out[:, J["top_knee"]] = bk + B[:, [_P["knee_dx"], _P["knee_dy"], _P["knee_dz"]]]
+    out[:, J["top_ankle"]] = ba + B[:, [_P["ankle_dx"], _P["ankle_dy"], _P["ankle_dz"]]]
+    out[:, J["bottom_shoulder"]] = centre - half
+    out[:, J["top_shoulder"]] = centre + half
+    return out
 
 
 @dataclass(frozen=True)
@@ -126,30 +149,70 @@ def _start_cameras(obs: np.ndarray, body: RestBody, fx: float, fy: float, cx: fl
 
 def _residuals(x: np.ndarray, obs: np.ndarray, w: np.ndarray, intr: tuple, n_body: bool,
                fixed_body: np.ndarray, profile: LandmarkProfile) -> np.ndarray:
-    rvec, t = x[:3], x[3:6]
-    b = x[6:] if n_body else fixed_body
-    cam = Camera(rodrigues(rvec), t, *intr)
-    rest = rest_from_params(b)
-    pts = rest.points()
-    proj = cam.project(pts)[ANCHOR]
+    return _residuals_many(x[None], obs, w, intr, n_body, fixed_body, profile)[0]
+
+
+def _jacobian(x: np.ndarray, obs: np.ndarray, w: np.ndarray, intr: tuple, n_body: bool,
+              fixed_body: np.ndarray, profile: LandmarkProfile) -> np.ndarray:
+    """Forward differences of ``_residuals`` with scipy's '2-point' steps, every parameter's
+    step in one batched evaluation (the setup fit took half a second one vector at a time, a
+    stall in the live page)."""
+    h = np.sqrt(np.finfo(float).eps) * np.where(x >= 0, 1.0, -1.0) * np.maximum(1.0, np.abs(x))
+    dx = (x + h) - x
+    X = np.vstack([x, x + np.diag(dx)])
+    F = _residuals_many(X, obs, w, intr, n_body, fixed_body, profile)
+    return ((F[1:] - F[0]) / dx[:, None]).T
+
+
+def _residuals_many(X: np.ndarray, obs: np.ndarray, w: np.ndarray, intr: tuple, n_body: bool,
+                    fixed_body: np.ndarray, profile: LandmarkProfile) -> np.ndarray:
+    """(k, m) residuals of k parameter vectors (camera rotation vector, translation, then the
+    body's parameters when ``n_body``)."""
+    k = len(X)
+    R, t = _rodrigues_many(X[:, :3]), X[:, 3:6]
+    B = X[:, 6:] if n_body else np.broadcast_to(fixed_body, (k, len(fixed_body)))
+    fx, fy, cx, cy, mirrored = intr
+    pts = _rest_points_many(B)
+    Xc = np.einsum("kij,knj->kni", R, pts * _mirror(mirrored)) + t[:, None, :]
+    z = np.maximum(Xc[..., 2], 1e-6)
+    proj = np.stack([fx * Xc[..., 0] / z + cx, fy * Xc[..., 1] / z + cy], axis=-1)[:, ANCHOR]
     # Foot points are only tied to their ankles by offsets found later: at setup they
-    # carry no information about the body, so they are left out (weight 0 below).
-    r = ((obs - proj) * w[:, None]).ravel()
+    # carry no information about the body, so they are left out (weight 0 in ``w``).
+    r = ((obs - proj) * w[:, None]).reshape(k, -1)
     priors = profile.priors
-    pri = [(bi - priors[name].mean) / priors[name].sd for bi, name in zip(b, BODY_PARAMS)]
+    mean = np.array([priors[name].mean for name in BODY_PARAMS])
+    sd = np.array([priors[name].sd for name in BODY_PARAMS])
+    pri = [(B - mean) / sd]
+    seg = lambda a, b: np.linalg.norm(pts[:, J[a]] - pts[:, J[b]], axis=1)  # noqa: E731
     # Both thighs and both shins the same length.
-    pri.append((np.linalg.norm(rest.top_knee - rest.top_hip) - np.linalg.norm(rest.bottom_knee)) / SEGMENT_MATCH_SD_M)
-    pri.append((np.linalg.norm(rest.top_ankle - rest.top_knee)
-                - np.linalg.norm(rest.bottom_ankle - rest.bottom_knee)) / SEGMENT_MATCH_SD_M)
-    thigh = max(float(b[BODY_PARAMS.index("thigh")]), 1e-3)
-    for name, ratio, sd in profile.ratios:
-        pri.append((b[BODY_PARAMS.index(name)] / thigh - ratio) / sd)
+    pri.append(((seg("top_knee", "top_hip") - seg("bottom_knee", "bottom_hip")) / SEGMENT_MATCH_SD_M)[:, None])
+    pri.append(((seg("top_ankle", "top_knee") - seg("bottom_ankle", "bottom_knee")) / SEGMENT_MATCH_SD_M)[:, None])
+    thigh = np.maximum(B[:, _P["thigh"]], 1e-3)
+    pri.append(np.stack([(B[:, _P[name]] / thigh - ratio) / rsd for name, ratio, rsd in profile.ratios], axis=1))
     # The camera is in front of the body (positive depth for every joint) and not below the
     # surface the body lies on.
-    depth = ((pts * cam._M) @ cam.R.T + t)[:, 2]
-    pri.extend(np.minimum(depth - 0.3, 0.0) * 100.0)
-    pri.append(min(cam.centre_body[2] + 0.05, 0.0) * 100.0)
-    return np.concatenate([r, np.array(pri)])
+    pri.append(np.minimum(Xc[..., 2] - 0.3, 0.0) * 100.0)
+    height = -np.einsum("ki,ki->k", R[:, :, 2], t)  # the camera centre's z in the body frame
+    pri.append((np.minimum(height + 0.05, 0.0) * 100.0)[:, None])
+    return np.concatenate([r] + pri, axis=1)
+
+
+def _mirror(mirrored: bool) -> np.ndarray:
+    return np.array([1.0, -1.0, 1.0]) if mirrored else np.ones(3)
+
+
+def _rodrigues_many(rvecs: np.ndarray) -> np.ndarray:
+    """(k, 3, 3) rotation matrices of rotation vectors (k, 3), as ``camera.rodrigues``."""
+    theta = np.linalg.norm(rvecs, axis=1)
+    small = theta < 1e-12
+    k = rvecs / np.where(small, 1.0, theta)[:, None]
+    K = np.zeros((len(rvecs), 3, 3))
+    K[:, 0, 1], K[:, 0, 2], K[:, 1, 2] = -k[:, 2], k[:, 1], -k[:, 0]
+    K[:, 1, 0], K[:, 2, 0], K[:, 2, 1] = k[:, 2], -k[:, 1], k[:, 0]
+    s, c = np.sin(theta)[:, None, None], np.cos(theta)[:, None, None]
+    R = np.eye(3) + s * K + (1 - c) * (K @ K)
+    R[small] = np.eye(3)
+    return R
 
 
 def fit_setup(obs: np.ndarray, vis: np.ndarray, *, fx: float, fy: float, cx: float, cy: float,
@@ -178,15 +241,15 @@ def fit_setup(obs: np.ndarray, vis: np.ndarray, *, fx: float, fy: float, cx: flo
     starts.sort(key=lambda c: c[0])
     trials = []
     for _, x0 in starts[:CAMERA_STARTS]:
-        res = least_squares(_residuals, x0, args=(obs, w, intr, False, b0, profile), loss="soft_l1",
-                            f_scale=2.0, max_nfev=60, x_scale="jac")
+        res = least_squares(_residuals, x0, args=(obs, w, intr, False, b0, profile), jac=_jacobian,
+                            loss="soft_l1", f_scale=2.0, max_nfev=60, x_scale="jac")
         trials.append((res.cost, res.x))
     trials.sort(key=lambda c: c[0])
     best = None
     for _, xc in trials[:FULL_STARTS]:
         x0 = np.concatenate([xc, b0])
-        res = least_squares(_residuals, x0, args=(obs, w, intr, True, b0, profile), loss="soft_l1",
-                            f_scale=2.0, max_nfev=400, x_scale="jac")
+        res = least_squares(_residuals, x0, args=(obs, w, intr, True, b0, profile), jac=_jacobian,
+                            loss="soft_l1", f_scale=2.0, max_nfev=400, x_scale="jac")
         if best is None or res.cost < best.cost:
             best = res
     assert best is not None
