@@ -239,7 +239,7 @@ class TimedReplay:
 
 
 def test_the_sideways_probe_and_the_analysis_share_one_pose_model(tmp_path, monkeypatch):
-    """Opening the model and its first frames cost as much as tens of frames: the file's
+    """Opening the model costs as much as several frames: the file's
     analysis opens it once and closes it once. Whether the person lies on their side as stored
     is read off the analysis' own frames (no frame is estimated twice); with ``on_frame``, which
     cannot take back what it was shown, the probe looks first, with the same model reset."""

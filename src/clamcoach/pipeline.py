@@ -158,8 +158,8 @@ def analyze_video(
     declared_s = played_duration_s(reader.info)
     check_long_enough(declared_s, min_s=min_duration_s)
     if estimator is None and reuse is None:
-        # One model for the probe and the analysis: opening it and its first frames cost as
-        # much as 10-25 of the demo's frames, paid once.
+        # One model for the probe and the analysis: opening it costs 0.05-0.12 s (3-7 of the
+        # demo's frames), paid once.
         cores = available_cores() if pose_workers is None else pose_workers
         reader.close()
         with open_estimator(backend, threads=pose_threads(cores)) as model:

@@ -186,7 +186,7 @@ def _best_turn(frames: list[VideoFrame], protocol: Protocol, open_estimator: Cal
 
 class StoredProbe:
     """The probe as stored, fed by the analysis' own frames instead of a pass of its own (which
-    cost a twentieth of the demo clip's analysis): the same frames (every ``_probe_step``-th in
+    cost 4% of the demo clip's analysis): the same frames (every ``_probe_step``-th in
     the first PROBE_S seconds, at most PROBE_FRAMES) and the same answer as ``_as_stored``, the
     bodies coming from the analysis' tracker."""
 
