@@ -191,3 +191,28 @@ def test_a_roll_back_is_timed_within_its_own_rep():
     rep1, rep2 = stage.done
     assert [f.code for f in rep1.findings] == ["roll_back"]
     assert rep2.findings == ()
+
+
+def _shifted(frames, dt):
+    from dataclasses import replace
+
+    return [(t + dt, replace(k, t=t + dt)) for t, k in frames]
+
+
+def test_frames_measured_again_replace_the_reps_counted_from_them_and_renumber():
+    """Rep 1 before ``since`` is kept; the two counted after it (from an open setup, read too
+    small) give way to what the frames measured again make, numbered on from rep 1; a rep the
+    replay is in the middle of goes on live and is counted when it ends."""
+    first = clam_rep(opening=30.0)                  # 0 - 10 s
+    later = _shifted(clam_rep(opening=20.0), 10.0)  # 10 - 20 s, read 20 first
+    stage, _ = run(first + later)
+    assert [round(r.opening_deg) for r in stage.done] == [30, 20]
+    again = _shifted(clam_rep(opening=35.0), 10.0)
+    third = _shifted(clam_rep(opening=25.0), 20.0)
+    again += third[: len(third) // 2]               # up to the middle of the next rep's hold
+    index, reps = stage.measured_again([k for _, k in again], 10.0, True)
+    assert index == 2 and [r.index for r in reps] == [2]
+    assert [round(r.opening_deg) for r in stage.done] == [30, 35]
+    assert stage.in_rep
+    ended = [out.rep for t, k in third[len(third) // 2:] if (out := stage.push(t, k, True)).rep is not None]
+    assert [(r.index, round(r.opening_deg)) for r in ended] == [(3, 25)]

@@ -120,3 +120,17 @@ def test_the_engines_series_matches_its_steps():
     assert s.hand_on_hip.tolist() == [k.hand_on_hip if k is not None else None for k in kin]
     got = [k.opening_deg if k is not None else math.nan for k in kin]
     np.testing.assert_array_equal(s.opening_deg, got)
+
+
+def test_frames_measured_again_take_the_new_values_at_their_times_only():
+    from clamcoach.series import SeriesBuilder
+    from clamcoach.types import Kinematics, Spread
+
+    b = SeriesBuilder(keep_landmarks=False)
+    for i in range(5):
+        b.add(i * 0.5, Phase.READY, Kinematics(t=i * 0.5, opening_deg=float(i), sd=Spread(opening_deg=1.0)), None)
+    b.measured_again([Kinematics(t=t, opening_deg=40.0 + t, sd=Spread(opening_deg=2.0), hand_on_hip=True)
+                      for t in (0.5, 1.5, 9.0)])
+    s = b.build([])
+    assert s.opening_deg.tolist() == [0.0, 40.5, 2.0, 41.5, 4.0]
+    assert s.opening_sd_deg.tolist() == [1.0, 2.0, 1.0, 2.0, 1.0]

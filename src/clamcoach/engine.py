@@ -10,6 +10,7 @@ kept for reports are numbers (``series.FrameSeries``).
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import replace
 
 from clamcoach.analysis import SCHEMA, Analysis
@@ -51,6 +52,8 @@ class Engine:
         self._last_seen = -math.inf
         self._phase = Phase.SETUP
         self._last_t = math.nan
+        #: Each body frame's hand on the hip, for frames the measure stage measures again.
+        self._hands: deque[tuple[float, bool | None]] = deque()
 
     def push(self, pose: PoseFrame | None, t: float) -> Step:
         self.n_frames += 1
@@ -63,6 +66,7 @@ class Engine:
         self.n_pose += 1
         self._last_seen = t
         post = posture(body)
+        self._keep_hand(t, post.hand_on_hip)
         self.setup.observe(t, post)
         kin = self.measure.push(body, may_calibrate=post.side_lying)
         if kin is not None:
@@ -74,11 +78,18 @@ class Engine:
             self.reps.restart()
             setup_found = self.setup.calibrated(t, kin, self.measure)
             offers += corrections(x for x in setup_found if x.severity is not Severity.INFO)
+            again = self._measure_again(t)
+        else:
+            again = None
         if self.measure.state is StageState.COLLECTING:
             self.reps.abandon_rep()
         self.setup.live_checks(kin, post, self.measure, self.setup.placement)
         step = self._step(t, self._phase, kinematics=kin, body=body, in_frame=in_frame(pose))
         step.new_findings.extend(setup_found)
+        if again is not None:
+            step.reps_replaced_from, reps = again
+            step.new_reps.extend(reps)
+            step.new_findings.extend(f for r in reps for f in r.findings)
         if kin is None:
             self._phase = Phase.SETUP
             if not post.side_lying:
@@ -94,6 +105,22 @@ class Engine:
         step.cue = self.coach.choose(t, offers)
         self.series.add(t, step.phase, kin, body.image)
         return step
+
+    def _keep_hand(self, t: float, hand: bool | None) -> None:
+        self._hands.append((t, hand))
+        while self._hands and self._hands[0][0] < t - self.measure.params.remeasure_s:
+            self._hands.popleft()
+
+    def _measure_again(self, t: float) -> tuple[int, list] | None:
+        """After a setup that replaced one taken in a hold: the frames measured from that one,
+        measured again from this setup, and the reps they make in place of those counted."""
+        since = self.measure.remeasure_from
+        if since is None or self.setup.result is None:
+            return None
+        hands = dict(self._hands)
+        kins = [replace(k, hand_on_hip=hands.get(k.t)) for k in self.measure.remeasure(since, t)]
+        self.series.measured_again(kins)
+        return self.reps.measured_again(kins, since, self.setup.roll_visible)
 
     def _no_body(self, t: float) -> Step:
         self.reps.no_body(t)

@@ -108,6 +108,22 @@ class RepStage:
             out.hold_s = rep.hold_s
         return out
 
+    def measured_again(self, kins: list[Kinematics], since: float, roll_judged: bool) -> tuple[int, list[Rep]]:
+        """The frames from ``since`` measured again (the setup they were first measured from had
+        been taken in a hold): the reps they make, found by the same detector and rules, take the
+        place of those counted from ``since``. Returns the first index replaced and the reps."""
+        replay = RepStage(self.proto, self.detector.params)
+        found = [got.rep for got in (replay.push(k.t, k, roll_judged) for k in kins) if got.rep is not None]
+        kept = [r for r in self.done if r.start_s < since]
+        first = len(kept) + 1
+        new = [replace(r, index=first + i) for i, r in enumerate(found)]
+        self.done = kept + new
+        # Go on from where the replay is (a rep it is in the middle of goes on live): it is what
+        # this stage would be now had the frames been measured from this setup all along.
+        self.detector, self._rest_rolls = replay.detector, replay._rest_rolls
+        self._start_roll, self._roll_back = replay._start_roll, replay._roll_back
+        return first, new
+
     def set_findings(self, settled_at: float, last_t: float) -> tuple[Finding, ...]:
         """Findings about the whole set: held after the setup with no visible lift."""
         if not self.done and math.isfinite(settled_at) and last_t - settled_at >= NO_LIFT_AFTER_S:

@@ -231,6 +231,21 @@ class SeriesBuilder:
             else:
                 self._landmarks.extend(np.asarray(landmarks, dtype=np.float32).reshape(N_LANDMARKS, 3).tobytes())
 
+    def measured_again(self, kins: Sequence[Kinematics]) -> None:
+        """Replace the measures of frames already added (matched by time) with ``kins``."""
+        i = len(self._t)
+        for kin in reversed(kins):
+            t = round(kin.t, 4)
+            while i > 0 and self._t[i - 1] > t:
+                i -= 1
+            if i == 0:
+                return
+            if self._t[i - 1] != t:
+                continue
+            row = (*(float(getattr(kin, c)) for c in MEASURE_COLUMNS), kin.sd.opening_deg, kin.sd.pelvis_roll_deg)
+            self._values[(i - 1) * _N_VALUES:i * _N_VALUES] = array("d", row)
+            self._hands[i - 1] = kin.hand_on_hip
+
     def build(self, reps: Sequence[Rep]) -> FrameSeries:
         """The series, each frame numbered with the rep it is in (start to end, inclusive)."""
         t = np.array(self._t, dtype=np.float64)

@@ -28,6 +28,9 @@ class Step:
     roll_sd_deg: float = math.nan
     hold_s: float = 0.0
     new_reps: list[Rep] = field(default_factory=list)
+    #: The reps from this index on were measured again (a setup had been taken in a hold):
+    #: ``new_reps`` holds them all, in place of those shown before. None on most frames.
+    reps_replaced_from: int | None = None
     new_findings: list[Finding] = field(default_factory=list)
     cue: Cue | None = None
     view: str = "unknown"

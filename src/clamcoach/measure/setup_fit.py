@@ -89,6 +89,9 @@ class SetupFit:
     #: Root-mean-square reprojection error at rest over the body's image size.
     rms_rel: float
     body_px: float
+    #: The fit's robust cost at its optimum (reprojection and priors), to compare fits of the
+    #: same landmarks under different priors.
+    cost: float = math.nan
 
     def param(self, name: str) -> tuple[float, float]:
         i = BODY_PARAMS.index(name)
@@ -264,7 +267,7 @@ def fit_setup(obs: np.ndarray, vis: np.ndarray, *, fx: float, fy: float, cx: flo
     rms = float(np.sqrt(np.mean(np.sum((obs[core] - proj[core]) ** 2, axis=1)))) / size
     sd = _param_sd(best.jac)[6:]
     return SetupFit(camera=cam, rest=rest, offsets=offsets, params=x[6:], params_sd=sd,
-                    rms_rel=rms, body_px=size)
+                    rms_rel=rms, body_px=size, cost=float(best.cost))
 
 
 def _param_sd(jac: np.ndarray) -> np.ndarray:

@@ -102,6 +102,19 @@ class MeasureParams:
     closed_share: float = 0.7       # the knees this much closer together than at setup ...
     closed_drop_rel: float = 0.03   # ... and closer by this share of the body's size (not jitter) ...
     closed_below_s: float = 1.0     # ... for this long: the setup was taken open (a hold)
+    #: From above, the knees' gap in the picture hardly shrinks as the knee closes: there a
+    #: setup taken open shows as the fit held this far below its closed floor (deg) with most
+    #: landmarks this many SDs off, for ``closed_below_s``.
+    pinned_below_deg: float = 4.0
+    pinned_residual_sd: float = 2.5
+    #: The landmarks of this many seconds are kept, to measure them again when a setup turns
+    #: out to have been taken in a hold (the reps meanwhile were measured from an open knee).
+    remeasure_s: float = 30.0
+    #: A setup replaced as taken in a hold is taken for one when the new setup reads its knee
+    #: open by this much (deg) and by this many SDs (one-sided 90%: the rule that replaced it is
+    #: evidence too); else it was a false alarm and the frames keep their measures.
+    open_setup_min_deg: float = 5.0
+    open_setup_min_sds: float = 1.28
     #: Most landmarks (the median point) further than this many SDs from the model ...
     lost_residual_sd: float = 5.0
     lost_s: float = 1.5             # ... for this long: the person or the camera moved
@@ -175,6 +188,7 @@ class MeasureStage:
         self._last_t = -math.inf
         self._badly_explained = _Sustained()
         self._knees_closer = _Sustained()
+        self._pinned = _Sustained()
         self._setup_knee_gap = math.nan
         self._opening_scale = 1.0
         self.setup_held_s = 0.0  # how long the body had been still when the setup was taken
@@ -188,12 +202,25 @@ class MeasureStage:
         self.last_estimate: PoseEstimate | None = None
         #: When each stretch began after which the model no longer explained the body (s).
         self.lost_at: list[float] = []
+        #: Every body frame of the last ``remeasure_s``: (t, points seen well enough, all points).
+        self._recent: deque[tuple[float, np.ndarray, np.ndarray]] = deque()
+        #: When the stage last began collecting a setup, and when the collecting began that
+        #: led to the current setup (through setups taken in a hold): -inf for the start.
+        self._collecting_since = -math.inf
+        self._setup_from = -math.inf
+        #: The current setup is being replaced because it seemed to be taken in a hold: its still
+        #: moment, to be measured from the next setup.
+        self._taken_open: _StillSetup | None = None
+        #: Set by a setup that follows one taken in a hold: measure the frames from this time
+        #: again (``remeasure``); None otherwise.
+        self.remeasure_from: float | None = None
 
     # -- the per-frame step -------------------------------------------------------------------
     def push(self, body: BodyFrame, *, may_calibrate: bool = True) -> Kinematics | None:
         """Kinematics of this frame, or None while the setup is being collected."""
         points, vis = observe(body.image, body.top)
         obs = np.where((vis >= self.params.min_visibility)[:, None], points, np.nan)
+        self._keep(body.t, obs, points)
         if self.state is StageState.TRACKING and body.top is not self._top:
             # The body stage changed its mind about which side is on top (its vote settles only
             # when the thighs' direction is seen, from a level front camera often in the first
@@ -207,13 +234,38 @@ class MeasureStage:
                 return None
         return self._track(body, obs, points)
 
-    def reset(self) -> None:
-        """Forget the setup (the person or camera moved)."""
+    def reset(self, *, taken_open: bool = False) -> None:
+        """Forget the setup: the person or camera moved, or (``taken_open``) the setup turned out
+        to have been taken in a hold, so the frames since it are to be measured again."""
+        if self.state is StageState.TRACKING:
+            self._taken_open = self._still if taken_open else None
+            self._collecting_since = self._last_t
         self.state = StageState.COLLECTING
         self._still = None
         self._window.clear()
         self._badly_explained = _Sustained()
         self._knees_closer = _Sustained()
+        self._pinned = _Sustained()
+
+    def _keep(self, t: float, obs: np.ndarray, points: np.ndarray) -> None:
+        self._recent.append((t, obs, points))
+        while self._recent and self._recent[0][0] < t - self.params.remeasure_s:
+            self._recent.popleft()
+
+    def remeasure(self, since: float, until: float) -> list[Kinematics]:
+        """The kept frames from ``since`` up to (not including) ``until``, measured again with
+        the current setup, in order, as ``push`` measures a frame (the live state untouched)."""
+        assert self._fitter is not None
+        q, last_t, out = np.zeros(4), -math.inf, []
+        for t, obs, points in self._recent:
+            if t < since or t >= until or not np.any(np.isfinite(obs[:, 0])):
+                continue
+            dt = t - last_t
+            motion = None if dt > self.params.gap_restart_s else MAX_SPEED_RAD_S * max(dt, MIN_FRAME_S)
+            est = self._fitter.fit(obs, self.noise_px(), np.zeros(4) if motion is None else q, motion_sd=motion)
+            q, last_t = est.pose, t
+            out.append(self.kinematics(t, est, self._lifted(points)))
+        return out
 
     # -- collecting ---------------------------------------------------------------------------
     def _collect(self, body: BodyFrame, obs: np.ndarray, points: np.ndarray, may_calibrate: bool) -> None:
@@ -268,8 +320,22 @@ class MeasureStage:
         self._top = body.top
         self.state = StageState.TRACKING
         self.calibrations += 1
+        # After a setup taken in a hold, everything since the last trusted moment was measured
+        # from an open knee: the engine measures it again from this one.
+        held = self._taken_open is not None and self._was_open(self._taken_open)
+        self.remeasure_from = self._setup_from if held else None
+        self._setup_from = self._setup_from if held else self._collecting_since
+        self._taken_open = None
         self._window.clear()
         return True
+
+    def _was_open(self, still: _StillSetup) -> bool:
+        """Whether this setup reads the knee open in a replaced setup's still moment."""
+        assert self._fitter is not None
+        est = self._fitter.fit(still.median, self.noise_px(), np.zeros(4))
+        kin = self.kinematics(math.nan, est)
+        p = self.params
+        return kin.opening_deg >= max(p.open_setup_min_deg, p.open_setup_min_sds * kin.sd.opening_deg)
 
     def _setup_roll(self, fit: SetupFit, still: list[np.ndarray]) -> tuple[float, float]:
         """The forward roll at the setup and its SD (deg). The fit's is pulled toward its prior
@@ -328,7 +394,11 @@ class MeasureStage:
         closer = (gap < self.params.closed_share * self._setup_knee_gap
                   and gap < self._setup_knee_gap - self.params.closed_drop_rel)
         if self._knees_closer.update(closer, body.t) >= self.params.closed_below_s:
-            self.reset()
+            self.reset(taken_open=True)
+        pinned = (math.degrees(est.pose[2]) < -self.params.pinned_below_deg
+                  and est.typical_residual > self.params.pinned_residual_sd)
+        if self._pinned.update(pinned, body.t) >= self.params.closed_below_s:
+            self.reset(taken_open=True)
         return self.kinematics(body.t, est, self._lifted(points))
 
     def _lifted(self, points: np.ndarray) -> NetworkReading | None:

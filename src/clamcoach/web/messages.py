@@ -159,6 +159,8 @@ def step_dict(step: Step, set_index: int) -> dict[str, Any]:
         "view_can_see_roll": bool(step.view_can_see_roll),
         "in_frame": bool(step.in_frame),
         "new_reps": [rep_dict(r, set_index) for r in step.new_reps],
+        # The set's reps from this index on were measured again: ``new_reps`` replaces them.
+        "reps_replaced_from": step.reps_replaced_from,
         "new_findings": [finding_dict(f) for f in step.new_findings],
         "pose": pose,
     }

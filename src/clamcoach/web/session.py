@@ -119,6 +119,9 @@ class Session:
                                           keep_landmarks=False)
             set_index = self.flow.set_index
             step = step_dict(self.live.process(rgb, t), set_index)
+            if step["reps_replaced_from"] is not None:
+                self.reps_log = [r for r in self.reps_log
+                                 if r["set"] != set_index or r["index"] < step["reps_replaced_from"]]
             self.reps_log.extend(step["new_reps"])
             if step["cue"] is not None:
                 self.cues_log.append(step["cue"])

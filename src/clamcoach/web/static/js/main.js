@@ -187,6 +187,10 @@ function onResult(msg) {
   app.lastStep = step;
   app.lastStepSet = msg.session.set;
   if (VIEWER) app.remote = true;
+  if (step.reps_replaced_from != null) {
+    // Measured again from a new setup (the last was taken in a hold): these reps replace those.
+    app.reps = app.reps.filter((r) => r.set !== msg.session.set || r.index < step.reps_replaced_from);
+  }
   for (const rep of step.new_reps) app.reps.push(rep);
   if (msg.session.state === "set" || step.new_reps.length) speakCounts(msg.session, step);
   if (step.cue && msg.session.state !== "done") showCue(step.cue);
