@@ -64,6 +64,32 @@ def test_a_body_the_measurement_lost_is_said_with_when_and_a_set_never_lost_says
     assert not [n for n in analysed(False).notices if n.code is WarningCode.TRACK_LOST]
 
 
+def test_a_body_lost_and_never_found_again_is_said_so_and_not_praised_for_holding_still():
+    """From 6 s on the body is seen 200 px to one side, then the other, frame by frame (nothing
+    the model explains, never still):
+    the analysis says the rest of the set was not measured, instead of "measured again at the
+    next still rest", and gives no "no visible lift" encouragement for what it did not see."""
+    from clamcoach.engine import Engine
+    from clamcoach.measure.profiles import JOINT_CENTRES
+    from skeleton import Camera, Pose, pose_frame
+
+    cam = Camera(pitch=35)
+    eng = Engine(PROTO, profile=JOINT_CENTRES, focal_px=cam.focal_px)
+    for i in range(30 * 15):
+        t = i / 15
+        frame = pose_frame(Pose(), cam, t=t)
+        if t >= 6.0:
+            frame.image[:, 0] += 200.0 if i % 2 else -200.0
+        eng.push(frame, t)
+    a = eng.finish()
+    codes = [n.code for n in a.notices]
+    assert WarningCode.TRACK_LOST_FOR_GOOD in codes and WarningCode.TRACK_LOST not in codes
+    (gone,) = [n for n in a.notices if n.code is WarningCode.TRACK_LOST_FOR_GOOD]
+    assert gone.text(PROTO).startswith("The measurement lost your body at 6.0 s (")
+    assert "nothing after 6.0 s was measured" in gone.text(PROTO)
+    assert a.reps == () and a.set_findings == ()
+
+
 def test_a_therapist_may_reword_a_warning_in_a_protocol_file():
     own = load_protocol(overrides=['warnings.no_setup="Lie still on your side first."'])
     assert Notice(WarningCode.NO_SETUP).text(own) == "Lie still on your side first."

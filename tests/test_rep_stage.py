@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from clamcoach.protocol import load_protocol
-from clamcoach.rep_stage import NO_LIFT_AFTER_S, RepStage
+from clamcoach.rep_stage import NO_LIFT_AFTER_S, NO_LIFT_MEASURED_SHARE, RepStage
 from clamcoach.types import Kinematics, Phase, Severity, Spread
 
 FPS = 30
@@ -149,6 +149,29 @@ def test_a_set_held_still_with_no_lift_is_reported_once_long_enough():
     assert f.value is None and f.threshold is None
     assert stage.set_findings(settled_at=1.0, last_t=1.0 + NO_LIFT_AFTER_S - 0.1) == ()
     assert stage.set_findings(settled_at=math.nan, last_t=100.0) == ()
+
+
+def test_a_set_measured_for_only_part_of_its_time_is_not_said_to_have_no_lift():
+    """Measured still for 10 s of the 40 since the setup (the body then lost): nothing is known
+    of the other 30 s, so no "you held a good position"; measured for 80% of it, it is said."""
+    def measured_for(seconds):
+        stage = RepStage(PROTO)
+        for i in range(int(seconds * FPS) + 1):
+            t = 1.0 + i / FPS
+            stage.push(t, Kinematics(t=t, opening_deg=0.0, pelvis_roll_deg=ROLL, sd=SD), True)
+        return stage
+
+    assert measured_for(10.0).measured_s == pytest.approx(10.0)
+    assert measured_for(10.0).set_findings(settled_at=1.0, last_t=41.0) == ()
+    (f,) = measured_for(NO_LIFT_MEASURED_SHARE * 40.0 + 0.1).set_findings(settled_at=1.0, last_t=41.0)
+    assert f.code == "no_visible_lift"
+
+
+def test_time_between_frames_far_apart_is_not_measured_time():
+    stage = RepStage(PROTO)
+    for t in (1.0, 1.1, 1.2, 5.0, 5.1):  # the body unseen from 1.2 to 5.0 s
+        stage.push(t, Kinematics(t=t, opening_deg=0.0, pelvis_roll_deg=ROLL, sd=SD), True)
+    assert stage.measured_s == pytest.approx(0.3)
 
 
 def test_a_set_with_a_rep_has_no_set_finding():

@@ -64,6 +64,8 @@ class Analysis:
     notes: tuple[Notice, ...] = ()
     #: When the measurement lost the body (its model stopped explaining the landmarks), s.
     track_lost_at_s: tuple[float, ...] = ()
+    #: The last of those, when no setup was taken after it (nothing since was measured), s.
+    track_lost_for_good_at_s: float | None = None
     #: A small still of the person at the setup and its landmarks (for the report), or None.
     snapshot: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -97,8 +99,13 @@ class Analysis:
                                          move=m.move_camera)))
         if self.settled and m.opening_sd_deg > self.protocol.opening.max_small_rep_sd_deg:
             out.append(Notice(WarningCode.SMALL_REPS_UNSEEN, dict(sd=m.opening_sd_deg)))
-        if self.track_lost_at_s:
-            out.append(Notice(WarningCode.TRACK_LOST, dict(spans=", ".join(f"{t:.1f} s" for t in self.track_lost_at_s))))
+        regained = self.track_lost_at_s
+        if self.track_lost_for_good_at_s is not None:
+            regained = tuple(t for t in self.track_lost_at_s if t < self.track_lost_for_good_at_s)
+        if regained:
+            out.append(Notice(WarningCode.TRACK_LOST, dict(spans=", ".join(f"{t:.1f} s" for t in regained))))
+        if self.track_lost_for_good_at_s is not None:
+            out.append(Notice(WarningCode.TRACK_LOST_FOR_GOOD, dict(at_s=self.track_lost_for_good_at_s)))
         return out
 
     @property

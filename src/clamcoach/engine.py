@@ -143,4 +143,5 @@ class Engine:
             n_frames=self.n_frames, measurement=measurement_provenance(self.measure),
             set_findings=self.reps.set_findings(setup.t, self._last_t),
             track_lost_at_s=tuple(self.measure.lost_at),
+            track_lost_for_good_at_s=self.measure.lost_for_good_at,
         )

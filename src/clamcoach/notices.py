@@ -25,6 +25,8 @@ class WarningCode(str, Enum):
     VIDEO_STOPPED = "video_stopped"
     #: The body model stopped explaining the landmarks (the setup was measured again).
     TRACK_LOST = "track_lost"
+    #: The body was lost and no setup was taken after it: the rest of the set was not measured.
+    TRACK_LOST_FOR_GOOD = "track_lost_for_good"
     POSE_GAPS = "pose_gaps"
     #: POSE_GAPS when there are more gaps than the sentence lists.
     POSE_GAPS_MORE = "pose_gaps_more"

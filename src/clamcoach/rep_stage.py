@@ -22,8 +22,14 @@ from clamcoach.types import Finding, Kinematics, Phase, Rep, Severity
 #: A rep is counted from this share of the protocol's smallest rep: small openings read a
 #: little small (the landmarks move less than the joints at the start of a movement).
 SMALL_REP_SHARE = 0.7
-#: A set held this long after the setup with no rep: reported as held with no visible lift.
+#: A set held this long after the setup with no rep: reported as held with no visible lift ...
 NO_LIFT_AFTER_S = 8.0
+#: ... when it was measured (a body the model explained) for this share of that time: a set
+#: whose body was lost after one rep (eval/e3_feet: at 3.3 s of 31) showed nothing about
+#: lifting, and "you held a good position" would praise what nobody saw.
+NO_LIFT_MEASURED_SHARE = 0.8
+#: Frames further apart than this do not count the time between them as measured (s).
+MEASURED_GAP_S = 0.5
 #: The rep's starting roll is the median of the rest this long before it.
 REST_ROLL_S = 0.5
 
@@ -56,6 +62,9 @@ class RepStage:
         self.done: list[Rep] = []
         self._rest_rolls: deque[tuple[float, float]] = deque()
         self._start_roll = math.nan
+        #: Seconds of measured frames so far, and the last one's time.
+        self.measured_s = 0.0
+        self._last_measured_t = -math.inf
         self._roll_back = Sustained(protocol.roll_back.warn_deg, protocol.roll_back.sustain_s)
 
     @property
@@ -76,6 +85,9 @@ class RepStage:
         self.detector.push(None, t)
 
     def push(self, t: float, kin: Kinematics, roll_judged: bool) -> RepFrame:
+        if 0.0 < t - self._last_measured_t <= MEASURED_GAP_S:
+            self.measured_s += t - self._last_measured_t
+        self._last_measured_t = t
         was_in_rep = self.detector.in_rep
         event = self.detector.push(Sample(t, kin.opening_deg, kin), t)
         if not was_in_rep and self.detector.in_rep:
@@ -125,10 +137,13 @@ class RepStage:
         return first, new
 
     def set_findings(self, settled_at: float, last_t: float) -> tuple[Finding, ...]:
-        """Findings about the whole set: held after the setup with no visible lift."""
-        if not self.done and math.isfinite(settled_at) and last_t - settled_at >= NO_LIFT_AFTER_S:
+        """Findings about the whole set: held after the setup with no visible lift (and seen
+        doing so: measured for most of the time since the setup)."""
+        held_s = last_t - settled_at
+        if (not self.done and math.isfinite(settled_at) and held_s >= NO_LIFT_AFTER_S
+                and self.measured_s >= NO_LIFT_MEASURED_SHARE * held_s):
             return (finding(self.proto, "no_visible_lift", Severity.INFO, None, None),)
         return ()
 
 
-__all__ = ["RepStage", "RepFrame", "rep_params_for", "SMALL_REP_SHARE", "NO_LIFT_AFTER_S"]
+__all__ = ["RepStage", "RepFrame", "rep_params_for", "SMALL_REP_SHARE", "NO_LIFT_AFTER_S", "NO_LIFT_MEASURED_SHARE"]

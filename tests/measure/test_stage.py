@@ -256,6 +256,24 @@ def test_the_setup_is_dropped_once_the_model_has_failed_the_landmarks_for_lost_s
     assert s.lost_at == [2.0]  # when the stretch that lost it began (said in the analysis)
 
 
+def test_a_loss_is_for_good_until_a_setup_is_taken_after_it():
+    """Lost at 2.0 s: ``lost_for_good_at`` says so while no setup follows (nothing since is
+    measured); the body still again for settle_s (3.0 to 3.75 s) makes a setup, and it is None again."""
+    import dataclasses
+
+    s = _tracking(FitParams(settle_s=0.75, lost_s=0.75))
+    assert s.lost_for_good_at is None
+    (good,) = _still(Pose(), [1.0])
+    moved = dataclasses.replace(good, image=good.image + np.array([150.0, 0.0, 0.0]))
+    for k in range(4):
+        s.push(dataclasses.replace(moved, t=2.0 + k / 4), may_calibrate=False)
+    assert s.state is StageState.COLLECTING and s.lost_for_good_at == 2.0
+    for k in range(5):
+        s.push(dataclasses.replace(good, t=3.0 + k / 4))
+    assert s.state is StageState.TRACKING and s.setup_at[-1] == 3.75  # settle_s after 3.0
+    assert s.lost_for_good_at is None
+
+
 def test_a_few_wild_points_do_not_lose_the_track():
     """From above or from the feet BlazePose guesses the hidden bottom leg far from it while the
     rest fits: four wild points (the bottom knee and foot 120 px off) for twice lost_s keep the

@@ -202,6 +202,8 @@ class MeasureStage:
         self.last_estimate: PoseEstimate | None = None
         #: When each stretch began after which the model no longer explained the body (s).
         self.lost_at: list[float] = []
+        #: When each setup was taken (s): a loss with none after it was never measured again.
+        self.setup_at: list[float] = []
         #: Every body frame of the last ``remeasure_s``: (t, points seen well enough, all points).
         self._recent: deque[tuple[float, np.ndarray, np.ndarray]] = deque()
         #: When the stage last began collecting a setup, and when the collecting began that
@@ -320,6 +322,7 @@ class MeasureStage:
         self._top = body.top
         self.state = StageState.TRACKING
         self.calibrations += 1
+        self.setup_at.append(body.t)
         # After a setup taken in a hold, everything since the last trusted moment was measured
         # from an open knee: the engine measures it again from this one.
         held = self._taken_open is not None and self._was_open(self._taken_open)
@@ -492,6 +495,13 @@ class MeasureStage:
         return excess * float(self.noise_px()[i]) * depth / cam.fx
 
     # -- what the setup says about this placement --------------------------------------------
+    @property
+    def lost_for_good_at(self) -> float | None:
+        """When the body was last lost, if no setup was taken after it (s), else None."""
+        if not self.lost_at or (self.setup_at and self.setup_at[-1] > self.lost_at[-1]):
+            return None
+        return self.lost_at[-1]
+
     @property
     def roll_sd_at_setup(self) -> float:
         """SD of the absolute forward roll read at setup (degrees): the fit's and the spread of
