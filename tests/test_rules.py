@@ -139,6 +139,15 @@ def test_camera_view(proto):
     assert found[0].value == 8.0
 
 
+def test_camera_end_on(proto):
+    """A camera at the feet end (the placement says it looks along the body): told to move to
+    the front, with how far round it is and the limit; anywhere else, nothing."""
+    (f,) = check_setup(setup(camera_end_on=True, camera_azimuth_deg=-80.0), proto)
+    assert (f.code, f.severity, f.value, f.threshold) == ("camera_end_on", Severity.WARN, 80.0, 60.0)
+    assert f.cue == "Move the camera round to your front."
+    assert check_setup(setup(camera_end_on=False, camera_azimuth_deg=-80.0), proto) == ()
+
+
 def test_sustained_max_ignores_short_spikes():
     t = [i / 30 for i in range(60)]
     v = [0.0] * 60

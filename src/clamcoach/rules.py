@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from clamcoach.measure.placement import END_ON_AZIMUTH_DEG
 from clamcoach.protocol import Protocol
 from clamcoach.reps import RepEvent
 from clamcoach.types import Finding, Rep, Severity
@@ -21,7 +22,7 @@ from clamcoach.types import Finding, Rep, Severity
 #: Order of importance, used for the report and for which cue wins.
 PRIORITY: tuple[str, ...] = (
     "roll_back", "not_side_lying", "not_rolled_forward", "lift_too_high", "feet_apart",
-    "camera_view", "hip_angle", "knee_angle", "hand_not_on_hip", "too_fast", "no_hold",
+    "camera_view", "camera_end_on", "hip_angle", "knee_angle", "hand_not_on_hip", "too_fast", "no_hold",
     "no_visible_lift",
 )
 
@@ -214,6 +215,8 @@ class SetupMeasures:
     camera_elevation_deg: float = math.nan
     camera_azimuth_deg: float = math.nan
     move_camera: str = ""
+    #: The camera looks along the body, from the feet or the head end (placement.is_end_on).
+    camera_end_on: bool = False
     #: SD of the opening near closed (deg) that this placement gives for this person.
     opening_sd_deg: float = math.nan
 
@@ -230,6 +233,8 @@ def check_setup(m: SetupMeasures, proto: Protocol) -> tuple[Finding, ...]:
         out.append(finding(proto, "not_rolled_forward", sev, m.forward_roll_deg, s.forward_roll_min_deg))
     if not m.view_can_see_roll:
         out.append(finding(proto, "camera_view", Severity.WARN, m.roll_sd_deg, proto.roll_back.max_sd_deg))
+    if m.camera_end_on:
+        out.append(finding(proto, "camera_end_on", Severity.WARN, abs(m.camera_azimuth_deg), END_ON_AZIMUTH_DEG))
     if m.held_s >= s.flag_hold_s and not (s.hip_flag_min_deg <= m.hip_flexion_deg <= s.hip_flag_max_deg):
         limit = s.hip_flag_min_deg if m.hip_flexion_deg < s.hip_flag_min_deg else s.hip_flag_max_deg
         out.append(finding(proto, "hip_angle", Severity.WARN, m.hip_flexion_deg, limit))

@@ -105,6 +105,7 @@ class SetupMonitor:
             camera_azimuth_deg=placement.azimuth_deg,
             opening_sd_deg=placement.opening_sd_deg,
             move_camera="" if placement.move is CameraMove.NONE else self.proto.camera_moves[placement.move.value],
+            camera_end_on=placement.end_on,
         )
         self.result = SetupResult(m, check_setup(m, self.proto), t)
         return self.result

@@ -9,7 +9,7 @@ import pytest
 from clamcoach.measure.frame_fit import POSE_PRIOR_SD, FrameFitter
 from clamcoach.measure.landmarks import GROUP_OF
 from clamcoach.measure.model import BodyModel
-from clamcoach.measure.placement import CameraMove, Placement, assess, moved, sds_at_rest
+from clamcoach.measure.placement import CameraMove, Placement, assess, is_end_on, moved, sds_at_rest
 from clamcoach.measure.setup_fit import SetupFit, body_size_px
 from clamcoach.measure.stage import NOISE_REL
 from tests.measure.helpers import camera_at, landmarks, prior_rest
@@ -100,6 +100,23 @@ def test_the_placement_reports_the_cameras_angles_and_the_roll_and_opening_sds(m
     assert p.roll_sd_deg == pytest.approx(sd[0], rel=1e-6) and p.opening_sd_deg == pytest.approx(sd[2], rel=1e-6)
     assert p.move is CameraMove.NONE and p.roll_sd_after_move_deg == p.roll_sd_deg
     assert p.view == "oblique"
+
+
+@pytest.mark.parametrize("elev, azim, end_on", [
+    (25, -90, True), (25, -61, True), (25, -60, False), (30, 90, True), (5, -45, False),  # turned 45: fine
+    (59, -80, True), (60, -80, False), (75, -90, False),  # from high up it looks down, not along
+    (35, 0, False), (25, 119, True), (25, 120, False), (5, -163, False),  # behind the back: not along
+])
+def test_a_camera_looks_along_the_body_from_60_to_120_degrees_round_below_60_up(elev, azim, end_on):
+    assert is_end_on(elev, azim) is end_on
+
+
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_the_placement_says_a_camera_at_the_feet_end_looks_along_the_body(mirrored):
+    at_feet = assess(true_setup(camera_at(25.0, -85.0, mirrored=mirrored)), noise_of(true_setup(camera_at(25.0, -85.0))), 100.0)
+    in_front = assess(true_setup(camera_at(25.0, -30.0, mirrored=mirrored)), noise_of(true_setup(camera_at(25.0, -30.0))), 100.0)
+    assert at_feet.azimuth_deg == pytest.approx(-85.0, abs=1e-9) and at_feet.end_on
+    assert not in_front.end_on
 
 
 @pytest.mark.parametrize("mirrored", [False, True])
