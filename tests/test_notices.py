@@ -14,7 +14,7 @@ from clamcoach.types import Phase
 
 PROTO = load_protocol()
 #: The values each text may name (the protocol file's [warnings] comment says the same).
-VALUES = {"sd", "need", "move", "at_s", "why", "spans", "more"}
+VALUES = {"sd", "need", "move", "at_s", "why", "spans", "more", "pct"}
 
 
 @pytest.mark.parametrize("code", list(WarningCode))
@@ -145,3 +145,33 @@ def test_a_placement_that_reads_the_opening_near_closed_loosely_says_small_reps_
     assert [n.values["sd"] for n in small] == ([sd] if said else [])
     if said:
         assert f"standard deviation {sd:.0f} deg" in small[0].text(PROTO)
+
+
+@pytest.mark.parametrize("pitch, pillow, said", [(35, False, None), (80, False, WarningCode.OPENING_LOOSE_PILLOW),
+                                                 (0, True, WarningCode.OPENING_LOOSE)])
+def test_a_placement_that_cannot_size_the_opening_says_so_with_its_share(pitch, pillow, said):
+    """Straight above, how high the top knee rests is along the line of sight, and the opening's
+    size hangs on it (measure/gain_spread.py); level in front, how far the knee bends: the
+    analysis says the opening is rough, by how much, and (no pillow declared) that a pillow
+    should be declared; from 35 deg it says nothing.
+    The JSON report carries the share either way."""
+    from clamcoach.engine import Engine
+    from clamcoach.measure.profiles import BLAZEPOSE
+    from clamcoach.protocol import load_protocol
+    from skeleton import Camera, clam_set, pose_frame
+
+    proto = load_protocol(overrides=("setup.knee_pillow=true",) if pillow else ())
+    cam = Camera(pitch=pitch)
+    eng = Engine(proto, profile=BLAZEPOSE, focal_px=cam.focal_px)
+    for t, p in clam_set(n_reps=2, opening=30.0):
+        eng.push(pose_frame(p, cam, t=t), t)
+    a = eng.finish()
+    share = a.setup.measures.opening_gain_sd_rel
+    assert a.to_dict({})["camera"]["opening_gain_sd_pct"] == pytest.approx(100 * share, abs=0.5)
+    loose = [n for n in a.notices if n.code in (WarningCode.OPENING_LOOSE, WarningCode.OPENING_LOOSE_PILLOW)]
+    assert (share > proto.opening.max_gain_sd_rel) is (said is not None)
+    assert [n.code for n in loose] == ([said] if said else [])
+    if said:
+        text = loose[0].text(proto)
+        assert f"about {100 * share:.0f}%" in text
+        assert ("pillow" in text) is (not pillow)

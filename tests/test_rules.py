@@ -296,6 +296,25 @@ def test_rep_measures_of_a_known_rep(proto):
     assert r.findings == ()
 
 
+def test_a_reps_opening_sd_is_the_one_at_its_peak(proto):
+    """The opening's SD grows with the opening (its gain's share): the rep's is the peak frame's,
+    where the opening is read, not the rest frames' smaller one."""
+    import dataclasses
+
+    from clamcoach.rules import rep_measures
+    from clamcoach.types import Spread
+
+    ev = _event()
+    samples = tuple(dataclasses.replace(s, kin=dataclasses.replace(
+        s.kin, sd=Spread(opening_deg=1.0 + s.opening / 5, pelvis_roll_deg=2.0, trunk_roll_deg=3.0,
+                         ankle_gap_cm=0.8))) for s in ev.samples)
+    ev = dataclasses.replace(ev, samples=samples)
+    peak = min(samples, key=lambda s: abs(s.t - ev.peak_s))
+    r = rep_measures(ev, 0, proto)
+    assert r.opening_sd_deg == pytest.approx(1.0 + peak.opening / 5)
+    assert r.opening_sd_deg > 5.5   # 25 deg at the peak: 6; the rep's median frame would say ~4
+
+
 def test_rep_measures_judge_the_roll_only_when_seen_well_enough(proto):
     from clamcoach.rules import rep_measures
 

@@ -99,6 +99,9 @@ class Analysis:
                                          move=m.move_camera)))
         if self.settled and m.opening_sd_deg > self.protocol.opening.max_small_rep_sd_deg:
             out.append(Notice(WarningCode.SMALL_REPS_UNSEEN, dict(sd=m.opening_sd_deg)))
+        if self.settled and m.opening_gain_sd_rel > self.protocol.opening.max_gain_sd_rel:
+            code = WarningCode.OPENING_LOOSE if self.protocol.setup.knee_pillow else WarningCode.OPENING_LOOSE_PILLOW
+            out.append(Notice(code, dict(pct=100 * m.opening_gain_sd_rel)))
         regained = self.track_lost_at_s
         if self.track_lost_for_good_at_s is not None:
             regained = tuple(t for t in self.track_lost_at_s if t < self.track_lost_for_good_at_s)
@@ -147,6 +150,7 @@ class Analysis:
                 "azimuth_deg": rounded(m.camera_azimuth_deg, 1),
                 "roll_sd_deg": rounded(m.roll_sd_deg),
                 "opening_sd_deg": rounded(m.opening_sd_deg),
+                "opening_gain_sd_pct": rounded(100 * m.opening_gain_sd_rel, 0),
                 "move": m.move_camera or None,
             },
             "setup": {

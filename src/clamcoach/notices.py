@@ -20,6 +20,10 @@ class WarningCode(str, Enum):
     ROLL_NOT_SEEN_MOVE = "roll_not_seen_move"
     #: The placement reads the opening near closed too loosely to count the smallest reps.
     SMALL_REPS_UNSEEN = "small_reps_unseen"
+    #: The placement cannot tell how the knee moves in the picture well enough to size an opening.
+    OPENING_LOOSE = "opening_loose"
+    #: OPENING_LOOSE, and no pillow was declared (a pillow the setup was not told of is one cause).
+    OPENING_LOOSE_PILLOW = "opening_loose_pillow"
     VIDEO_DAMAGED = "video_damaged"
     #: VIDEO_DAMAGED when the decoder gave no reason.
     VIDEO_STOPPED = "video_stopped"

@@ -66,6 +66,8 @@ class OpeningRules:
     too_high_deg: float
     #: A placement's opening SD near closed above this may miss small reps (said, not hidden).
     max_small_rep_sd_deg: float
+    #: A placement whose opening is known only to this share of itself (SD) says so.
+    max_gain_sd_rel: float = 0.4
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import numpy as np
 from clamcoach.measure.placement import END_ON_AZIMUTH_DEG
 from clamcoach.protocol import Protocol
 from clamcoach.reps import RepEvent
-from clamcoach.types import Finding, Rep, Severity
+from clamcoach.types import Finding, Kinematics, Rep, Severity
 
 #: Order of importance, used for the report and for which cue wins.
 PRIORITY: tuple[str, ...] = (
@@ -89,7 +89,7 @@ def rep_measures(ev: RepEvent, index: int, proto: Protocol) -> Rep:
     return Rep(
         index=index, start_s=ev.start_s, peak_s=ev.peak_s, end_s=ev.end_s,
         opening_deg=ev.peak_opening - ev.start_level,
-        opening_sd_deg=_median(sds("opening_deg")),
+        opening_sd_deg=_at_peak(kins, ev.peak_s, "opening_deg"),
         knee_lift_cm=float(np.nanmax(col("knee_lift_cm")) - start["knee_lift_cm"]) if kins else math.nan,
         roll_back_deg=max(0.0, roll_back) if math.isfinite(roll_back) else math.nan,
         roll_back_sd_deg=roll_sd,
@@ -102,6 +102,14 @@ def rep_measures(ev: RepEvent, index: int, proto: Protocol) -> Rep:
         up_s=ev.up_s, hold_s=ev.hold_s, down_s=ev.down_s,
         roll_back_sustained_s=sustain,
     )
+
+
+def _at_peak(kins: Sequence[Kinematics], peak_s: float, name: str) -> float:
+    """A measure's SD at the rep's peak, where its value is read (an SD that grows with the
+    opening is smallest at rest, which a median over the rep would mostly report)."""
+    if not kins:
+        return math.nan
+    return float(min(kins, key=lambda k: abs(k.t - peak_s)).sd_of(name))
 
 
 def _median(values) -> float:
@@ -219,6 +227,9 @@ class SetupMeasures:
     camera_end_on: bool = False
     #: SD of the opening near closed (deg) that this placement gives for this person.
     opening_sd_deg: float = math.nan
+    #: The opening's SD as a share of the opening, from what the setup could not pin down (how
+    #: the knee will move in the picture): MeasureStage.opening_gain_sd_rel.
+    opening_gain_sd_rel: float = math.nan
 
 
 def check_setup(m: SetupMeasures, proto: Protocol) -> tuple[Finding, ...]:

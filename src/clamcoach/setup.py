@@ -104,6 +104,7 @@ class SetupMonitor:
             camera_elevation_deg=placement.elevation_deg,
             camera_azimuth_deg=placement.azimuth_deg,
             opening_sd_deg=placement.opening_sd_deg,
+            opening_gain_sd_rel=stage.opening_gain_sd_rel,
             move_camera="" if placement.move is CameraMove.NONE else self.proto.camera_moves[placement.move.value],
             camera_end_on=placement.end_on,
         )

@@ -92,6 +92,9 @@ class SetupFit:
     #: The fit's robust cost at its optimum (reprojection and priors), to compare fits of the
     #: same landmarks under different priors.
     cost: float = math.nan
+    #: The covariance of everything fitted: the camera's rotation vector and translation (6),
+    #: then the body's parameters (``BODY_PARAMS``); None when not known.
+    covariance: np.ndarray | None = None
 
     def param(self, name: str) -> tuple[float, float]:
         i = BODY_PARAMS.index(name)
@@ -265,18 +268,34 @@ def fit_setup(obs: np.ndarray, vis: np.ndarray, *, fx: float, fy: float, cx: flo
     offsets[ATTACHED] = obs[ATTACHED] - proj[ATTACHED]
     core = np.arange(8)
     rms = float(np.sqrt(np.mean(np.sum((obs[core] - proj[core]) ** 2, axis=1)))) / size
+    cov = _covariance(best.jac)
     sd = _param_sd(best.jac)[6:]
     return SetupFit(camera=cam, rest=rest, offsets=offsets, params=x[6:], params_sd=sd,
-                    rms_rel=rms, body_px=size, cost=float(best.cost))
+                    rms_rel=rms, body_px=size, cost=float(best.cost), covariance=cov)
+
+
+def fitted_vector(fit: SetupFit) -> np.ndarray:
+    """Everything the setup fitted, in the order of ``SetupFit.covariance``."""
+    return np.concatenate([rotation_vector(fit.camera.R), fit.camera.t, fit.params])
+
+
+def camera_and_rest(fit: SetupFit, x: np.ndarray) -> tuple[Camera, RestBody]:
+    """The camera and rest body of a fitted vector (``fitted_vector``'s order), the setup's
+    intrinsics kept: a variant of the setup within its uncertainty."""
+    c = fit.camera
+    return Camera(rodrigues(x[:3]), x[3:6], c.fx, c.fy, c.cx, c.cy, c.mirrored), rest_from_params(x[6:])
 
 
 def _param_sd(jac: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.clip(np.diag(_covariance(jac)), 0.0, None))
+
+
+def _covariance(jac: np.ndarray) -> np.ndarray:
     JtJ = jac.T @ jac
     try:
-        cov = np.linalg.inv(JtJ + 1e-9 * np.eye(len(JtJ)))
+        return np.linalg.inv(JtJ + 1e-9 * np.eye(len(JtJ)))
     except np.linalg.LinAlgError:
-        return np.full(len(JtJ), math.nan)
-    return np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        return np.full(JtJ.shape, math.nan)
 
 
 assert N_POINTS == len(ANCHOR)

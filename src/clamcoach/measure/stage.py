@@ -21,6 +21,7 @@ import numpy as np
 
 from clamcoach.measure.camera import DEFAULT_HFOV_DEG, focal_from_hfov
 from clamcoach.measure.frame_fit import FrameFitter, PoseEstimate
+from clamcoach.measure.gain_spread import opening_gain_sd_rel
 from clamcoach.measure.landmarks import GROUP_OF, GROUPS, POINTS, observe
 from clamcoach.measure.lifting import shipped_network
 from clamcoach.measure.model import J, BodyModel, hip_flexion_deg, knee_flexion_deg
@@ -135,6 +136,9 @@ class MeasureParams:
     #: turns the hips along the line of sight and the network reads it off cues of the bodies
     #: it learnt from (tests/skeleton.py from a level camera: 20 deg read as 7).
     network_min_elevation_deg: float = 25.0
+    #: The opening's SD carries the setup's own uncertainty (``gain_spread``): where the setup
+    #: cannot tell how the knee will move in the picture, the opening is not known either.
+    setup_gain_spread: bool = True
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,7 @@ class MeasureStage:
         self._pinned = _Sustained()
         self._setup_knee_gap = math.nan
         self._opening_scale = 1.0
+        self._opening_gain_sd_rel = self.profile.opening_gain_sd_rel
         self.setup_held_s = 0.0  # how long the body had been still when the setup was taken
         self._top: Side | None = None
         self._still: _StillSetup | None = None  # what the current setup was fitted to
@@ -318,6 +323,8 @@ class MeasureStage:
         self.model = BodyModel(fit.rest)
         self._opening_scale = joint_circle_scale(fit, self.profile)
         self._fitter = FrameFitter(self.model, fit.camera, fit.offsets)
+        spread = opening_gain_sd_rel(fit, self._fitter, self.noise_px()) if self.params.setup_gain_spread else 0.0
+        self._opening_gain_sd_rel = math.hypot(self.profile.opening_gain_sd_rel, spread)
         self._q = np.zeros(4)
         self._top = body.top
         self.state = StageState.TRACKING
@@ -449,7 +456,7 @@ class MeasureStage:
                 and self.setup.camera.elevation_deg() >= self.params.network_min_elevation_deg):
             roll_change, pelvis_roll_sd = lifted.roll_change_deg, max(lifted.roll_change_sd_deg, pelvis_roll_sd)
         opening_deg = deg(self._opening_scale * opening)
-        opening_sd_deg = math.hypot(deg(self._opening_scale * opening_sd), pr.opening_gain_sd_rel * abs(opening_deg))
+        opening_sd_deg = math.hypot(deg(self._opening_scale * opening_sd), self._opening_gain_sd_rel * abs(opening_deg))
         if lifted is not None and self.params.opening_reading is OpeningReading.FUSED:
             opening_deg, opening_sd_deg = fuse_correlated(opening_deg, opening_sd_deg,
                                                           lifted.opening_deg, lifted.opening_sd_deg)
@@ -470,7 +477,8 @@ class MeasureStage:
             sd=Spread(
                 hip_flexion_deg=hip_sd, knee_flexion_deg=knee_sd,
                 opening_deg=opening_sd_deg,
-                knee_lift_cm=100 * radius * opening_sd,
+                # the knee's rise along its circle, as uncertain as the opening that carries it
+                knee_lift_cm=100 * radius * math.radians(opening_sd_deg) / self._opening_scale,
                 pelvis_roll_deg=pelvis_roll_sd, trunk_roll_deg=deg(math.sqrt(max(trunk_var, 0.0))),
                 # The ankle moves on a circle about the top hip (radius: hip to ankle); where the
                 # model misses the ankles' points, the gap is known no better than that.
@@ -501,6 +509,12 @@ class MeasureStage:
         if not self.lost_at or (self.setup_at and self.setup_at[-1] > self.lost_at[-1]):
             return None
         return self.lost_at[-1]
+
+    @property
+    def opening_gain_sd_rel(self) -> float:
+        """The opening's relative SD from its gain at this setup (the profile's share and the
+        setup's own doubt, ``gain_spread``): NaN without a setup."""
+        return self._opening_gain_sd_rel if self.setup is not None else math.nan
 
     @property
     def roll_sd_at_setup(self) -> float:
