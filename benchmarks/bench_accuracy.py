@@ -153,6 +153,10 @@ class Scored:
     designs: tuple | None = None
     #: the same clip scored with the engine reading the roll with the body fit everywhere
     fit_only: "Scored | None" = None
+    #: the opening's gain share of its SD as the setup stated it (report camera.opening_gain_sd_pct)
+    #: and the clip's median |log(read / true peak opening)| over matched reps opening 10 deg or more
+    gain_sd_rel: float = math.nan
+    gain_log_error: float = math.nan
 
 
 def score_results(set_name: str, results: list[dict]) -> tuple[list[Scored], list[str]]:
@@ -168,7 +172,9 @@ def score_results(set_name: str, results: list[dict]) -> tuple[list[Scored], lis
         out.append(Scored(set_name, Path(res["video"]).name, gt["camera"]["view"], band_of(elev), elev, s,
                           bool(res["report"].get("view_can_see_roll")),
                           bool(gt["setup"].get("knee_pillow_cm") or 0.0),
-                          compare_clip(gt, **res["designs"]) if "designs" in res else None))
+                          compare_clip(gt, **res["designs"]) if "designs" in res else None,
+                          gain_sd_rel=(res["report"].get("camera", {}).get("opening_gain_sd_pct") or math.nan) / 100,
+                          gain_log_error=gain_log_error(res["report"], truth_reps(gt))))
         if "designs" in res:
             d = res["designs"]
             fit = score_clip(d["fit_report"], truth_reps(gt), frame_truth(gt), d["fit_frames"],
@@ -177,6 +183,34 @@ def score_results(set_name: str, results: list[dict]) -> tuple[list[Scored], lis
                                                    judged=bool(d["fit_report"].get("view_can_see_roll")),
                                                    designs=None)
     return out, errors
+
+
+def gain_log_error(report: dict, truth: list[TruthRep]) -> float:
+    """The clip's median |log(read / true)| peak opening over matched reps of 10 deg or more."""
+    from clamcoach.evaluation import match_reps
+
+    logs = [abs(math.log(report["reps"][i]["opening_deg"] / truth[j].opening_deg))
+            for i, j in match_reps(report["reps"], truth)
+            if truth[j].opening_deg >= 10.0 and (report["reps"][i].get("opening_deg") or 0) > 0]
+    return sorted(logs)[len(logs) // 2] if logs else math.nan
+
+
+def gain_rows(by_set: dict[str, list[Scored]], split: float) -> list[str]:
+    """Per set, the clips whose setup stated a small and a large gain share: the stated share and
+    the peak openings' actual log-gain error (its median is 0.67 of the SD for a normal error)."""
+    out = ["| set | stated gain share | clips | median stated | median abs. log(read/true) | "
+           "clips within 1.645 x stated |", "|---|---|---|---|---|---|"]
+    for name, group in by_set.items():
+        for label, keep in ((f"<= {split:.1f}", lambda g: g.gain_sd_rel <= split),
+                            (f"> {split:.1f}", lambda g: g.gain_sd_rel > split)):
+            sel = [g for g in group if math.isfinite(g.gain_sd_rel) and math.isfinite(g.gain_log_error) and keep(g)]
+            if not sel:
+                continue
+            med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+            within = sum(g.gain_log_error <= Z90 * g.gain_sd_rel for g in sel) / len(sel)
+            out.append(f"| {name} | {label} | {len(sel)} | {med([g.gain_sd_rel for g in sel]):.2f} | "
+                       f"{med([g.gain_log_error for g in sel]):.2f} | {fmt(within, pct=True)} |")
+    return out + [""]
 
 
 # -- the figures of a group of clips --------------------------------------------------------------
@@ -283,6 +317,13 @@ def render(scored: list[Scored], errors: list[str], elapsed: float, backend: str
         raised = [s for s in group if s.elevation >= 25.0]
         if raised:
             lines += table(f"{name}: camera raised 25 deg or more", {"raised >= 25": raised})
+    lines += ["### The opening's stated gain share against its error",
+              "",
+              "Each setup states how well it knows the opening's gain (measure/gain_spread.py: its own "
+              "doubt about the camera and the body carried into the reading of a 30-deg opening; the report's "
+              "`camera.opening_gain_sd_pct`; above the protocol's `opening.max_gain_sd_rel`, 0.4, the analysis "
+              "says the opening is rough). Against it, each clip's median log-error of its reps' peak openings:",
+              "", *gain_rows({k: by_set[k] for k in ("tuning", "eval", "shifted", "degraded") if k in by_set}, 0.4)]
     if pillow_rows:
         lines += ["### A pillow between the knees: the sets with one, declared (`--knee-pillow`) or not", "",
                   HEAD, "|" + "---|" * 13, *pillow_rows, ""]

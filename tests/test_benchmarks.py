@@ -25,3 +25,21 @@ def test_the_accuracy_bench_scores_a_rendered_clip():
     truth = json.loads(clip.with_suffix(".json").read_text())
     assert errors == [] and scored.view == truth["camera"]["view"]
     assert 0.0 <= scored.score.exact_count <= 1.0
+
+
+def test_the_gain_table_compares_each_clips_stated_share_with_its_log_error():
+    """Two clips stated 0.2 and 0.5: one 0.1 off (within 1.645 x 0.2), one 1.0 off (outside
+    1.645 x 0.5); each lands in its own row with its own figures."""
+    import math
+
+    import bench_accuracy as bench
+    from clamcoach.evaluation import TruthRep
+
+    truth = [TruthRep(start_s=1.0, peak_s=2.0, end_s=3.0, opening_deg=30.0, roll_back_deg=0.0, labels=frozenset())]
+    report = {"reps": [{"start_s": 1.0, "peak_s": 2.0, "end_s": 3.0, "opening_deg": 30.0 * math.e, "findings": []}]}
+    assert bench.gain_log_error(report, truth) == pytest.approx(1.0)
+    small = bench.Scored("eval", "a.mp4", "oblique", "25-45", 35.0, None, True, gain_sd_rel=0.2, gain_log_error=0.1)
+    large = bench.Scored("eval", "b.mp4", "front", "0-15", 0.0, None, True, gain_sd_rel=0.5, gain_log_error=1.0)
+    rows = bench.gain_rows({"eval": [small, large]}, 0.4)
+    assert rows[2] == "| eval | <= 0.4 | 1 | 0.20 | 0.10 | 100% |"
+    assert rows[3] == "| eval | > 0.4 | 1 | 0.50 | 1.00 | 0% |"
