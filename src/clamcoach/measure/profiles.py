@@ -117,7 +117,9 @@ BLAZEPOSE = LandmarkProfile(
     # Mean of both legs, joint centres minus BlazePose's points: hip 6.5 +- 5.7, knee 4.1 +- 4.3.
     hip_flexion_bias_deg=6.5, knee_flexion_bias_deg=4.1, flexion_sd_deg=5.7,
     # 52 tuning sets: per-set gain (read / true peak opening) log-SD 0.20; a tenth of the opening
-    # added keeps tuning's 90% intervals at 93% of frames (92% without, 96% with 0.19).
+    # added kept tuning's 90% intervals at 93% of frames (92% without, 96% with 0.19). Since the
+    # setup's own doubt is added too (gain_spread, 0.14-0.8 of the opening), tuning's hold on 96%
+    # with or without this tenth; kept for BlazePose's pose-dependent drift, which no setup shows.
     opening_gain_sd_rel=0.10,
 )
 
