@@ -25,8 +25,8 @@ from clamcoach.measure.setup_fit import SetupFit, camera_and_rest, fitted_vector
 
 #: The opening the variants are read at: the middle of a clamshell's usual range.
 PROBE_OPENING_RAD = math.radians(30.0)
-#: No variant is taken to read more than this many times (or this share of) the truth: a
-#: variant the fit cannot follow at all says "unknown", which this cap already says.
+#: A variant's reading counts as at most this share above or below the truth, and the spread is
+#: at most this: a setup that cannot say how its knee moves at all says "unknown" (a 100% SD).
 MAX_GAIN_SPREAD = 1.0
 
 
@@ -51,6 +51,8 @@ def opening_gain_sd_rel(fit: SetupFit, fitter: FrameFitter, noise_px: np.ndarray
         d[j] = (gains[0] - gains[1]) / 2
     corr = cov / np.outer(np.where(sd > 0, sd, 1.0), np.where(sd > 0, sd, 1.0))
     var = float(d @ corr @ d)
+    if not math.isfinite(var):
+        return MAX_GAIN_SPREAD
     return min(math.sqrt(max(var, 0.0)), MAX_GAIN_SPREAD)
 
 
@@ -66,4 +68,6 @@ def _gain(fit: SetupFit, x: np.ndarray, fitter: FrameFitter, noise_px: np.ndarra
     est = fitter.fit(obs, noise_px, probe)
     read = float(fitter.model.knee_opening(est.pose[None])[0])
     truth = float(variant.knee_opening(probe[None])[0])
+    if not (math.isfinite(read) and abs(truth) > 1e-6):
+        return 1.0 + MAX_GAIN_SPREAD
     return float(np.clip(read / truth, 1.0 - MAX_GAIN_SPREAD, 1.0 + MAX_GAIN_SPREAD))
