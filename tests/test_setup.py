@@ -10,7 +10,7 @@ import pytest
 from clamcoach.measure.stage import MeasureStage
 from clamcoach.posture import Posture
 from clamcoach.protocol import load_protocol
-from clamcoach.setup import SETUP_CHECKS, SetupMonitor, roll_visible
+from clamcoach.setup import SETUP_CHECKS, SetupMonitor, opening_sized, roll_visible
 from clamcoach.types import Kinematics
 from test_engine import make_engine
 from skeleton import Camera, clam_set, pose_frame
@@ -110,6 +110,19 @@ def test_the_roll_back_is_judged_only_when_the_placement_measures_the_roll_well_
     assert roll_visible(dataclasses.replace(placed, roll_sd_deg=need + 0.01), proto) is False
     assert settled.setup.roll_visible is roll_visible(placed, proto)
     assert settled.setup.view == placed.view and SetupMonitor(proto).view == "unknown"
+
+
+def test_the_live_page_is_told_whether_this_placement_sizes_the_opening(settled):
+    # The live checklist's "camera can size your knee opening": the setup's own gain SD within
+    # the protocol's share, the same number and threshold the report's opening_loose uses.
+    proto = load_protocol()
+    limit = proto.opening.max_gain_sd_rel
+    assert limit == 0.4
+    assert opening_sized(math.nan, proto) is None and SetupMonitor(proto).opening_sized is None
+    assert opening_sized(limit, proto) is True and opening_sized(limit + 0.01, proto) is False
+    gain = settled.measure.opening_gain_sd_rel
+    assert settled.setup.opening_gain_sd_rel == gain and math.isfinite(gain)
+    assert settled.setup.opening_sized is (gain <= limit)
 
 
 def test_a_later_setup_fit_places_the_camera_again_but_judges_the_setup_once(settled):

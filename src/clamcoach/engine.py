@@ -130,7 +130,8 @@ class Engine:
 
     def _step(self, t: float, phase: Phase, **what) -> Step:
         return Step(t=t, phase=phase, setup_checks=dict(self.setup.checks), setup_ok=self.setup.result is not None,
-                    view=self.setup.view, view_can_see_roll=self.setup.roll_visible, **what)
+                    view=self.setup.view, view_can_see_roll=self.setup.roll_visible,
+                    view_can_size_opening=self.setup.opening_sized, **what)
 
     def finish(self) -> Analysis:
         reps = tuple(self.reps.done)

@@ -21,6 +21,13 @@ from clamcoach.types import Finding, Kinematics
 SETUP_CHECKS = ("side_lying", "hips_knees_bent", "rolled_forward", "hand_on_hip")
 
 
+def opening_sized(gain_sd_rel: float, proto: Protocol) -> bool | None:
+    """This setup knows the opening's size to within the protocol's share (None: no setup)."""
+    if not math.isfinite(gain_sd_rel):
+        return None
+    return gain_sd_rel <= proto.opening.max_gain_sd_rel
+
+
 def roll_visible(placement: Placement | None, proto: Protocol) -> bool:
     """This camera placement measures the pelvis roll well enough to judge a roll-back."""
     return placement is not None and placement.roll_sd_deg <= proto.roll_back.max_sd_deg
@@ -41,6 +48,8 @@ class SetupMonitor:
         self.side_lying_seen = False
         #: Where the camera is and what it can see, from the latest setup fit (None before one).
         self.placement: Placement | None = None
+        #: The opening's relative SD from the latest setup's own doubt (NaN before one).
+        self.opening_gain_sd_rel = math.nan
         self._hands: deque[tuple[float, bool | None]] = deque()
 
     def observe(self, t: float, post: Posture) -> None:
@@ -58,11 +67,16 @@ class SetupMonitor:
     def roll_visible(self) -> bool:
         return roll_visible(self.placement, self.proto)
 
+    @property
+    def opening_sized(self) -> bool | None:
+        return opening_sized(self.opening_gain_sd_rel, self.proto)
+
     def calibrated(self, t: float, kin: Kinematics | None, stage: MeasureStage) -> tuple[Finding, ...]:
         """The measurement stage has (re)fitted the setup: place the camera again, and judge the
         setup the first time (its findings; none on a later fit)."""
         assert stage.setup is not None
         self.placement = assess(stage.setup, stage.noise_px(), self.proto.roll_back.max_sd_deg)
+        self.opening_gain_sd_rel = stage.opening_gain_sd_rel
         if self.result is not None or kin is None:
             return ()
         return self.judge(t, kin, stage, self.placement).findings

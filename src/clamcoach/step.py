@@ -35,6 +35,9 @@ class Step:
     cue: Cue | None = None
     view: str = "unknown"
     view_can_see_roll: bool = False
+    #: This placement sizes the opening to within the protocol's share (``opening_loose``
+    #: otherwise); None before a setup.
+    view_can_size_opening: bool | None = None
     in_frame: bool = False
 
     def show(self, got: RepFrame) -> None:

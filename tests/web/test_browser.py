@@ -220,6 +220,26 @@ def test_the_setup_hint_is_the_protocol_cue_the_server_sent(tmp_path):
         assert js_errors(page) == []
 
 
+def test_the_checklist_says_whether_the_camera_can_size_the_opening(tmp_path):
+    # yes / no once a setup was measured; not yet known (not "cannot") before one.
+    with serve() as (url, _), Chromium() as browser:
+        page = browser.page
+        open_page(page, url)
+        shown = page.evaluate("""import('/static/js/view.js').then((view) => {
+          const states = [];
+          for (const sized of [true, false, null]) {
+            view.showSetup({ phase: 'setup', in_frame: true, view_can_see_roll: true,
+                             view_can_size_opening: sized, setup_checks: {} }, {});
+            states.push(document.getElementById('chk-opening').dataset.ok);
+          }
+          view.showSetup({ phase: 'no_person', view_can_size_opening: true, setup_checks: {} }, {});
+          states.push(document.getElementById('chk-opening').dataset.ok);
+          return states;
+        })""")
+        assert shown == ["yes", "no", "unknown", "unknown"]
+        assert js_errors(page) == []
+
+
 # -- the rendered demo through the real pose model --------------------------------------------
 
 def _offline(demo_path: Path) -> str:

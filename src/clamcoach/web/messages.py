@@ -157,6 +157,7 @@ def step_dict(step: Step, set_index: int) -> dict[str, Any]:
         "cue": cue,
         "view": step.view,
         "view_can_see_roll": bool(step.view_can_see_roll),
+        "view_can_size_opening": step.view_can_size_opening,
         "in_frame": bool(step.in_frame),
         "new_reps": [rep_dict(r, set_index) for r in step.new_reps],
         # The set's reps from this index on were measured again: ``new_reps`` replaces them.

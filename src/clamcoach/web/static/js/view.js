@@ -81,6 +81,9 @@ export function showSetup(step, hints) {
   const checks = (step && step.setup_checks) || {};
   $("chk-in-frame").dataset.ok = step ? okState(step.in_frame) : "unknown";
   $("chk-view").dataset.ok = step && step.phase !== "no_person" ? okState(step.view_can_see_roll) : "unknown";
+  // null until a setup has been measured: not yet known, not "cannot".
+  const sized = step && step.phase !== "no_person" ? step.view_can_size_opening : undefined;
+  $("chk-opening").dataset.ok = okState(sized === null ? undefined : sized);
   let current = null;
   for (const li of $("setup-steps").children) {
     const name = li.dataset.check;
