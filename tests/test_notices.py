@@ -175,3 +175,30 @@ def test_a_placement_that_cannot_size_the_opening_says_so_with_its_share(pitch, 
         text = loose[0].text(proto)
         assert f"about {100 * share:.0f}%" in text
         assert ("pillow" in text) is (not pillow)
+
+
+@pytest.mark.parametrize("seen, loose, said", [
+    (False, False, []), (True, False, [WarningCode.KNEE_PILLOW_SEEN]),
+    (True, True, [WarningCode.KNEE_PILLOW_SEEN, WarningCode.OPENING_LOOSE]),
+    (False, True, [WarningCode.OPENING_LOOSE_PILLOW])])
+def test_knees_seen_resting_apart_are_said_and_no_pillow_is_asked_for(seen, loose, said):
+    """A pillow the setup saw (MeasureStage.knee_pillow_seen) is said, and the JSON report's
+    setup says it; then a loose opening does not ask the patient to declare one."""
+    import dataclasses
+
+    from clamcoach.engine import Engine
+    from skeleton import Camera, clam_set, pose_frame
+
+    cam = Camera(pitch=35)
+    eng = Engine(PROTO, focal_px=cam.focal_px)
+    for t, p in clam_set(n_reps=1):
+        eng.push(pose_frame(p, cam, t=t), t)
+    a = eng.finish()
+    m = dataclasses.replace(a.setup.measures, knee_pillow_seen=seen,
+                            opening_gain_sd_rel=0.5 if loose else 0.1)
+    a = dataclasses.replace(a, setup=dataclasses.replace(a.setup, measures=m))
+    pillowish = (WarningCode.KNEE_PILLOW_SEEN, WarningCode.OPENING_LOOSE, WarningCode.OPENING_LOOSE_PILLOW)
+    assert [n.code for n in a.notices if n.code in pillowish] == said
+    assert a.to_dict({})["setup"]["knee_pillow_seen"] is seen
+    if seen:
+        assert "pillow" in a.warnings[[n.code for n in a.notices].index(WarningCode.KNEE_PILLOW_SEEN)]

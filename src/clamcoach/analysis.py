@@ -99,8 +99,11 @@ class Analysis:
                                          move=m.move_camera)))
         if self.settled and m.opening_sd_deg > self.protocol.opening.max_small_rep_sd_deg:
             out.append(Notice(WarningCode.SMALL_REPS_UNSEEN, dict(sd=m.opening_sd_deg)))
+        if self.settled and m.knee_pillow_seen:
+            out.append(Notice(WarningCode.KNEE_PILLOW_SEEN))
         if self.settled and m.opening_gain_sd_rel > self.protocol.opening.max_gain_sd_rel:
-            code = WarningCode.OPENING_LOOSE if self.protocol.setup.knee_pillow else WarningCode.OPENING_LOOSE_PILLOW
+            pillow_known = self.protocol.setup.knee_pillow or m.knee_pillow_seen
+            code = WarningCode.OPENING_LOOSE if pillow_known else WarningCode.OPENING_LOOSE_PILLOW
             out.append(Notice(code, dict(pct=100 * m.opening_gain_sd_rel)))
         regained = self.track_lost_at_s
         if self.track_lost_for_good_at_s is not None:
@@ -159,6 +162,7 @@ class Analysis:
                 "forward_roll_deg": rounded(m.forward_roll_deg),
                 "forward_roll_sd_deg": rounded(m.forward_roll_sd_deg),
                 "hand_on_hip": m.hand_on_hip,
+                "knee_pillow_seen": m.knee_pillow_seen,
                 "settled_at_s": rounded(self.setup.t),
                 "findings": [f.to_dict() for f in self.setup.findings],
             },

@@ -24,6 +24,8 @@ class WarningCode(str, Enum):
     OPENING_LOOSE = "opening_loose"
     #: OPENING_LOOSE, and no pillow was declared (a pillow the setup was not told of is one cause).
     OPENING_LOOSE_PILLOW = "opening_loose_pillow"
+    #: The knees rest apart and no pillow was declared: measured as if one had been.
+    KNEE_PILLOW_SEEN = "knee_pillow_seen"
     VIDEO_DAMAGED = "video_damaged"
     #: VIDEO_DAMAGED when the decoder gave no reason.
     VIDEO_STOPPED = "video_stopped"

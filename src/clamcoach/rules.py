@@ -230,6 +230,9 @@ class SetupMeasures:
     #: The opening's SD as a share of the opening, from what the setup could not pin down (how
     #: the knee will move in the picture): MeasureStage.opening_gain_sd_rel.
     opening_gain_sd_rel: float = math.nan
+    #: The setup saw the top knee resting well above the bottom one, no pillow declared: it was
+    #: measured as resting on one (MeasureStage.knee_pillow_seen).
+    knee_pillow_seen: bool = False
 
 
 def check_setup(m: SetupMeasures, proto: Protocol) -> tuple[Finding, ...]:

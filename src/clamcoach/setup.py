@@ -119,6 +119,7 @@ class SetupMonitor:
             camera_azimuth_deg=placement.azimuth_deg,
             opening_sd_deg=placement.opening_sd_deg,
             opening_gain_sd_rel=stage.opening_gain_sd_rel,
+            knee_pillow_seen=stage.knee_pillow_seen,
             move_camera="" if placement.move is CameraMove.NONE else self.proto.camera_moves[placement.move.value],
             camera_end_on=placement.end_on,
         )

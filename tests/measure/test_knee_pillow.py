@@ -1,5 +1,7 @@
 """A pillow between the knees (the method allows one): from above, the picture does not show
-how high the top knee rests, so the patient says so and the prior moves by a pillow."""
+how high the top knee rests, so the patient says so and the prior moves by a pillow; where the
+knees-together fit still puts the knee well up, the picture said it, and the stage measures the
+set as if the pillow had been declared (``knee_pillow_seen``)."""
 
 import dataclasses
 import math
@@ -11,7 +13,7 @@ from scipy.optimize import brentq
 from clamcoach.measure.landmarks import landmark_indices
 from clamcoach.measure.model import J, BodyModel, RestBody
 from clamcoach.measure.profiles import BLAZEPOSE, KNEE_PILLOW_M, KNEE_PILLOW_SD_M
-from clamcoach.measure.stage import MeasureStage, StageState
+from clamcoach.measure.stage import MeasureParams, MeasureStage, StageState
 from clamcoach.types import BodyFrame, Side
 from tests.measure.helpers import camera_at, landmarks, prior_rest
 
@@ -41,19 +43,25 @@ def frame(points: np.ndarray, t: float, width: int = 640, height: int = 480) -> 
                      top=Side.RIGHT, quality=1.0)
 
 
-def opening_read(elevation: float, declared: bool, opening_deg: float = 25.0) -> tuple[MeasureStage, float]:
-    """The stage's opening at the top of one rep of a body resting its knee on a pillow."""
-    cam = camera_at(elevation, 10.0, rest=ON_PILLOW)
-    stage = MeasureStage(focal_px=cam.fx, knee_pillow=declared)
+#: The stage that measures only what the patient declared, never a pillow it saw.
+UNSEEING = MeasureParams(pillow_seen_above_m=math.inf)
+
+
+def opening_read(elevation: float, declared: bool, opening_deg: float = 25.0, body: RestBody = ON_PILLOW,
+                 params: MeasureParams = UNSEEING) -> tuple[MeasureStage, float]:
+    """The stage's opening at the top of one rep of a body (by default resting its knee on a
+    pillow)."""
+    cam = camera_at(elevation, 10.0, rest=body)
+    stage = MeasureStage(params=params, focal_px=cam.fx, knee_pillow=declared)
     fps = 30
     t = 0.0
     for _ in range(fps):  # a second at rest: the setup
-        stage.push(frame(landmarks(ON_PILLOW, cam), t))
+        stage.push(frame(landmarks(body, cam), t))
         t += 1 / fps
     assert stage.state is StageState.TRACKING
     kin = None
     for a in np.linspace(0.0, opening_deg, fps):  # up in a second
-        kin = stage.push(frame(landmarks(ON_PILLOW, cam, (0.0, 0.0, math.radians(a), 0.0)), t))
+        kin = stage.push(frame(landmarks(body, cam, (0.0, 0.0, math.radians(a), 0.0)), t))
         t += 1 / fps
     assert kin is not None
     # These landmarks are the model's own points, so they turn on the landmarks' circle: read
@@ -91,3 +99,35 @@ def test_from_a_low_camera_the_knees_gap_is_in_the_picture_and_the_declaration_c
     undeclared, without = opening_read(15.0, declared=False)
     assert rest_knee_height(declared) == pytest.approx(rest_knee_height(undeclared), abs=1e-9)
     assert with_pillow == pytest.approx(without, abs=1e-9)
+
+
+@pytest.mark.parametrize("elevation", [15.0, 45.0, 70.0])
+def test_knees_resting_a_pillow_apart_are_seen_and_measured_as_if_the_pillow_were_declared(elevation):
+    seeing = MeasureParams()
+    seen, read = opening_read(elevation, declared=False, params=seeing)
+    declared, declared_read = opening_read(elevation, declared=True, params=seeing)
+    assert seen.knee_pillow_seen is True and declared.knee_pillow_seen is False  # declared: nothing to see
+    assert rest_knee_height(seen) == pytest.approx(rest_knee_height(declared), abs=1e-9)
+    assert read == pytest.approx(declared_read, abs=1e-9)
+    if elevation >= seeing.pillow_min_elevation_deg:  # where the pillow's prior is used at all
+        assert read == pytest.approx(25.0, abs=2.5)
+
+
+@pytest.mark.parametrize("elevation", [15.0, 45.0, 70.0])
+def test_knees_together_are_not_taken_for_a_pillow(elevation):
+    stage, read = opening_read(elevation, declared=False, body=STACKED, params=MeasureParams())
+    assert stage.knee_pillow_seen is False
+    assert read == pytest.approx(25.0, abs=2.5)
+
+
+def test_a_pillow_is_not_looked_for_from_the_feet_end():
+    # From the feet or the head end BlazePose squeezes the left-right pairs: the knees' height
+    # apart read there says nothing about a pillow (tuning: 0.119-0.172 m either way).
+    cam = camera_at(20.0, 80.0, rest=ON_PILLOW)
+    stage = MeasureStage(focal_px=cam.fx)
+    t = 0.0
+    for _ in range(30):
+        stage.push(frame(landmarks(ON_PILLOW, cam), t))
+        t += 1 / 30
+    assert stage.state is StageState.TRACKING
+    assert stage.knee_pillow_seen is False

@@ -25,6 +25,7 @@ from clamcoach.measure.gain_spread import opening_gain_sd_rel
 from clamcoach.measure.landmarks import GROUP_OF, GROUPS, POINTS, observe
 from clamcoach.measure.lifting import shipped_network
 from clamcoach.measure.model import J, BodyModel, hip_flexion_deg, knee_flexion_deg
+from clamcoach.measure.placement import is_end_on
 from clamcoach.measure.profiles import BLAZEPOSE, BODY_PARAMS, LandmarkProfile
 from clamcoach.measure.setup_fit import SetupFit, body_size_px, fit_setup, rest_from_params
 from clamcoach.types import BodyFrame, Kinematics, Side, Spread
@@ -127,6 +128,12 @@ class MeasureParams:
     #: renders from level cameras the pillow's prior turned openings read 3 deg low into 2-10
     #: deg high; from 35 deg up it brought readings 5-14 deg high to within 4.
     pillow_min_elevation_deg: float = 35.0
+    #: Without a declared pillow, a top knee the setup's fit puts this far (m) above the stacked
+    #: prior's mean is taken to rest on one (``knee_pillow_seen``), and measured as if declared.
+    #: On the tuning renders that fit put BlazePose's top knee 0.133-0.159 m above the bottom
+    #: one with the knees together and 0.157-0.186 with a pillow; not from the feet or head end,
+    #: where BlazePose squeezes the pairs (0.119-0.172 either way).
+    pillow_seen_above_m: float = 0.01
     roll_reading: RollReading = RollReading.NETWORK
     opening_reading: OpeningReading = OpeningReading.FIT
     #: With RollReading.NETWORK: the network's reading is used where the fit's roll SD is at
@@ -196,6 +203,8 @@ class MeasureStage:
         self._setup_knee_gap = math.nan
         self._opening_scale = 1.0
         self._opening_gain_sd_rel = self.profile.opening_gain_sd_rel
+        #: The latest setup saw the knees resting apart without a declared pillow.
+        self.knee_pillow_seen = False
         self.setup_held_s = 0.0  # how long the body had been still when the setup was taken
         self._top: Side | None = None
         self._still: _StillSetup | None = None  # what the current setup was fitted to
@@ -371,12 +380,22 @@ class MeasureStage:
         kw = dict(fx=f, fy=f, cx=body.width / 2, cy=body.height / 2,
                   sigma_rel=_sigmas(self.profile.setup_noise_rel), mirrored=body.top is Side.LEFT)
         fit = fit_setup(median, seen, profile=self.profile, **kw)
+        self.knee_pillow_seen = not self.knee_pillow and self._pillow_seen(fit)
         # From above, the picture does not show how high the top knee rests, so the prior says
         # it; with a pillow that prior is a pillow's thickness off (tuning: openings read 5-14
-        # deg high from raised cameras), unless the patient said so.
-        if self.knee_pillow and fit.camera.elevation_deg() >= self.params.pillow_min_elevation_deg:
+        # deg high from raised cameras), unless the patient said so or the fit saw it.
+        pillow = self.knee_pillow or self.knee_pillow_seen
+        if pillow and fit.camera.elevation_deg() >= self.params.pillow_min_elevation_deg:
             fit = fit_setup(median, seen, profile=self.profile.with_knee_pillow(), **kw)
         return fit
+
+    def _pillow_seen(self, fit: SetupFit) -> bool:
+        """The fit, with the knees-together prior, still put the top knee a pillow's start above
+        the bottom one: the picture showed it, not the prior."""
+        if is_end_on(fit.camera.elevation_deg(), fit.camera.azimuth_deg()):
+            return False
+        stacked = self.profile.priors["knee_dz"].mean
+        return fit.param("knee_dz")[0] >= stacked + self.params.pillow_seen_above_m
 
     # -- tracking -----------------------------------------------------------------------------
     def _track(self, body: BodyFrame, obs: np.ndarray, points: np.ndarray) -> Kinematics:
