@@ -326,6 +326,7 @@ def render(scored: list[Scored], errors: list[str], elapsed: float, backend: str
               "", *gain_rows({k: by_set[k] for k in ("tuning", "eval", "shifted", "degraded") if k in by_set}, 0.4)]
     if pillow_rows:
         lines += ["### A pillow between the knees: the sets with one, declared (`--knee-pillow`) or not", "",
+                  "Not declared, the setup looks for the pillow itself: where its knees-together fit still puts the top knee 1 cm above the stacked prior, it measures as if the pillow had been declared (`MeasureParams.pillow_seen_above_m`; not from the feet or head end).", "",
                   HEAD, "|" + "---|" * 13, *pillow_rows, ""]
     lines += design_section(by_set)
     if model_rows:

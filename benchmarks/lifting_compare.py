@@ -116,8 +116,8 @@ def compare_clip(gt: dict, fit_report: dict, fit_frames: FrameSeries,
     same function on the same two readings); its roll is the network's."""
     report, frames = fit_report, fit_frames
     settled = report.get("setup", {}).get("settled_at_s")
-    if settled is None:
-        return DesignErrors(), DesignErrors()
+    if settled is None:  # never settled: nothing measured by any design
+        return DesignErrors(), DesignErrors(), DesignErrors()
     after = frames.t >= settled
     fit_roll = report.get("setup", {}).get("forward_roll_deg")
     fit = _score(gt, frames.t[after], frames.opening_deg[after], frames.opening_sd_deg[after],

@@ -43,3 +43,16 @@ def test_the_gain_table_compares_each_clips_stated_share_with_its_log_error():
     rows = bench.gain_rows({"eval": [small, large]}, 0.4)
     assert rows[2] == "| eval | <= 0.4 | 1 | 0.20 | 0.10 | 100% |"
     assert rows[3] == "| eval | > 0.4 | 1 | 0.50 | 1.00 | 0% |"
+
+
+def test_a_clip_that_never_settled_scores_three_empty_designs_and_the_table_still_renders():
+    # A degraded clip whose setup never settled once crashed the design table (two designs
+    # returned where every row reads three).
+    import lifting_compare as lc
+    from clamcoach.series import FrameSeries
+
+    never = lc.compare_clip({"frames": [], "reps": []}, {"setup": {"settled_at_s": None}},
+                            FrameSeries.empty(), None)
+    assert len(never) == 3 and all(d == lc.DesignErrors() for d in never)
+    rows = lc.comparison_rows({"degraded": [never]})
+    assert rows[2].startswith("| degraded | 1 | ") and "n/a / n/a / n/a" in rows[2]
