@@ -221,22 +221,28 @@ def test_the_setup_hint_is_the_protocol_cue_the_server_sent(tmp_path):
 
 
 def test_the_checklist_says_whether_the_camera_can_size_the_opening(tmp_path):
-    # yes / no once a setup was measured; not yet known (not "cannot") before one.
+    # yes / no once a setup was measured; not yet known (not "cannot") before one; where a camera
+    # check fails, the placement that serves both.
     with serve() as (url, _), Chromium() as browser:
         page = browser.page
         open_page(page, url)
         shown = page.evaluate("""import('/static/js/view.js').then((view) => {
           const states = [];
+          const hint = () => !document.getElementById('camera-hint').hidden;
           for (const sized of [true, false, null]) {
             view.showSetup({ phase: 'setup', in_frame: true, view_can_see_roll: true,
                              view_can_size_opening: sized, setup_checks: {} }, {});
-            states.push(document.getElementById('chk-opening').dataset.ok);
+            states.push([document.getElementById('chk-opening').dataset.ok, hint()]);
           }
+          view.showSetup({ phase: 'setup', in_frame: true, view_can_see_roll: false,
+                           view_can_size_opening: true, setup_checks: {} }, {});
+          states.push([document.getElementById('chk-opening').dataset.ok, hint()]);
           view.showSetup({ phase: 'no_person', view_can_size_opening: true, setup_checks: {} }, {});
-          states.push(document.getElementById('chk-opening').dataset.ok);
+          states.push([document.getElementById('chk-opening').dataset.ok, hint()]);
           return states;
         })""")
-        assert shown == ["yes", "no", "unknown", "unknown"]
+        # the placement advice shows once either camera check fails, and only then
+        assert shown == [["yes", False], ["no", True], ["unknown", False], ["yes", True], ["unknown", False]]
         assert js_errors(page) == []
 
 

@@ -84,6 +84,8 @@ export function showSetup(step, hints) {
   // null until a setup has been measured: not yet known, not "cannot".
   const sized = step && step.phase !== "no_person" ? step.view_can_size_opening : undefined;
   $("chk-opening").dataset.ok = okState(sized === null ? undefined : sized);
+  // The placement that serves both camera checks, once either is known to fail.
+  $("camera-hint").hidden = !($("chk-view").dataset.ok === "no" || $("chk-opening").dataset.ok === "no");
   let current = null;
   for (const li of $("setup-steps").children) {
     const name = li.dataset.check;
